@@ -1,0 +1,162 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/qoslab/qoslab/model"
+	"github.com/qoslab/qoslab/sim"
+)
+
+// runFlags are the settings of a simulated run; every command that runs
+// simulations takes them with the same names and meanings.
+type runFlags struct {
+	variant, subVariant, topology, mode, version, idPolicy, faults string
+	seed                                                           uint64
+	messages, start, interval, topics, payloadBytes, distinct      int64
+	ids, receiveMax, retryLimit                                    int64
+	retry, ttl, storeCap                                           int64
+	latency, jitter, breakMean, reconnect, restart, heal           int64
+	loss, dup                                                      float64
+	volatile                                                       bool
+}
+
+func addRunFlags(fs *flag.FlagSet) *runFlags {
+	f := &runFlags{}
+	fs.StringVar(&f.variant, "variant", sim.DefaultVariant, "protocol variant (simulate variants lists them)")
+	fs.StringVar(&f.subVariant, "sub-variant", "", "variant of the broker -> subscriber leg (topology broker; default: --variant)")
+	fs.StringVar(&f.topology, "topology", "direct", "direct (client -> server) or broker (publisher -> broker -> subscriber)")
+	fs.StringVar(&f.mode, "mode", "stream", "network mode: stream (MQTT over TCP) or datagram (MQTT-SN style)")
+	fs.StringVar(&f.version, "mqtt", "5.0", "MQTT version whose rules and encodings apply: 5.0 or 3.1.1")
+	fs.StringVar(&f.idPolicy, "id-policy", "lowest-free", "packet id allocation: lowest-free or sequential")
+	fs.StringVar(&f.faults, "faults", "", `explicit fault schedule, e.g. "break after-send PUBREC#1; crash server at 40"`)
+	fs.Uint64Var(&f.seed, "seed", 1, "seed of the run's random source")
+	fs.Int64Var(&f.messages, "messages", sim.DefaultMessages, "messages the publisher sends")
+	fs.Int64Var(&f.start, "start", 0, "tick of the first publication (0: once connected)")
+	fs.Int64Var(&f.interval, "interval", sim.DefaultIntervalTicks, "ticks between publications")
+	fs.Int64Var(&f.topics, "topics", 1, "distinct topics, used round robin")
+	fs.Int64Var(&f.payloadBytes, "payload-bytes", sim.DefaultPayloadBytes, "payload size in bytes")
+	fs.Int64Var(&f.distinct, "distinct-payloads", 0, "payloads repeat with this period (0: all distinct)")
+	fs.Int64Var(&f.ids, "ids", model.DefaultIDSpace, "packet id space 1..N")
+	fs.Int64Var(&f.receiveMax, "receive-max", model.DefaultReceiveMax, "Receive Maximum: PUBLISH flows in flight at once")
+	fs.Int64Var(&f.retry, "retry", model.DefaultRetryTicks, "datagram retransmission timeout in ticks")
+	fs.Int64Var(&f.retryLimit, "retry-limit", model.DefaultRetryLimit, "datagram retransmissions of one packet before giving up")
+	fs.Int64Var(&f.ttl, "ttl", 0, "lifetime in ticks of de-duplication entries (stores that expire; 0: variant default)")
+	fs.Int64Var(&f.storeCap, "store-cap", 0, "capacity of de-duplication stores that evict (0: unbounded)")
+	fs.BoolVar(&f.volatile, "volatile", false, "session state is lost when a node crashes (default: durable)")
+	fs.Int64Var(&f.latency, "latency", sim.DefaultLatencyTicks, "one-way delay in ticks")
+	fs.Int64Var(&f.jitter, "jitter", 0, "extra delay drawn from [0, jitter] ticks; reorders packets in datagram mode")
+	fs.Float64Var(&f.loss, "loss", 0, "datagram: probability a packet is lost")
+	fs.Float64Var(&f.dup, "dup", 0, "datagram: probability a packet is duplicated")
+	fs.Int64Var(&f.breakMean, "break-mean", 0, "stream: mean ticks between random connection breaks (0: none)")
+	fs.Int64Var(&f.reconnect, "reconnect", sim.DefaultReconnectTicks, "ticks before the client reconnects after a break")
+	fs.Int64Var(&f.restart, "restart", sim.DefaultRestartTicks, "ticks a crashed node stays down")
+	fs.Int64Var(&f.heal, "heal", 0, "tick at which random faults stop (0: 20 latencies after the last publication)")
+	return f
+}
+
+// config turns the flags into a validated simulation config.
+func (f *runFlags) config() (sim.Config, error) {
+	var c sim.Config
+	var err error
+	c.Variant, c.SubscriberVariant, c.Seed = f.variant, f.subVariant, f.seed
+	if c.Topology, err = sim.ParseTopology(f.topology); err != nil {
+		return c, usagef("--topology: %v", err)
+	}
+	if c.Endpoint.Mode, err = model.ParseMode(f.mode); err != nil {
+		return c, usagef("--mode: %v", err)
+	}
+	if c.Endpoint.Version, err = model.ParseVersion(f.version); err != nil {
+		return c, usagef("--mqtt: %v", err)
+	}
+	if c.Endpoint.IDPolicy, err = model.ParseIDPolicy(f.idPolicy); err != nil {
+		return c, usagef("--id-policy: %v", err)
+	}
+	if c.Faults, err = sim.ParseSchedule(f.faults); err != nil {
+		return c, usagef("--faults: %v", err)
+	}
+	ints := []struct {
+		name string
+		v    int64
+		min  int64
+		max  int64
+		dst  *int
+	}{
+		{"messages", f.messages, 1, 10_000_000, &c.Workload.Messages},
+		{"topics", f.topics, 1, 1 << 20, &c.Workload.Topics},
+		{"payload-bytes", f.payloadBytes, 1, 1 << 20, &c.Workload.PayloadBytes},
+		{"distinct-payloads", f.distinct, 0, 1 << 30, &c.Workload.DistinctPayloads},
+		{"ids", f.ids, 1, 65535, &c.Endpoint.IDSpace},
+		{"receive-max", f.receiveMax, 1, 65535, &c.Endpoint.ReceiveMax},
+		{"retry-limit", f.retryLimit, 1, 1000, &c.Endpoint.RetryLimit},
+		{"store-cap", f.storeCap, 0, 1 << 30, &c.Endpoint.StoreCap},
+	}
+	for _, i := range ints {
+		if i.v < i.min || i.v > i.max {
+			return c, usagef("--%s %d: allowed %d..%d", i.name, i.v, i.min, i.max)
+		}
+		*i.dst = int(i.v)
+	}
+	ticks := []struct {
+		name string
+		v    int64
+		min  int64
+		dst  *int64
+	}{
+		{"start", f.start, 0, &c.Workload.StartTicks},
+		{"interval", f.interval, 0, &c.Workload.IntervalTicks},
+		{"retry", f.retry, 1, &c.Endpoint.RetryTicks},
+		{"ttl", f.ttl, 0, &c.Endpoint.TTLTicks},
+		{"latency", f.latency, 1, &c.Network.LatencyTicks},
+		{"jitter", f.jitter, 0, &c.Network.JitterTicks},
+		{"break-mean", f.breakMean, 0, &c.Network.BreakMeanTicks},
+		{"reconnect", f.reconnect, 1, &c.Network.ReconnectTicks},
+		{"restart", f.restart, 1, &c.Network.RestartTicks},
+		{"heal", f.heal, 0, &c.Network.HealTicks},
+	}
+	for _, t := range ticks {
+		if t.v < t.min {
+			return c, usagef("--%s %d: must be at least %d ticks", t.name, t.v, t.min)
+		}
+		*t.dst = t.v
+	}
+	if !(f.loss >= 0 && f.loss <= 1) {
+		return c, usagef("--loss %v: a probability, allowed 0..1", f.loss)
+	}
+	if !(f.dup >= 0 && f.dup <= 1) {
+		return c, usagef("--dup %v: a probability, allowed 0..1", f.dup)
+	}
+	c.Network.Loss, c.Network.Dup, c.Endpoint.Volatile = f.loss, f.dup, f.volatile
+	c = c.Normalize()
+	if err := c.Validate(); err != nil {
+		return c, usageError{err.Error()}
+	}
+	return c, nil
+}
+
+// parseFlags parses args, turning flag errors and stray arguments into
+// usage errors and --help into errHelp.
+func parseFlags(fs *flag.FlagSet, stderr io.Writer, args []string) error {
+	fs.SetOutput(stderr)
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return errHelp
+		}
+		return usageError{strings.TrimSpace(err.Error())}
+	}
+	if fs.NArg() > 0 {
+		return usagef("%s: unexpected argument %q (flags start with --)", fs.Name(), fs.Arg(0))
+	}
+	return nil
+}
+
+func newFlagSet(name, summary string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: simulate %s [flags]\n\n%s\n\nflags:\n", name, summary)
+		fs.PrintDefaults()
+	}
+	return fs
+}

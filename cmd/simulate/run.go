@@ -1,0 +1,146 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/qoslab/qoslab/model"
+	"github.com/qoslab/qoslab/sim"
+	"gonum.org/v1/gonum/stat"
+)
+
+func init() {
+	register(command{name: "run", summary: "one seeded run: sequence diagram and metrics", run: runCmd})
+	register(command{name: "variants", summary: "list the protocol variants", run: variantsCmd})
+}
+
+const runSummary = `Runs one simulation and prints its sequence diagram and metrics.
+The same flags and seed reproduce the run byte for byte.`
+
+func runCmd(stdout, stderr io.Writer, args []string) error {
+	fs := newFlagSet("run", runSummary)
+	rf := addRunFlags(fs)
+	format := fs.String("format", "text", "output: text (ASCII diagram and metrics), mermaid, json")
+	persist := fs.Bool("show-persist", false, "show session writes in the diagram")
+	timers := fs.Bool("show-timers", false, "show timers firing in the diagram")
+	if err := parseFlags(fs, stderr, args); err != nil {
+		return err
+	}
+	cfg, err := rf.config()
+	if err != nil {
+		return err
+	}
+	switch *format {
+	case "text", "mermaid", "json":
+	default:
+		return usagef("--format %q: allowed values are text, mermaid, json", *format)
+	}
+	cfg.Trace = true
+	res, err := sim.Run(cfg)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	opt := sim.DiagramOptions{Persist: *persist, Timers: *timers}
+	return writeRun(stdout, res, *format, opt)
+}
+
+func writeRun(w io.Writer, res *sim.Result, format string, opt sim.DiagramOptions) error {
+	switch format {
+	case "mermaid":
+		return sim.WriteMermaid(w, res.Trace, opt)
+	case "json":
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(runJSON(res))
+	}
+	c := res.Config
+	fmt.Fprintf(w, "qoslab run: variant %s, %s topology, %s mode, MQTT %s, %d message(s), seed %d\n",
+		c.Variant, c.Topology, c.Endpoint.Mode, c.Endpoint.Version, c.Workload.Messages, c.Seed)
+	if len(c.Faults) > 0 {
+		fmt.Fprintf(w, "faults: %s\n", c.Faults)
+	}
+	fmt.Fprintln(w)
+	if err := sim.WriteASCII(w, res.Trace, opt); err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
+	return writeMetrics(w, res)
+}
+
+func writeMetrics(w io.Writer, res *sim.Result) error {
+	s := res.Summarize()
+	outcome := fmt.Sprintf("settled at t=%d", res.EndTicks)
+	if !res.Settled {
+		outcome = fmt.Sprintf("not settled at t=%d; pending: %s", res.EndTicks, strings.Join(res.Pending, "; "))
+	}
+	fmt.Fprintf(w, "outcome:   %s (%d events)\n", outcome, res.Events)
+	fmt.Fprintf(w, "delivery:  %d published, %d exactly once, %d duplicated, %d lost\n",
+		s.Messages, s.ExactlyOnce, s.Duplicated, s.Missing)
+	fmt.Fprintf(w, "wire:      %d packets, %d bytes (%s); %d lost in the network\n",
+		s.Packets, s.Bytes, byType(res), res.Lost)
+	fmt.Fprintf(w, "resends:   %d payload retransmission(s) (PUBLISH with DUP)\n", s.PayloadResends)
+	fmt.Fprintf(w, "receiver:  at most %d packet id(s)/message(s) held at once\n", s.PeakHeld)
+	fmt.Fprintf(w, "latency:   publish->delivery %s; publish->completion %s (ticks)\n",
+		latency(s.DeliveryTicks), latency(s.CompleteTicks))
+	fmt.Fprintf(w, "replay:    %s\n", res.Config.Command())
+	return nil
+}
+
+func byType(res *sim.Result) string {
+	var parts []string
+	for t := range res.Packets {
+		if n := res.Packets[t]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d/%dB", model.PacketType(t), n, res.Bytes[t]))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// latency formats mean, p50 and p99 of tick samples.
+func latency(ticks []int64) string {
+	if len(ticks) == 0 {
+		return "n/a"
+	}
+	xs := make([]float64, len(ticks))
+	for i, t := range ticks {
+		xs[i] = float64(t)
+	}
+	sort.Float64s(xs)
+	return fmt.Sprintf("mean %.1f p50 %.0f p99 %.0f", stat.Mean(xs, nil),
+		stat.Quantile(0.5, stat.Empirical, xs, nil), stat.Quantile(0.99, stat.Empirical, xs, nil))
+}
+
+type runOutput struct {
+	Command  string             `json:"command"`
+	Summary  sim.Summary        `json:"summary"`
+	Packets  map[string]int     `json:"packets"`
+	Bytes    map[string]int     `json:"bytes"`
+	Settled  bool               `json:"settled"`
+	Pending  []string           `json:"pending,omitempty"`
+	EndTicks int64              `json:"end_ticks"`
+	Events   int64              `json:"events"`
+	Messages []sim.MessageStats `json:"messages"`
+	Trace    sim.Trace          `json:"trace"`
+}
+
+func runJSON(res *sim.Result) runOutput {
+	return runOutput{
+		Command: res.Config.Command(), Summary: res.Summarize(), Packets: res.PacketCounts(),
+		Bytes: res.ByteCounts(), Settled: res.Settled, Pending: res.Pending, EndTicks: res.EndTicks,
+		Events: res.Events, Messages: res.Messages, Trace: res.Trace,
+	}
+}
+
+func variantsCmd(stdout, stderr io.Writer, args []string) error {
+	fs := newFlagSet("variants", "Lists the registered protocol variants with a one-line description.")
+	if err := parseFlags(fs, stderr, args); err != nil {
+		return err
+	}
+	for _, v := range model.Variants() {
+		fmt.Fprintf(stdout, "%-20s %s\n", v.Name, v.Description)
+	}
+	return nil
+}

@@ -1,0 +1,103 @@
+package model
+
+// Conn is the connection state every endpoint keeps: whether the MQTT
+// connection is usable now (volatile) and whether a session with the peer
+// exists (session state, durable unless Config.Volatile).
+type Conn struct {
+	Up         bool
+	HasSession bool
+}
+
+// resume says what an endpoint must do when its connection becomes usable.
+type resume uint8
+
+const (
+	resumeNone    resume = iota // nothing to do
+	resumeKept                  // the session continues: retransmit what is unacknowledged
+	resumeDiscard               // start from an empty session, then continue
+)
+
+// handle consumes the inputs that are about the connection rather than the
+// protocol: transport up/down and the CONNECT/CONNACK handshake. It reports
+// whether it consumed the input and what the endpoint must do next.
+func (c *Conn) handle(cfg *Config, in Input, out []Output) (bool, resume, []Output) {
+	switch in.Kind {
+	case InConnDown:
+		c.Up = false
+		return true, resumeNone, out
+	case InConnUp:
+		if cfg.Mode == Datagram {
+			// A datagram association has no handshake: the session simply
+			// continues, as in MQTT-SN after a wake-up.
+			c.Up, c.HasSession = true, true
+			return true, resumeKept, out
+		}
+		if cfg.Role == RoleClient {
+			// Clean Start 0 asks the server to keep the session, the
+			// precondition of every retransmission rule [MQTT-3.1.2-4].
+			out = send(out, Packet{Type: CONNECT, CleanStart: false})
+		}
+		return true, resumeNone, out
+	case InPacket:
+		switch in.Packet.Type {
+		case CONNECT:
+			if cfg.Role != RoleServer {
+				return true, resumeNone, out
+			}
+			// Session Present is 1 only when the server still holds state
+			// for this client and the client asked to keep it [MQTT-3.2.2-2].
+			present := c.HasSession && !in.Packet.CleanStart
+			c.Up, c.HasSession = true, true
+			out = send(out, Packet{Type: CONNACK, SessionPresent: present})
+			if present {
+				return true, resumeKept, out
+			}
+			return true, resumeDiscard, out
+		case CONNACK:
+			if cfg.Role != RoleClient {
+				return true, resumeNone, out
+			}
+			had := c.HasSession
+			c.Up, c.HasSession = true, true
+			if had && !in.Packet.SessionPresent && cfg.Version == V5 {
+				// A client with session state that is told the server has
+				// none must discard its own [MQTT-3.2.2-5]. MQTT 3.1.1
+				// leaves the choice to the client; these models carry on
+				// with their session there, which is what exposes a server
+				// that lost its state.
+				return true, resumeDiscard, out
+			}
+			return true, resumeKept, out
+		}
+	}
+	return false, resumeNone, out
+}
+
+// crash applies a node crash to the connection state.
+func (c *Conn) crash(cfg *Config) {
+	c.Up = false
+	if cfg.Volatile {
+		c.HasSession = false
+	}
+}
+
+func (c *Conn) appendKey(dst []byte) []byte {
+	var b byte
+	if c.Up {
+		b |= 1
+	}
+	if c.HasSession {
+		b |= 2
+	}
+	return append(dst, b)
+}
+
+func appendU16(dst []byte, v uint16) []byte { return append(dst, byte(v>>8), byte(v)) }
+
+func appendU32(dst []byte, v uint32) []byte {
+	return append(dst, byte(v>>24), byte(v>>16), byte(v>>8), byte(v))
+}
+
+func appendU64(dst []byte, v uint64) []byte {
+	return appendU32(appendU32(dst, uint32(v>>32)), uint32(v))
+}

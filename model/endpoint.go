@@ -1,0 +1,257 @@
+package model
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Endpoint is one side of one protocol leg: a sender or a receiver of
+// application messages, acting as MQTT client or server on its connection.
+//
+// Implementations are plain values behind a pointer; Clone gives an
+// independent copy and AppendKey a canonical encoding of the whole state
+// (equal states give equal keys), which the exhaustive explorer hashes.
+type Endpoint interface {
+	// Step applies one input and appends the resulting outputs to out.
+	Step(in Input, out []Output) []Output
+	// Clone returns a deep copy that shares nothing mutable with the original.
+	Clone() Endpoint
+	// AppendKey appends a canonical, compact encoding of the state.
+	AppendKey(dst []byte) []byte
+	// Pending appends one line per piece of unfinished business, for example
+	// "id 3 waiting for PUBCOMP (m3)". An endpoint with nothing pending is settled.
+	Pending(dst []string) []string
+	// Held is the number of packet ids or messages the endpoint stores for
+	// messages it received: the receiver-state figure the properties bound.
+	Held() int
+}
+
+// Mode is the transport the protocol runs over.
+type Mode uint8
+
+const (
+	// Stream is MQTT over TCP: ordered, no per-packet loss; faults are
+	// connection breaks, after which the client reconnects and both sides
+	// retransmit what is unacknowledged [MQTT-4.4.0-1].
+	Stream Mode = iota
+	// Datagram is MQTT-SN style: packets are lost, duplicated and reordered
+	// independently, and senders retransmit on timers up to a retry limit.
+	Datagram
+)
+
+func (m Mode) String() string {
+	if m == Datagram {
+		return "datagram"
+	}
+	return "stream"
+}
+
+// ParseMode reads "stream" or "datagram".
+func ParseMode(s string) (Mode, error) {
+	switch s {
+	case "stream", "":
+		return Stream, nil
+	case "datagram":
+		return Datagram, nil
+	}
+	return 0, fmt.Errorf("mode %q: allowed values are stream, datagram", s)
+}
+
+// Version is the MQTT protocol version whose rules and encodings apply.
+type Version uint8
+
+const (
+	V5   Version = 0 // MQTT 5.0, the default
+	V311 Version = 1 // MQTT 3.1.1
+)
+
+func (v Version) String() string {
+	if v == V311 {
+		return "3.1.1"
+	}
+	return "5.0"
+}
+
+// ParseVersion reads "5", "5.0", "3.1.1" or "311".
+func ParseVersion(s string) (Version, error) {
+	switch s {
+	case "5", "5.0", "v5", "":
+		return V5, nil
+	case "3.1.1", "311", "v311":
+		return V311, nil
+	}
+	return 0, fmt.Errorf("version %q: allowed values are 5.0, 3.1.1", s)
+}
+
+// Role is the endpoint's side of the MQTT connection, independent of whether
+// it sends or receives application messages: a broker sends to a subscriber
+// while acting as the server.
+type Role uint8
+
+const (
+	RoleClient Role = iota // opens the connection with CONNECT
+	RoleServer             // answers CONNECT with CONNACK
+)
+
+func (r Role) String() string {
+	if r == RoleServer {
+		return "server"
+	}
+	return "client"
+}
+
+// IDPolicy is how a sender picks the packet identifier of a new message.
+type IDPolicy uint8
+
+const (
+	// LowestFree takes the smallest identifier not in use, as common clients
+	// do, so an identifier comes back as soon as its flow completes.
+	LowestFree IDPolicy = iota
+	// Sequential counts up from the last identifier used and wraps after the
+	// top of the space, skipping identifiers still in use.
+	Sequential
+)
+
+func (p IDPolicy) String() string {
+	if p == Sequential {
+		return "sequential"
+	}
+	return "lowest-free"
+}
+
+// ParseIDPolicy reads "lowest-free" or "sequential".
+func ParseIDPolicy(s string) (IDPolicy, error) {
+	switch s {
+	case "lowest-free", "lowest", "":
+		return LowestFree, nil
+	case "sequential", "seq":
+		return Sequential, nil
+	}
+	return 0, fmt.Errorf("id policy %q: allowed values are lowest-free, sequential", s)
+}
+
+// Config holds the settings of one endpoint. Zero fields get the defaults
+// documented on each field; Normalize fills them in.
+type Config struct {
+	Role     Role
+	Mode     Mode
+	Version  Version
+	IDPolicy IDPolicy
+	// IDSpace is the number of usable packet identifiers, 1..IDSpace
+	// (default and maximum 65535). Small spaces make id reuse quick to reach.
+	IDSpace int
+	// ReceiveMax is the peer's Receive Maximum: how many QoS>0 PUBLISH flows
+	// may be unacknowledged at once (default 65535) [MQTT-4.9.0-2].
+	ReceiveMax int
+	// RetryTicks is the datagram-mode retransmission timeout (default 100).
+	RetryTicks int64
+	// RetryLimit is how often a datagram-mode sender retransmits one packet
+	// before it abandons the message (default 10).
+	RetryLimit int
+	// Volatile makes session state die with a crash; by default it is durable.
+	Volatile bool
+	// TTLTicks is how long a de-duplication entry lives in stores that
+	// expire (0: the variant's default).
+	TTLTicks int64
+	// StoreCap bounds stores that evict by capacity (0: unbounded).
+	StoreCap int
+}
+
+// Defaults for zero Config fields.
+const (
+	DefaultIDSpace    = 65535
+	DefaultReceiveMax = 65535
+	DefaultRetryTicks = 100
+	DefaultRetryLimit = 10
+)
+
+// Normalize returns c with defaults in place of zero fields.
+func (c Config) Normalize() Config {
+	if c.IDSpace == 0 {
+		c.IDSpace = DefaultIDSpace
+	}
+	if c.ReceiveMax == 0 {
+		c.ReceiveMax = DefaultReceiveMax
+	}
+	if c.RetryTicks == 0 {
+		c.RetryTicks = DefaultRetryTicks
+	}
+	if c.RetryLimit == 0 {
+		c.RetryLimit = DefaultRetryLimit
+	}
+	return c
+}
+
+// Validate reports the first field outside its allowed range.
+func (c Config) Validate() error {
+	switch {
+	case c.IDSpace < 0 || c.IDSpace > 65535:
+		return fmt.Errorf("id space %d: allowed 1..65535", c.IDSpace)
+	case c.ReceiveMax < 0 || c.ReceiveMax > 65535:
+		return fmt.Errorf("receive maximum %d: allowed 1..65535", c.ReceiveMax)
+	case c.RetryTicks < 0:
+		return fmt.Errorf("retry ticks %d: must be positive", c.RetryTicks)
+	case c.RetryLimit < 0:
+		return fmt.Errorf("retry limit %d: must be positive", c.RetryLimit)
+	case c.TTLTicks < 0:
+		return fmt.Errorf("ttl ticks %d: must not be negative", c.TTLTicks)
+	case c.StoreCap < 0:
+		return fmt.Errorf("store capacity %d: must not be negative", c.StoreCap)
+	}
+	return nil
+}
+
+// As returns a copy of c for the given connection role.
+func (c Config) As(r Role) Config { c.Role = r; return c }
+
+// Variant is one protocol: how its sender and its receiver behave.
+type Variant struct {
+	Name        string // stable name used on the command line and in tables
+	Description string // one line
+	QoS         uint8  // the QoS its PUBLISH packets carry
+	NewSender   func(Config) Endpoint
+	NewReceiver func(Config) Endpoint
+}
+
+var registry = map[string]Variant{}
+
+// Register adds a variant; it panics on a duplicate or incomplete
+// registration, which is a programming error caught at init.
+func Register(v Variant) {
+	if v.Name == "" || v.NewSender == nil || v.NewReceiver == nil {
+		panic("model.Register: variant needs a name and both constructors")
+	}
+	if _, dup := registry[v.Name]; dup {
+		panic("model.Register: variant " + v.Name + " registered twice")
+	}
+	registry[v.Name] = v
+}
+
+// Lookup finds a registered variant by name.
+func Lookup(name string) (Variant, error) {
+	if v, ok := registry[name]; ok {
+		return v, nil
+	}
+	return Variant{}, fmt.Errorf("unknown variant %q: allowed values are %s", name, strings.Join(Names(), ", "))
+}
+
+// Variants lists the registered variants sorted by name.
+func Variants() []Variant {
+	vs := make([]Variant, 0, len(registry))
+	for _, v := range registry {
+		vs = append(vs, v)
+	}
+	sort.Slice(vs, func(i, j int) bool { return vs[i].Name < vs[j].Name })
+	return vs
+}
+
+// Names lists the registered variant names, sorted.
+func Names() []string {
+	vs := Variants()
+	names := make([]string, len(vs))
+	for i, v := range vs {
+		names[i] = v.Name
+	}
+	return names
+}

@@ -1,0 +1,242 @@
+package sim
+
+import (
+	"fmt"
+
+	"github.com/qoslab/qoslab/model"
+)
+
+// Topology is the shape of the system under test.
+type Topology uint8
+
+const (
+	// Direct is one client publishing to one server, the question's framing.
+	Direct Topology = iota
+	// Brokered is publisher -> broker -> subscriber: the broker receives on
+	// one leg and sends on the other, and exactly-once is judged at the
+	// subscriber's application.
+	Brokered
+)
+
+func (t Topology) String() string {
+	if t == Brokered {
+		return "broker"
+	}
+	return "direct"
+}
+
+// ParseTopology reads "direct" or "broker".
+func ParseTopology(s string) (Topology, error) {
+	switch s {
+	case "direct", "":
+		return Direct, nil
+	case "broker":
+		return Brokered, nil
+	}
+	return 0, fmt.Errorf("topology %q: allowed values are direct, broker", s)
+}
+
+// Workload is what the application publishes.
+type Workload struct {
+	Messages int // how many messages the publisher sends (default 3)
+	// StartTicks is when the first message is published (default: two
+	// latencies in stream mode, once CONNACK is back; 0 in datagram mode).
+	StartTicks    int64
+	IntervalTicks int64 // ticks between two publications (default 5)
+	Topics        int   // distinct topics, used round robin (default 1)
+	PayloadBytes  int   // payload size (default 8)
+	// DistinctPayloads makes payloads repeat: message i carries payload
+	// i mod DistinctPayloads, as a sensor sending "ON" twice does. 0 makes
+	// every payload distinct.
+	DistinctPayloads int
+}
+
+// Network is the behaviour of the links and nodes.
+type Network struct {
+	LatencyTicks int64   // one-way delay of every packet (default 10)
+	JitterTicks  int64   // extra delay drawn uniformly from [0, JitterTicks]; reorders packets in datagram mode
+	Loss         float64 // datagram: probability that a packet is lost
+	Dup          float64 // datagram: probability that a packet arrives twice
+	// BreakMeanTicks is the mean time between random connection breaks in
+	// stream mode (exponentially distributed); 0 means none.
+	BreakMeanTicks int64
+	// ReconnectTicks is how long after a break the client reconnects
+	// (default 50).
+	ReconnectTicks int64
+	// RestartTicks is how long a crashed node stays down (default 100).
+	RestartTicks int64
+	// HealTicks is when random faults stop, so that the run can settle; by
+	// default it is 20 latencies after the last publication. Faults in the
+	// explicit schedule apply whenever they match.
+	HealTicks int64
+}
+
+// Config is everything that determines a run; with the seed it reproduces
+// the run exactly. Zero fields get defaults (see Normalize).
+type Config struct {
+	Variant string // default "qos2-b"
+	// SubscriberVariant is the protocol of the broker -> subscriber leg
+	// (Brokered only; default: Variant).
+	SubscriberVariant string
+	Topology          Topology
+	Endpoint          model.Config // mode, version, packet ids, retries, durability
+	Workload          Workload
+	Network           Network
+	Faults            Schedule
+	Seed              uint64
+	Trace             bool  // record the trace (costs memory; off for big sweeps)
+	MaxTicks          int64 // stop the run at this virtual time (default: HealTicks + 10,000,000)
+}
+
+// Default values of zero fields.
+const (
+	DefaultVariant        = "qos2-b"
+	DefaultMessages       = 3
+	DefaultIntervalTicks  = 5
+	DefaultPayloadBytes   = 8
+	DefaultLatencyTicks   = 10
+	DefaultReconnectTicks = 50
+	DefaultRestartTicks   = 100
+)
+
+// Normalize returns c with defaults in place of zero fields.
+func (c Config) Normalize() Config {
+	if c.Variant == "" {
+		c.Variant = DefaultVariant
+	}
+	if c.SubscriberVariant == "" {
+		c.SubscriberVariant = c.Variant
+	}
+	c.Endpoint = c.Endpoint.Normalize()
+	w := &c.Workload
+	if w.Messages == 0 {
+		w.Messages = DefaultMessages
+	}
+	if w.IntervalTicks == 0 {
+		w.IntervalTicks = DefaultIntervalTicks
+	}
+	if w.Topics == 0 {
+		w.Topics = 1
+	}
+	if w.PayloadBytes == 0 {
+		w.PayloadBytes = DefaultPayloadBytes
+	}
+	n := &c.Network
+	if n.LatencyTicks == 0 {
+		n.LatencyTicks = DefaultLatencyTicks
+	}
+	if n.ReconnectTicks == 0 {
+		n.ReconnectTicks = DefaultReconnectTicks
+	}
+	if n.RestartTicks == 0 {
+		n.RestartTicks = DefaultRestartTicks
+	}
+	if w.StartTicks == 0 && c.Endpoint.Mode == model.Stream {
+		w.StartTicks = 2 * n.LatencyTicks
+	}
+	if n.HealTicks == 0 {
+		n.HealTicks = w.StartTicks + int64(w.Messages)*w.IntervalTicks + 20*n.LatencyTicks
+	}
+	if c.MaxTicks == 0 {
+		c.MaxTicks = n.HealTicks + 10_000_000
+	}
+	return c
+}
+
+// Validate checks every field of a normalised config and names the first one
+// that is out of range, with what is allowed.
+func (c Config) Validate() error {
+	if _, err := model.Lookup(c.Variant); err != nil {
+		return fmt.Errorf("variant: %v", err)
+	}
+	if _, err := model.Lookup(c.SubscriberVariant); err != nil {
+		return fmt.Errorf("subscriber variant: %v", err)
+	}
+	if err := c.Endpoint.Validate(); err != nil {
+		return err
+	}
+	w, n := c.Workload, c.Network
+	switch {
+	case w.Messages < 1:
+		return fmt.Errorf("messages %d: must be at least 1", w.Messages)
+	case w.StartTicks < 0:
+		return fmt.Errorf("start %d: must not be negative", w.StartTicks)
+	case w.IntervalTicks < 0:
+		return fmt.Errorf("interval %d: must not be negative", w.IntervalTicks)
+	case w.Topics < 1:
+		return fmt.Errorf("topics %d: must be at least 1", w.Topics)
+	case w.PayloadBytes < 1 || w.PayloadBytes > 1<<20:
+		return fmt.Errorf("payload bytes %d: allowed 1..1048576", w.PayloadBytes)
+	case w.DistinctPayloads < 0:
+		return fmt.Errorf("distinct payloads %d: must not be negative", w.DistinctPayloads)
+	case n.LatencyTicks < 1:
+		return fmt.Errorf("latency %d: must be at least 1 tick", n.LatencyTicks)
+	case n.JitterTicks < 0:
+		return fmt.Errorf("jitter %d: must not be negative", n.JitterTicks)
+	case !(n.Loss >= 0 && n.Loss <= 1):
+		return fmt.Errorf("loss %v: a probability, allowed 0..1", n.Loss)
+	case !(n.Dup >= 0 && n.Dup <= 1):
+		return fmt.Errorf("dup %v: a probability, allowed 0..1", n.Dup)
+	case n.BreakMeanTicks < 0:
+		return fmt.Errorf("break mean %d: must not be negative", n.BreakMeanTicks)
+	case n.ReconnectTicks < 1:
+		return fmt.Errorf("reconnect %d: must be at least 1 tick", n.ReconnectTicks)
+	case n.RestartTicks < 1:
+		return fmt.Errorf("restart %d: must be at least 1 tick", n.RestartTicks)
+	case n.HealTicks < 0:
+		return fmt.Errorf("heal %d: must not be negative", n.HealTicks)
+	case c.MaxTicks < 1:
+		return fmt.Errorf("max ticks %d: must be at least 1", c.MaxTicks)
+	}
+	stream := c.Endpoint.Mode == model.Stream
+	if stream && (n.Loss > 0 || n.Dup > 0) {
+		return fmt.Errorf("loss/dup: per-packet faults need mode datagram; a stream (TCP) loses packets only when the connection breaks (use break-mean or a break fault)")
+	}
+	if !stream && n.BreakMeanTicks > 0 {
+		return fmt.Errorf("break mean: connection breaks need mode stream; datagram mode has no connection")
+	}
+	nodes := c.nodeNames()
+	for i, f := range c.Faults {
+		if err := f.validate(stream, nodes); err != nil {
+			return fmt.Errorf("fault %d %q: %v", i+1, f.String(), err)
+		}
+	}
+	return nil
+}
+
+func (f Fault) validate(stream bool, nodes []string) error {
+	switch f.Action {
+	case Lose, Dup:
+		if stream {
+			return fmt.Errorf("per-packet faults need mode datagram; in stream mode use \"break after-send %s\"", f.packet())
+		}
+	case Delay:
+		if f.Ticks < 1 {
+			return fmt.Errorf("delay needs +TICKS >= 1")
+		}
+	case Break:
+		if !stream {
+			return fmt.Errorf("break needs mode stream; datagram mode has no connection")
+		}
+	case Crash:
+		for _, n := range nodes {
+			if n == f.Node {
+				return nil
+			}
+		}
+		return fmt.Errorf("node %q: allowed values are %v", f.Node, nodes)
+	default:
+		return fmt.Errorf("unknown action")
+	}
+	if f.When != AtTime && (f.Type == 0 || f.N < 1) {
+		return fmt.Errorf("needs a packet TYPE#N")
+	}
+	return nil
+}
+
+func (c Config) nodeNames() []string {
+	if c.Topology == Brokered {
+		return []string{"publisher", "broker", "subscriber"}
+	}
+	return []string{"client", "server"}
+}

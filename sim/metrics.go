@@ -1,0 +1,137 @@
+package sim
+
+import (
+	"github.com/qoslab/qoslab/model"
+)
+
+// MessageStats is what happened to one application message.
+type MessageStats struct {
+	Ref            uint32 `json:"msg"`
+	PublishedAt    int64  `json:"published_at"`
+	Deliveries     int    `json:"deliveries"`             // times the final application received it
+	DeliveredAt    int64  `json:"delivered_at"`           // first delivery; -1 if never
+	CompletedAt    int64  `json:"completed_at"`           // the publisher's flow ended; -1 if it never did
+	Abandoned      bool   `json:"abandoned,omitempty"`    // the publisher gave up on it
+	AbandonNote    string `json:"abandon_note,omitempty"` // why
+	PayloadResends int    `json:"payload_resends"`        // PUBLISH packets with DUP set sent for it
+}
+
+// Result is the outcome of a run: metrics, the trace if recorded, and
+// whether the run settled.
+type Result struct {
+	Config   Config         `json:"config"`
+	Messages []MessageStats `json:"messages"`
+	// Packets and Bytes count what was put on the wire, by packet type,
+	// with exact MQTT encoded sizes for the configured version.
+	Packets  [model.NumPacketTypes]int `json:"-"`
+	Bytes    [model.NumPacketTypes]int `json:"-"`
+	Lost     int                       `json:"packets_lost"` // packets that never arrived
+	Breaks   int                       `json:"breaks"`       // connection breaks
+	Crashes  int                       `json:"crashes"`
+	Persists int                       `json:"persists"`  // session writes the endpoints asked for
+	PeakHeld int                       `json:"peak_held"` // largest number of ids/messages a receiver held at once
+	Events   int64                     `json:"events"`    // simulator events processed
+	EndTicks int64                     `json:"end_ticks"`
+	TimedOut bool                      `json:"timed_out,omitempty"`
+	// Settled is true when every message completed and nothing is pending;
+	// otherwise Pending says what is left.
+	Settled bool     `json:"settled"`
+	Pending []string `json:"pending,omitempty"`
+	Trace   Trace    `json:"trace,omitempty"`
+}
+
+func newResult(cfg Config, msgs []model.Message) *Result {
+	r := &Result{Config: cfg, Messages: make([]MessageStats, len(msgs))}
+	for i := range r.Messages {
+		r.Messages[i] = MessageStats{Ref: uint32(i + 1), DeliveredAt: -1, CompletedAt: -1}
+	}
+	return r
+}
+
+func (r *Result) countSend(p model.Packet, v model.Version) {
+	r.Packets[p.Type]++
+	r.Bytes[p.Type] += p.Size(v)
+	if p.Type == model.PUBLISH && p.Dup && p.Msg.Ref != 0 {
+		r.Messages[p.Msg.Ref-1].PayloadResends++
+	}
+}
+
+func (r *Result) delivered(ref uint32, now int64) {
+	m := &r.Messages[ref-1]
+	m.Deliveries++
+	if m.DeliveredAt < 0 {
+		m.DeliveredAt = now
+	}
+}
+
+func (r *Result) completed(ref uint32, now int64, abandoned bool, note string) {
+	m := &r.Messages[ref-1]
+	if abandoned {
+		m.Abandoned, m.AbandonNote = true, note
+		return
+	}
+	m.CompletedAt = now
+}
+
+// Summary condenses a result into the figures a comparison table shows.
+type Summary struct {
+	Messages       int     `json:"messages"`
+	ExactlyOnce    int     `json:"exactly_once"`
+	Duplicated     int     `json:"duplicated"` // delivered more than once
+	Missing        int     `json:"lost"`       // never delivered
+	Packets        int     `json:"packets"`
+	Bytes          int     `json:"bytes"`
+	PayloadResends int     `json:"payload_resends"`
+	PeakHeld       int     `json:"peak_held"`
+	DeliveryTicks  []int64 `json:"-"` // latency publish -> first delivery, per delivered message
+	CompleteTicks  []int64 `json:"-"` // latency publish -> publisher's completion, per completed message
+}
+
+// Summarize counts delivery outcomes and wire costs.
+func (r *Result) Summarize() Summary {
+	s := Summary{Messages: len(r.Messages), PeakHeld: r.PeakHeld}
+	for _, m := range r.Messages {
+		switch {
+		case m.Deliveries == 0:
+			s.Missing++
+		case m.Deliveries == 1:
+			s.ExactlyOnce++
+		default:
+			s.Duplicated++
+		}
+		s.PayloadResends += m.PayloadResends
+		if m.DeliveredAt >= 0 {
+			s.DeliveryTicks = append(s.DeliveryTicks, m.DeliveredAt-m.PublishedAt)
+		}
+		if m.CompletedAt >= 0 {
+			s.CompleteTicks = append(s.CompleteTicks, m.CompletedAt-m.PublishedAt)
+		}
+	}
+	for t := range r.Packets {
+		s.Packets += r.Packets[t]
+		s.Bytes += r.Bytes[t]
+	}
+	return s
+}
+
+// PacketCounts returns the packets sent per type name, for JSON and text.
+func (r *Result) PacketCounts() map[string]int {
+	m := map[string]int{}
+	for t, n := range r.Packets {
+		if n > 0 {
+			m[model.PacketType(t).String()] = n
+		}
+	}
+	return m
+}
+
+// ByteCounts returns the bytes sent per type name.
+func (r *Result) ByteCounts() map[string]int {
+	m := map[string]int{}
+	for t, n := range r.Bytes {
+		if n > 0 {
+			m[model.PacketType(t).String()] = n
+		}
+	}
+	return m
+}

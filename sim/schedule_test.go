@@ -1,0 +1,61 @@
+package sim
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestScheduleRoundTrip(t *testing.T) {
+	text := "lose PUBREC#1; dup PUBLISH#2; delay PUBREL#1 +40; break after-send PUBLISH#1; " +
+		"break after-recv PUBREC#3 reconnect +20; break at 35; crash server after-recv PUBLISH#1 restart +50; crash client at 120"
+	s, err := ParseSchedule(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.String(); got != text {
+		t.Fatalf("String() =\n%s\nwant\n%s", got, text)
+	}
+	again, err := ParseSchedule(strings.ReplaceAll(s.String(), "; ", "\n"))
+	if err != nil || again.String() != text {
+		t.Fatalf("newline-separated form does not parse back: %v %q", err, again)
+	}
+}
+
+func TestScheduleErrorsNameTheProblem(t *testing.T) {
+	cases := map[string]string{
+		"vanish PUBREC#1":         `unknown action "vanish"`,
+		"lose PUBREC":             "want TYPE#N",
+		"lose PUBWHAT#1":          `packet type "PUBWHAT"`,
+		"lose PUBREC#0":           "want a whole number >= 1",
+		"delay PUBREC#1 40":       "want +TICKS",
+		"break sometime PUBREC#1": `moment "sometime"`,
+		"crash":                   "crash needs a node name",
+		"break at -3":             "want a whole number of ticks",
+		"crash server at 4 now":   "only \"restart\" +TICKS may follow",
+	}
+	for in, want := range cases {
+		_, err := ParseSchedule(in)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ParseSchedule(%q) = %v, want an error containing %q", in, err, want)
+		}
+	}
+}
+
+func TestConfigValidationNamesTheField(t *testing.T) {
+	cases := []struct {
+		c    Config
+		want string
+	}{
+		{Config{Variant: "qos3"}, `unknown variant "qos3"`},
+		{Config{Network: Network{Loss: 1.5}}, "loss 1.5: a probability, allowed 0..1"},
+		{Config{Workload: Workload{Messages: -2}}, "messages -2"},
+		{Config{Faults: Schedule{{Action: Lose, Type: 5, N: 1}}}, "need mode datagram"},
+		{Config{Faults: Schedule{{Action: Crash, Node: "moon", When: AtTime}}}, `node "moon"`},
+	}
+	for _, c := range cases {
+		_, err := Run(c.c)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("Run(%+v) error = %v, want it to contain %q", c.c, err, c.want)
+		}
+	}
+}

@@ -1,0 +1,628 @@
+package sim
+
+import (
+	"math/rand/v2"
+	"strconv"
+
+	"github.com/qoslab/qoslab/model"
+)
+
+// slot is one endpoint placed on a node and attached to one end of a link.
+type slot struct {
+	ep      model.Endpoint
+	node    int
+	link    int
+	sender  bool
+	forward int // slot that re-publishes what this slot delivers; -1: the application
+	timers  map[model.Timer]timerState
+	peak    int // largest Held() seen
+}
+
+// timerState tracks one timer of a slot. Re-arming does not queue a new
+// event while an earlier one is still queued: when that one comes due it
+// is moved to the current deadline. Cancelled and superseded timers thus
+// cost at most one queue entry, which keeps the queue small.
+type timerState struct {
+	gen      uint32 // generation of the queued event; older ones are void
+	armed    bool
+	queued   bool
+	deadline int64
+	queuedAt int64
+}
+
+type node struct {
+	name  string
+	up    bool
+	slots []int
+}
+
+// link joins two slots: ends[0] acts as MQTT client, ends[1] as server.
+type link struct {
+	ends       [2]int
+	up         bool
+	epoch      uint32
+	connecting bool     // a connect event is queued
+	last       [2]int64 // stream mode: latest arrival time towards each end, to keep order
+}
+
+// Sim is one run in progress. Build it with New, then call Run.
+type Sim struct {
+	cfg   Config
+	rng   *rand.Rand
+	q     eventQueue
+	pkts  packetSlab
+	now   int64
+	slots []slot
+	nodes []node
+	links []link
+	msgs  []model.Message // the workload, indexed by Ref-1
+
+	healed  bool
+	backlog []int // workload indexes published while the publisher was down
+	sends   [model.NumPacketTypes]int
+	recvs   [model.NumPacketTypes]int
+	sendID  int64
+	faults  []Fault // packet-matched faults of the schedule
+	out     []model.Output
+	res     *Result
+}
+
+// New validates cfg and prepares a run. The error names the offending field.
+func New(cfg Config) (*Sim, error) {
+	cfg = cfg.Normalize()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	s := &Sim{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, 0x9e3779b97f4a7c15))}
+	s.build()
+	s.res = newResult(cfg, s.msgs)
+	return s, nil
+}
+
+// Run executes cfg and returns its result. It is New followed by Sim.Run.
+func Run(cfg Config) (*Result, error) {
+	s, err := New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return s.Run(), nil
+}
+
+func (s *Sim) build() {
+	c := s.cfg
+	v1, _ := model.Lookup(c.Variant)
+	ec := c.Endpoint
+	if c.Topology == Brokered {
+		v2, _ := model.Lookup(c.SubscriberVariant)
+		s.nodes = []node{{name: "publisher", slots: []int{0}}, {name: "broker", slots: []int{1, 2}}, {name: "subscriber", slots: []int{3}}}
+		s.slots = []slot{
+			{ep: v1.NewSender(ec.As(model.RoleClient)), node: 0, link: 0, sender: true, forward: -1},
+			{ep: v1.NewReceiver(ec.As(model.RoleServer)), node: 1, link: 0, forward: 2},
+			{ep: v2.NewSender(ec.As(model.RoleServer)), node: 1, link: 1, sender: true, forward: -1},
+			{ep: v2.NewReceiver(ec.As(model.RoleClient)), node: 2, link: 1, forward: -1},
+		}
+		s.links = []link{{ends: [2]int{0, 1}}, {ends: [2]int{3, 2}}}
+	} else {
+		s.nodes = []node{{name: "client", slots: []int{0}}, {name: "server", slots: []int{1}}}
+		s.slots = []slot{
+			{ep: v1.NewSender(ec.As(model.RoleClient)), node: 0, link: 0, sender: true, forward: -1},
+			{ep: v1.NewReceiver(ec.As(model.RoleServer)), node: 1, link: 0, forward: -1},
+		}
+		s.links = []link{{ends: [2]int{0, 1}}}
+	}
+	for i := range s.nodes {
+		s.nodes[i].up = true
+	}
+	for i := range s.slots {
+		s.slots[i].timers = make(map[model.Timer]timerState)
+	}
+	s.msgs = makeWorkload(c.Workload)
+	for _, f := range c.Faults {
+		if f.When == AtTime {
+			kind := evBreak
+			target := int32(0)
+			if f.Action == Crash {
+				kind, target = evCrash, int32(s.nodeIndex(f.Node))
+			}
+			s.q.push(event{at: f.At, kind: kind, target: target, extra: f.Ticks})
+		} else {
+			s.faults = append(s.faults, f)
+		}
+	}
+}
+
+// makeWorkload builds the messages of a run. Payloads are padded to size
+// so that byte counts follow the setting.
+func makeWorkload(w Workload) []model.Message {
+	msgs := make([]model.Message, w.Messages)
+	topics := make([]string, w.Topics)
+	for i := range topics {
+		topics[i] = "qoslab/" + strconv.Itoa(i)
+	}
+	distinct := w.Messages
+	if w.DistinctPayloads > 0 && w.DistinctPayloads < distinct {
+		distinct = w.DistinctPayloads
+	}
+	// One buffer holds every distinct payload; messages share slices of it.
+	buf := make([]byte, 0, distinct*w.PayloadBytes+distinct*8)
+	offs := make([]int, distinct+1)
+	for k := range distinct {
+		start := len(buf)
+		buf = append(buf, 'v')
+		buf = strconv.AppendInt(buf, int64(k), 10)
+		for len(buf)-start < w.PayloadBytes {
+			buf = append(buf, '.')
+		}
+		offs[k+1] = len(buf)
+	}
+	all := string(buf)
+	for i := range msgs {
+		k := i % distinct
+		msgs[i] = model.Message{Ref: uint32(i + 1), Topic: topics[i%w.Topics], Payload: all[offs[k]:offs[k+1]]}
+	}
+	return msgs
+}
+
+func (s *Sim) nodeIndex(name string) int {
+	for i, n := range s.nodes {
+		if n.name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// Run executes the run to its end: settled, or nothing more can happen, or
+// the time limit.
+func (s *Sim) Run() *Result {
+	for i := range s.links {
+		s.q.push(event{at: 0, kind: evConnect, target: int32(i)})
+		s.links[i].connecting = true
+		if s.cfg.Endpoint.Mode == model.Stream && s.cfg.Network.BreakMeanTicks > 0 {
+			s.q.push(event{at: s.expTicks(s.cfg.Network.BreakMeanTicks), kind: evRandomBreak, target: int32(i)})
+		}
+	}
+	s.q.push(event{at: s.cfg.Workload.StartTicks, kind: evPublish, target: 0, gen: 0})
+	if nw := s.cfg.Network; nw.Loss > 0 || nw.Dup > 0 || nw.BreakMeanTicks > 0 {
+		s.q.push(event{at: nw.HealTicks, kind: evHeal})
+	}
+	for s.q.len() > 0 {
+		e := s.q.pop()
+		if e.at > s.cfg.MaxTicks {
+			s.res.TimedOut = true
+			break
+		}
+		s.now = e.at
+		s.res.Events++
+		s.dispatch(&e)
+	}
+	s.finish()
+	return s.res
+}
+
+func (s *Sim) dispatch(e *event) {
+	switch e.kind {
+	case evArrive:
+		s.arrive(e)
+	case evTimer:
+		if !s.timerDue(e) {
+			s.res.Events-- // a cancelled or moved timer: bookkeeping, not an event of the run
+			return
+		}
+		s.trace(TraceEvent{Kind: TTimer, Node: s.nodeName(int(e.target)), Note: e.timer.String()})
+		s.step(int(e.target), model.Input{Kind: model.InTimer, Timer: e.timer})
+	case evPublish:
+		s.publish(int(e.gen))
+	case evForward:
+		p := s.pkts.take(e.pkt)
+		s.step(int(e.target), model.Input{Kind: model.InPublish, Msg: p.Msg})
+	case evBreak:
+		s.breakLink(int(e.target), e.extra, "")
+	case evRandomBreak:
+		if !s.healed {
+			s.breakLink(int(e.target), 0, "random")
+			s.q.push(event{at: s.now + s.expTicks(s.cfg.Network.BreakMeanTicks), kind: evRandomBreak, target: e.target})
+		}
+	case evConnect:
+		s.connect(int(e.target))
+	case evCrash:
+		s.crash(int(e.target), e.extra)
+	case evRestart:
+		s.restart(int(e.target))
+	case evHeal:
+		s.healed = true
+		s.trace(TraceEvent{Kind: THeal, Node: "network", Note: "random faults stop"})
+	}
+}
+
+// expTicks draws an exponentially distributed delay of the given mean, at
+// least one tick.
+func (s *Sim) expTicks(mean int64) int64 {
+	d := int64(s.rng.ExpFloat64() * float64(mean))
+	if d < 1 {
+		d = 1
+	}
+	return d
+}
+
+func (s *Sim) publish(i int) {
+	if i+1 < len(s.msgs) {
+		s.q.push(event{at: s.now + s.cfg.Workload.IntervalTicks, kind: evPublish, gen: uint32(i + 1)})
+	}
+	s.res.Messages[i].PublishedAt = s.now
+	if !s.nodes[s.slots[0].node].up {
+		s.backlog = append(s.backlog, i)
+		return
+	}
+	s.step(0, model.Input{Kind: model.InPublish, Msg: s.msgs[i]})
+}
+
+// step feeds one input to a slot's endpoint and carries out its outputs.
+// Outputs never re-enter step directly: anything that would (a fault that
+// breaks the connection, a broker forwarding) is queued at the current time,
+// so every reaction is one queue entry and ordering stays deterministic.
+func (s *Sim) step(i int, in model.Input) {
+	sl := &s.slots[i]
+	s.out = sl.ep.Step(in, s.out[:0])
+	if h := sl.ep.Held(); h > sl.peak {
+		sl.peak = h
+	}
+	for k := range s.out {
+		s.apply(i, &s.out[k])
+	}
+}
+
+func (s *Sim) apply(i int, o *model.Output) {
+	sl := &s.slots[i]
+	switch o.Kind {
+	case model.OutSend:
+		s.send(i, o.Packet)
+	case model.OutDeliver:
+		s.trace(TraceEvent{Kind: TDeliver, Node: s.nodeName(i), Msg: o.Msg.Ref})
+		if sl.forward >= 0 {
+			s.q.push(event{at: s.now, kind: evForward, target: int32(sl.forward), pkt: s.pkts.put(model.Packet{Msg: o.Msg})})
+			return
+		}
+		s.res.delivered(o.Msg.Ref, s.now)
+	case model.OutComplete, model.OutAbandon:
+		kind := TComplete
+		if o.Kind == model.OutAbandon {
+			kind = TAbandon
+		}
+		s.trace(TraceEvent{Kind: kind, Node: s.nodeName(i), Msg: o.Msg.Ref, Note: o.Note})
+		if i == 0 {
+			s.res.completed(o.Msg.Ref, s.now, o.Kind == model.OutAbandon, o.Note)
+		}
+	case model.OutSetTimer:
+		t := sl.timers[o.Timer]
+		t.armed, t.deadline = true, s.now+o.Delay
+		if !t.queued || t.queuedAt > t.deadline {
+			t = s.queueTimer(i, o.Timer, t)
+		}
+		sl.timers[o.Timer] = t
+	case model.OutCancelTimer:
+		if t, ok := sl.timers[o.Timer]; ok {
+			t.armed = false
+			sl.timers[o.Timer] = t
+		}
+	case model.OutPersist:
+		s.res.Persists++
+		s.trace(TraceEvent{Kind: TPersist, Node: s.nodeName(i), Note: o.Note})
+	}
+}
+
+func (s *Sim) queueTimer(i int, tm model.Timer, t timerState) timerState {
+	t.gen++
+	t.queued, t.queuedAt = true, t.deadline
+	s.q.push(event{at: t.deadline, kind: evTimer, target: int32(i), gen: t.gen, timer: tm})
+	return t
+}
+
+// timerDue reports whether a timer event should fire now; a timer re-armed
+// for later is queued again at its deadline.
+func (s *Sim) timerDue(e *event) bool {
+	sl := &s.slots[e.target]
+	t := sl.timers[e.timer]
+	if t.gen != e.gen {
+		return false
+	}
+	t.queued = false
+	switch {
+	case !t.armed || !s.nodes[sl.node].up:
+	case t.deadline > s.now:
+		t = s.queueTimer(int(e.target), e.timer, t)
+	default:
+		t.armed = false
+		sl.timers[e.timer] = t
+		return true
+	}
+	sl.timers[e.timer] = t
+	return false
+}
+
+func (s *Sim) nodeName(slotIndex int) string { return s.nodes[s.slots[slotIndex].node].name }
+
+// peerOf returns the slot at the other end of slot i's link.
+func (s *Sim) peerOf(i int) (peer, side int) {
+	l := &s.links[s.slots[i].link]
+	if l.ends[0] == i {
+		return l.ends[1], 1
+	}
+	return l.ends[0], 0
+}
+
+func (s *Sim) send(i int, p model.Packet) {
+	lk := s.slots[i].link
+	l := &s.links[lk]
+	peer, side := s.peerOf(i)
+	stream := s.cfg.Endpoint.Mode == model.Stream
+	s.sendID++
+	id := s.sendID
+	s.res.countSend(p, s.cfg.Endpoint.Version)
+	s.trace(TraceEvent{Kind: TSend, Node: s.nodeName(i), Peer: s.nodeName(peer), ID: id, Packet: s.tracePacket(p)})
+	if stream && !l.up {
+		s.lost(id, i, "not connected")
+		return
+	}
+	s.sends[p.Type]++
+	n := s.sends[p.Type]
+	var extra int64
+	lose, dup := false, false
+	for _, f := range s.faults {
+		if f.Type != p.Type || f.N != n {
+			continue
+		}
+		switch f.Action {
+		case Lose:
+			lose = true
+		case Dup:
+			dup = true
+		case Delay:
+			extra += f.Ticks
+		case Break, Crash:
+			if f.When == AfterSend {
+				s.queueFault(f, lk)
+			}
+		}
+	}
+	if !stream && !s.healed {
+		nw := &s.cfg.Network
+		if nw.Loss > 0 && s.rng.Float64() < nw.Loss {
+			lose = true
+		}
+		if nw.Dup > 0 && s.rng.Float64() < nw.Dup {
+			dup = true
+		}
+	}
+	if lose {
+		s.lost(id, i, "lost by the network")
+		return
+	}
+	s.schedule(l, side, peer, id, p, extra)
+	if dup {
+		s.trace(TraceEvent{Kind: TDup, Node: s.nodeName(i), Peer: s.nodeName(peer), ID: id, Packet: s.tracePacket(p)})
+		s.schedule(l, side, peer, id, p, extra)
+	}
+}
+
+// schedule queues the arrival of p at the peer slot. Stream links keep
+// order: a packet never arrives before one sent earlier in its direction.
+func (s *Sim) schedule(l *link, side, peer int, id int64, p model.Packet, extra int64) {
+	nw := &s.cfg.Network
+	at := s.now + nw.LatencyTicks + extra
+	if nw.JitterTicks > 0 {
+		at += s.rng.Int64N(nw.JitterTicks + 1)
+	}
+	if s.cfg.Endpoint.Mode == model.Stream {
+		if at < l.last[side] {
+			at = l.last[side]
+		}
+		l.last[side] = at
+	}
+	s.q.push(event{at: at, kind: evArrive, target: int32(peer), gen: l.epoch, extra: id, pkt: s.pkts.put(p)})
+}
+
+// queueFault carries out a matched Break or Crash right after the current
+// event; a Break hits the link the matched packet travels on.
+func (s *Sim) queueFault(f Fault, link int) {
+	switch f.Action {
+	case Break:
+		s.q.push(event{at: s.now, kind: evBreak, target: int32(link), extra: f.Ticks})
+	case Crash:
+		s.q.push(event{at: s.now, kind: evCrash, target: int32(s.nodeIndex(f.Node)), extra: f.Ticks})
+	}
+}
+
+func (s *Sim) lost(id int64, from int, why string) {
+	s.res.Lost++
+	if s.cfg.Trace {
+		s.trace(TraceEvent{Kind: TLost, Node: s.nodeName(from), ID: id, Note: why})
+	}
+}
+
+func (s *Sim) arrive(e *event) {
+	pkt := s.pkts.take(e.pkt)
+	i := int(e.target)
+	sl := &s.slots[i]
+	l := &s.links[sl.link]
+	peer, _ := s.peerOf(i)
+	if s.cfg.Endpoint.Mode == model.Stream && e.gen != l.epoch {
+		s.lost(e.extra, peer, "connection broken")
+		return
+	}
+	if !s.nodes[sl.node].up {
+		s.lost(e.extra, peer, s.nodes[sl.node].name+" is down")
+		return
+	}
+	s.trace(TraceEvent{Kind: TRecv, Node: s.nodeName(i), Peer: s.nodeName(peer), ID: e.extra, Packet: s.tracePacket(pkt)})
+	s.step(i, model.Input{Kind: model.InPacket, Packet: pkt})
+	s.recvs[pkt.Type]++
+	n := s.recvs[pkt.Type]
+	for _, f := range s.faults {
+		if f.When == AfterRecv && f.Type == pkt.Type && f.N == n {
+			s.queueFault(f, sl.link)
+		}
+	}
+}
+
+// breakLink breaks a stream connection: everything in flight is lost in
+// both directions, both ends learn it, and the client reconnects later.
+func (s *Sim) breakLink(li int, reconnect int64, why string) {
+	l := &s.links[li]
+	if !l.up {
+		return
+	}
+	l.up = false
+	l.epoch++
+	note := "connection broken"
+	if why != "" {
+		note += " (" + why + ")"
+	}
+	s.res.Breaks++
+	s.trace(TraceEvent{Kind: TBreak, Node: s.nodeName(l.ends[0]), Peer: s.nodeName(l.ends[1]), Note: note})
+	for _, end := range l.ends {
+		if s.nodes[s.slots[end].node].up {
+			s.step(end, model.Input{Kind: model.InConnDown})
+		}
+	}
+	if reconnect == 0 {
+		reconnect = s.cfg.Network.ReconnectTicks
+	}
+	s.queueConnect(li, reconnect)
+}
+
+func (s *Sim) queueConnect(li int, after int64) {
+	l := &s.links[li]
+	if l.connecting || l.up {
+		return
+	}
+	l.connecting = true
+	s.q.push(event{at: s.now + after, kind: evConnect, target: int32(li)})
+}
+
+// connect brings a link up when both its nodes run. The client end is told
+// first, since it opens the MQTT connection.
+func (s *Sim) connect(li int) {
+	l := &s.links[li]
+	l.connecting = false
+	if l.up || !s.nodes[s.slots[l.ends[0]].node].up || !s.nodes[s.slots[l.ends[1]].node].up {
+		return // a restart queues a new attempt
+	}
+	l.up = true
+	l.last = [2]int64{s.now, s.now}
+	s.trace(TraceEvent{Kind: TConnect, Node: s.nodeName(l.ends[0]), Peer: s.nodeName(l.ends[1])})
+	s.step(l.ends[0], model.Input{Kind: model.InConnUp})
+	s.step(l.ends[1], model.Input{Kind: model.InConnUp})
+}
+
+func (s *Sim) crash(ni int, restart int64) {
+	n := &s.nodes[ni]
+	if !n.up {
+		return
+	}
+	s.res.Crashes++
+	s.trace(TraceEvent{Kind: TCrash, Node: n.name})
+	for _, i := range n.slots {
+		s.step(i, model.Input{Kind: model.InCrash})
+	}
+	n.up = false
+	for _, i := range n.slots {
+		for k, t := range s.slots[i].timers {
+			t.armed = false // a dead node's timers never fire
+			s.slots[i].timers[k] = t
+		}
+		if s.cfg.Endpoint.Mode == model.Stream {
+			s.breakLinkDown(s.slots[i].link)
+		}
+	}
+	if restart == 0 {
+		restart = s.cfg.Network.RestartTicks
+	}
+	s.q.push(event{at: s.now + restart, kind: evRestart, target: int32(ni)})
+}
+
+// breakLinkDown breaks a link because one of its nodes died; the survivor
+// learns of it, and reconnection waits for the restart.
+func (s *Sim) breakLinkDown(li int) {
+	l := &s.links[li]
+	if !l.up {
+		return
+	}
+	l.up = false
+	l.epoch++
+	s.res.Breaks++
+	s.trace(TraceEvent{Kind: TBreak, Node: s.nodeName(l.ends[0]), Peer: s.nodeName(l.ends[1]), Note: "connection lost with a crashed node"})
+	for _, end := range l.ends {
+		if s.nodes[s.slots[end].node].up {
+			s.step(end, model.Input{Kind: model.InConnDown})
+		}
+	}
+}
+
+func (s *Sim) restart(ni int) {
+	n := &s.nodes[ni]
+	n.up = true
+	s.trace(TraceEvent{Kind: TRestart, Node: n.name})
+	for _, i := range n.slots {
+		s.step(i, model.Input{Kind: model.InRestart})
+	}
+	if ni == s.slots[0].node {
+		for _, k := range s.backlog {
+			s.step(0, model.Input{Kind: model.InPublish, Msg: s.msgs[k]})
+		}
+		s.backlog = nil
+	}
+	for _, i := range n.slots {
+		if s.cfg.Endpoint.Mode == model.Stream {
+			s.queueConnect(s.slots[i].link, s.cfg.Network.ReconnectTicks)
+		} else {
+			s.step(i, model.Input{Kind: model.InConnUp})
+		}
+	}
+}
+
+func (s *Sim) trace(e TraceEvent) {
+	if !s.cfg.Trace {
+		return
+	}
+	e.At = s.now
+	s.res.Trace = append(s.res.Trace, e)
+}
+
+func (s *Sim) tracePacket(p model.Packet) *model.Packet {
+	if !s.cfg.Trace {
+		return nil
+	}
+	q := new(model.Packet) // a copy, so that p itself stays on the stack
+	*q = p
+	return q
+}
+
+func (s *Sim) finish() {
+	r := s.res
+	r.EndTicks = s.now
+	for i := range s.slots {
+		sl := &s.slots[i]
+		if !sl.sender && sl.peak > r.PeakHeld {
+			r.PeakHeld = sl.peak
+		}
+		for _, p := range sl.ep.Pending(nil) {
+			r.Pending = append(r.Pending, s.nodeName(i)+": "+p)
+		}
+	}
+	for i := range s.nodes {
+		if !s.nodes[i].up {
+			r.Pending = append(r.Pending, s.nodes[i].name+": down")
+		}
+	}
+	for _, k := range s.backlog {
+		r.Pending = append(r.Pending, "publisher: m"+strconv.Itoa(k+1)+" never handed over")
+	}
+	for i := range r.Messages {
+		m := &r.Messages[i]
+		if m.Abandoned {
+			r.Pending = append(r.Pending, "m"+strconv.Itoa(i+1)+" abandoned: "+m.AbandonNote)
+		}
+	}
+	r.Settled = len(r.Pending) == 0 && !r.TimedOut
+}
