@@ -32,7 +32,9 @@ func render(o Output) string {
 	return o.Kind.String()
 }
 
-func pkt(t PacketType, id uint16) Input { return Input{Kind: InPacket, Packet: Packet{Type: t, ID: id}} }
+func pkt(t PacketType, id uint16) Input {
+	return Input{Kind: InPacket, Packet: Packet{Type: t, ID: id}}
+}
 
 func publish(ref uint32) Input {
 	return Input{Kind: InPublish, Msg: Message{Ref: ref, Topic: "t", Payload: "p"}}
