@@ -1,0 +1,87 @@
+package study
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+)
+
+// points are one variant's line: x, mean and 95% half-width.
+type points struct {
+	xs, ys, cis []float64
+}
+
+func (p points) Len() int                        { return len(p.xs) }
+func (p points) XY(i int) (float64, float64)     { return p.xs[i], p.ys[i] }
+func (p points) YError(i int) (float64, float64) { return p.cis[i], p.cis[i] }
+
+// Chart draws a sweep's metric against the swept parameter, one line per
+// variant with its 95% confidence intervals as error bars. format is "png"
+// or "svg"; both render byte-identically run to run.
+func (s *Study) Chart(w io.Writer, accs []Acc, m Metric, format string) error {
+	if s.Kind != "sweep" {
+		return fmt.Errorf("charts are drawn from sweeps, not %s studies", s.Kind)
+	}
+	if format != "png" && format != "svg" {
+		return fmt.Errorf("chart format %q: allowed values are png, svg", format)
+	}
+	lines := map[string]*points{}
+	var order []string
+	for i, l := range s.Cells {
+		x, err := strconv.ParseFloat(l.Value, 64)
+		if err != nil {
+			return fmt.Errorf("cell %d: value %q: %v", i, l.Value, err)
+		}
+		e := m.Est(&accs[i])
+		if math.IsNaN(e.Mean) {
+			continue
+		}
+		ci := e.CI95
+		if math.IsNaN(ci) {
+			ci = 0
+		}
+		p, ok := lines[l.Variant]
+		if !ok {
+			p = &points{}
+			lines[l.Variant] = p
+			order = append(order, l.Variant)
+		}
+		p.xs, p.ys, p.cis = append(p.xs, x), append(p.ys, e.Mean), append(p.cis, ci)
+	}
+	pl := plot.New()
+	pl.Title.Text = fmt.Sprintf("%s vs %s (%d runs per point, 95%% CI)", m.Head, s.Param, s.Runs)
+	pl.X.Label.Text = s.Param
+	pl.Y.Label.Text = m.Doc
+	pl.Legend.Top = true
+	pl.Add(plotter.NewGrid())
+	for i, v := range order {
+		p := lines[v]
+		line, pts, err := plotter.NewLinePoints(p)
+		if err != nil {
+			return err
+		}
+		line.Color = plotutil.Color(i)
+		line.Dashes = plotutil.Dashes(i)
+		pts.Color = plotutil.Color(i)
+		pts.Shape = plotutil.Shape(i)
+		bars, err := plotter.NewYErrorBars(p)
+		if err != nil {
+			return err
+		}
+		bars.Color = plotutil.Color(i)
+		pl.Add(line, pts, bars)
+		pl.Legend.Add(v, line, pts)
+	}
+	wt, err := pl.WriterTo(8*vg.Inch, 5*vg.Inch, format)
+	if err != nil {
+		return err
+	}
+	_, err = wt.WriteTo(w)
+	return err
+}

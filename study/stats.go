@@ -1,0 +1,202 @@
+package study
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/big"
+	"math/bits"
+	"slices"
+
+	"gonum.org/v1/gonum/stat"
+	"gonum.org/v1/gonum/stat/distuv"
+)
+
+// Every accumulator here holds exact integers, so merging two of them is
+// addition: the result does not depend on how runs were split between
+// workers or shards, nor on the order in which they finished. Floating
+// point appears only when an estimate is read out, from the merged totals.
+
+// u128 is an unsigned 128-bit integer. Sums of squared per-run totals
+// (10,000,000 messages a run, a million runs) do not fit in 64 bits.
+type u128 struct{ hi, lo uint64 }
+
+func mul64(a, b uint64) u128 {
+	hi, lo := bits.Mul64(a, b)
+	return u128{hi, lo}
+}
+
+func (a u128) add(b u128) u128 {
+	lo, carry := bits.Add64(a.lo, b.lo, 0)
+	hi, _ := bits.Add64(a.hi, b.hi, carry)
+	return u128{hi, lo}
+}
+
+func (a u128) big() *big.Int {
+	x := new(big.Int).SetUint64(a.hi)
+	x.Lsh(x, 64)
+	return x.Or(x, new(big.Int).SetUint64(a.lo))
+}
+
+// MarshalJSON writes the decimal value as a string: JSON numbers lose
+// precision above 2^53 in most readers.
+func (a u128) MarshalJSON() ([]byte, error) { return json.Marshal(a.big().String()) }
+
+func (a *u128) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	x, ok := new(big.Int).SetString(s, 10)
+	if !ok || x.Sign() < 0 || x.BitLen() > 128 {
+		return fmt.Errorf("not an unsigned 128-bit decimal: %q", s)
+	}
+	a.lo = new(big.Int).And(x, new(big.Int).SetUint64(math.MaxUint64)).Uint64()
+	a.hi = new(big.Int).Rsh(x, 64).Uint64()
+	return nil
+}
+
+// Ratio estimates a rate per unit (per message, per delivered message,
+// per run) from independent runs. Run i adds a total X_i (duplicated
+// messages, bytes, summed latency ticks) over N_i units (messages
+// published, messages delivered, or 1). The estimate is the ratio of sums;
+// its confidence interval treats the run, not the message, as the
+// independent sample (messages of one run share its faults), using the
+// ratio estimator's variance sum_i (X_i - r N_i)^2 / (k (k-1) Nbar^2).
+// When every run has the same N this is the usual Student's t interval of
+// the per-run rates.
+type Ratio struct {
+	Runs uint64 `json:"runs"`
+	X    uint64 `json:"x"`
+	N    uint64 `json:"n"`
+	XX   u128   `json:"xx"`
+	XN   u128   `json:"xn"`
+	NN   u128   `json:"nn"`
+}
+
+// Add records one run's total x over n units.
+func (r *Ratio) Add(x, n uint64) {
+	r.Runs++
+	r.X += x
+	r.N += n
+	r.XX = r.XX.add(mul64(x, x))
+	r.XN = r.XN.add(mul64(x, n))
+	r.NN = r.NN.add(mul64(n, n))
+}
+
+// Merge adds another accumulator's runs.
+func (r *Ratio) Merge(o Ratio) {
+	r.Runs += o.Runs
+	r.X += o.X
+	r.N += o.N
+	r.XX = r.XX.add(o.XX)
+	r.XN = r.XN.add(o.XN)
+	r.NN = r.NN.add(o.NN)
+}
+
+// Estimate is a mean and the half-width of its 95% confidence interval;
+// NaN where there is no data (Mean) or fewer than two runs (CI95).
+type Estimate struct {
+	Mean, CI95 float64
+}
+
+// Estimate returns scale * X/N with a 95% interval from Student's t with
+// Runs-1 degrees of freedom.
+func (r Ratio) Estimate(scale float64) Estimate {
+	if r.N == 0 {
+		return Estimate{math.NaN(), math.NaN()}
+	}
+	mean := scale * float64(r.X) / float64(r.N)
+	if r.Runs < 2 {
+		return Estimate{mean, math.NaN()}
+	}
+	// D = sum (X_i - r N_i)^2 with r = X/N; D N^2 = XX N^2 - 2 X XN N + X^2 NN,
+	// all integers, so the variance is computed exactly before the one
+	// rounding to float64.
+	X, N := new(big.Int).SetUint64(r.X), new(big.Int).SetUint64(r.N)
+	n2 := new(big.Int).Mul(N, N)
+	d := new(big.Int).Mul(r.XX.big(), n2)
+	t := new(big.Int).Mul(X, r.XN.big())
+	t.Mul(t, N)
+	t.Lsh(t, 1)
+	d.Sub(d, t)
+	t.Mul(X, X)
+	t.Mul(t, r.NN.big())
+	d.Add(d, t)
+	// se^2 = D k / ((k-1) N^2), and D = (D N^2) / N^2.
+	k := new(big.Int).SetUint64(r.Runs)
+	num := new(big.Int).Mul(d, k)
+	den := new(big.Int).Mul(n2, n2)
+	den.Mul(den, new(big.Int).SetUint64(r.Runs-1))
+	se2, _ := new(big.Rat).SetFrac(num, den).Float64()
+	tq := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(r.Runs - 1)}.Quantile(0.975)
+	return Estimate{mean, scale * tq * math.Sqrt(se2)}
+}
+
+// Hist is an exact histogram of integer samples (latencies in ticks). Its
+// size is the number of distinct values, not the number of samples, so it
+// stays small however many runs feed it.
+type Hist map[int64]uint64
+
+// Add records one sample.
+func (h Hist) Add(v int64) { h[v]++ }
+
+// Merge adds another histogram's samples.
+func (h Hist) Merge(o Hist) {
+	for v, c := range o {
+		h[v] += c
+	}
+}
+
+// Quantile returns the p-quantile (gonum stat.Empirical: the smallest
+// sample with at least a fraction p of the samples at or below it), NaN
+// for an empty histogram.
+func (h Hist) Quantile(p float64) float64 {
+	if len(h) == 0 {
+		return math.NaN()
+	}
+	vals := make([]int64, 0, len(h))
+	for v := range h {
+		vals = append(vals, v)
+	}
+	slices.Sort(vals)
+	xs := make([]float64, len(vals))
+	ws := make([]float64, len(vals))
+	for i, v := range vals {
+		xs[i], ws[i] = float64(v), float64(h[v])
+	}
+	return stat.Quantile(p, stat.Empirical, xs, ws)
+}
+
+// MarshalJSON writes [value, count] pairs in value order, so that files
+// are byte-identical for identical histograms.
+func (h Hist) MarshalJSON() ([]byte, error) {
+	vals := make([]int64, 0, len(h))
+	for v := range h {
+		vals = append(vals, v)
+	}
+	slices.Sort(vals)
+	pairs := make([][2]uint64, len(vals))
+	for i, v := range vals {
+		if v < 0 {
+			return nil, fmt.Errorf("histogram: negative sample %d", v)
+		}
+		pairs[i] = [2]uint64{uint64(v), h[v]}
+	}
+	return json.Marshal(pairs)
+}
+
+func (h *Hist) UnmarshalJSON(b []byte) error {
+	var pairs [][2]uint64
+	if err := json.Unmarshal(b, &pairs); err != nil {
+		return err
+	}
+	*h = make(Hist, len(pairs))
+	for _, p := range pairs {
+		if p[0] > math.MaxInt64 {
+			return fmt.Errorf("histogram: sample %d out of range", p[0])
+		}
+		(*h)[int64(p[0])] += p[1]
+	}
+	return nil
+}

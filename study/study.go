@@ -1,0 +1,167 @@
+package study
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// Study describes the cells of a comparison or a sweep and how many seeded
+// runs each gets. With the cells' accumulators it is everything a table or
+// chart needs, so shard files carry it and merge can print the table.
+type Study struct {
+	Kind     string  `json:"kind"` // "compare" or "sweep"
+	Runs     int     `json:"runs"` // per cell
+	Seed     uint64  `json:"seed"` // run r has seed Seed+r
+	Messages int     `json:"messages"`
+	Param    string  `json:"param,omitempty"` // sweep: the swept parameter
+	Cells    []Label `json:"cells"`
+}
+
+// Label names one cell: a variant under a profile (compare) or at one
+// value of the swept parameter (sweep).
+type Label struct {
+	Variant string `json:"variant"`
+	Profile string `json:"profile,omitempty"`
+	Value   string `json:"value,omitempty"`
+	// Command is the `simulate run` line of the cell's first run.
+	Command string `json:"command"`
+}
+
+// replay returns the cell's command with another seed.
+func (l Label) replay(seed uint64) string {
+	f := strings.Fields(l.Command)
+	out := make([]string, 0, len(f))
+	for i := 0; i < len(f); i++ {
+		out = append(out, f[i])
+		if f[i] == "--seed" && i+1 < len(f) {
+			out = append(out, strconv.FormatUint(seed, 10))
+			i++
+		}
+	}
+	return strings.Join(out, " ")
+}
+
+// Metric is one figure a cell yields.
+type Metric struct {
+	Key, Head, Doc string
+	Decimals       int
+	// Est is the metric's estimate; CI is false for figures without an
+	// interval (quantiles, maxima).
+	Est func(a *Acc) Estimate
+	CI  bool
+}
+
+func plain(v float64) Estimate { return Estimate{v, math.NaN()} }
+
+// Metrics are the columns of compare tables and sweep files, in order.
+var Metrics = []Metric{
+	{"exactly_once_per_1k", "once/1k", "messages delivered exactly once, per 1,000 published", 2,
+		func(a *Acc) Estimate { return a.ExactlyOnce.Estimate(1000) }, true},
+	{"duplicated_per_1k", "dup/1k", "messages delivered more than once, per 1,000 published", 2,
+		func(a *Acc) Estimate { return a.Duplicated.Estimate(1000) }, true},
+	{"lost_per_1k", "lost/1k", "messages never delivered, per 1,000 published", 2,
+		func(a *Acc) Estimate { return a.Lost.Estimate(1000) }, true},
+	{"packets_per_msg", "pkts/msg", "packets put on the wire (all types, both directions, CONNECT included) per message", 2,
+		func(a *Acc) Estimate { return a.Packets.Estimate(1) }, true},
+	{"bytes_per_msg", "bytes/msg", "bytes put on the wire (exact MQTT encodings) per message", 1,
+		func(a *Acc) Estimate { return a.Bytes.Estimate(1) }, true},
+	{"payload_resends_per_msg", "resends/msg", "PUBLISH packets resent with DUP set (payload retransmissions) per message", 3,
+		func(a *Acc) Estimate { return a.Resends.Estimate(1) }, true},
+	{"peak_held", "held", "the most packet ids or messages the receiver held at once in a run, mean over runs", 1,
+		func(a *Acc) Estimate { return a.PeakHeld.Estimate(1) }, true},
+	{"peak_held_max", "held max", "the most the receiver held at once in any run", 0,
+		func(a *Acc) Estimate { return plain(float64(a.PeakHeldMax)) }, false},
+	{"delivery_mean", "deliver", "ticks from publication to first delivery, mean over delivered messages", 1,
+		func(a *Acc) Estimate { return a.Delivery.Estimate(1) }, true},
+	{"delivery_p50", "p50", "median ticks from publication to first delivery", 0,
+		func(a *Acc) Estimate { return plain(a.DeliveryHist.Quantile(0.5)) }, false},
+	{"delivery_p99", "p99", "99th percentile of ticks from publication to first delivery", 0,
+		func(a *Acc) Estimate { return plain(a.DeliveryHist.Quantile(0.99)) }, false},
+	{"completion_mean", "complete", "ticks from publication to the sender's completion (its flow ended; it may reuse the id), mean over completed messages", 1,
+		func(a *Acc) Estimate { return a.Completion.Estimate(1) }, true},
+	{"completion_p50", "p50", "median ticks from publication to completion", 0,
+		func(a *Acc) Estimate { return plain(a.CompletionHist.Quantile(0.5)) }, false},
+	{"completion_p99", "p99", "99th percentile of ticks from publication to completion", 0,
+		func(a *Acc) Estimate { return plain(a.CompletionHist.Quantile(0.99)) }, false},
+}
+
+// LookupMetric finds a metric by key.
+func LookupMetric(key string) (Metric, error) {
+	var keys []string
+	for _, m := range Metrics {
+		if m.Key == key {
+			return m, nil
+		}
+		keys = append(keys, m.Key)
+	}
+	return Metric{}, fmt.Errorf("unknown metric %q: allowed values are %s", key, strings.Join(keys, ", "))
+}
+
+// Table builds the study's table from one accumulator per cell.
+func (s *Study) Table(accs []Acc) (*Table, error) {
+	if len(accs) != len(s.Cells) {
+		return nil, fmt.Errorf("%d accumulators for %d cells", len(accs), len(s.Cells))
+	}
+	t := &Table{}
+	if s.Kind == "sweep" {
+		t.Columns = append(t.Columns, Column{Key: s.Param, Head: s.Param, Doc: "value of the swept parameter", Text: true},
+			Column{Key: "variant", Head: "variant", Doc: "protocol variant (simulate variants)", Text: true})
+	} else {
+		t.Columns = append(t.Columns, Column{Key: "profile", Head: "network", Doc: "network/fault profile", Text: true},
+			Column{Key: "variant", Head: "variant", Doc: "protocol variant (simulate variants)", Text: true})
+	}
+	for _, m := range Metrics {
+		t.Columns = append(t.Columns, Column{Key: m.Key, Head: m.Head, Doc: m.Doc, CI: m.CI})
+	}
+	for i, l := range s.Cells {
+		first := l.Profile
+		if s.Kind == "sweep" {
+			first = l.Value
+		}
+		row := []Cell{{Value: first}, {Value: l.Variant}}
+		for _, m := range Metrics {
+			row = append(row, estCell(m.Est(&accs[i]), m.Decimals))
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	msgs := fmt.Sprintf("%d messages each", s.Messages)
+	if s.Param == "messages" {
+		msgs = "messages as swept"
+	}
+	t.Title = fmt.Sprintf("%d seeded runs per row (seeds %d..%d), %s; means with 95%% confidence intervals (Student's t over runs); latencies in ticks",
+		s.Runs, s.Seed, s.Seed+uint64(s.Runs)-1, msgs)
+	if notes := s.notes(accs); len(notes) > 0 {
+		t.Notes = append([]string{"replay the lowest seed that duplicated or lost a message:"}, notes...)
+	}
+	return t, nil
+}
+
+// notes point at a run to replay for each cell that duplicated or lost a
+// message, and flag cells whose runs did not all settle.
+func (s *Study) notes(accs []Acc) []string {
+	var notes []string
+	for i, l := range s.Cells {
+		a := &accs[i]
+		name := l.Variant + "/" + l.Profile
+		if s.Kind == "sweep" {
+			name = fmt.Sprintf("%s at %s=%s", l.Variant, s.Param, l.Value)
+		}
+		if a.Settled < a.Runs {
+			notes = append(notes, fmt.Sprintf("%s: %d of %d runs did not settle", name, a.Runs-a.Settled, a.Runs))
+		}
+		switch {
+		case a.HasDup && a.HasLost && a.FirstDupSeed == a.FirstLostSeed:
+			notes = append(notes, fmt.Sprintf("%s: duplicate and loss: %s", name, l.replay(a.FirstDupSeed)))
+		default:
+			if a.HasDup {
+				notes = append(notes, fmt.Sprintf("%s: duplicate: %s", name, l.replay(a.FirstDupSeed)))
+			}
+			if a.HasLost {
+				notes = append(notes, fmt.Sprintf("%s: loss: %s", name, l.replay(a.FirstLostSeed)))
+			}
+		}
+	}
+	return notes
+}
