@@ -55,10 +55,11 @@ func (s *Study) Chart(w io.Writer, accs []Acc, m Metric, format string) error {
 		p.xs, p.ys, p.cis = append(p.xs, x), append(p.ys, e.Mean), append(p.cis, ci)
 	}
 	pl := plot.New()
-	pl.Title.Text = fmt.Sprintf("%s vs %s (%d runs per point, 95%% CI)", m.Head, s.Param, s.Runs)
+	pl.Title.Text = fmt.Sprintf("%s vs %s (%d runs per point, 95%% CI)", m.Axis, s.Param, s.Runs)
 	pl.X.Label.Text = s.Param
-	pl.Y.Label.Text = m.Doc
-	pl.Legend.Top = true
+	pl.Y.Label.Text = m.Axis
+	pl.Legend.Top, pl.Legend.Left = true, true
+	pl.Legend.XOffs, pl.Legend.YOffs = vg.Points(50), -vg.Points(10)
 	pl.Add(plotter.NewGrid())
 	for i, v := range order {
 		p := lines[v]

@@ -47,6 +47,8 @@ func (l Label) replay(seed uint64) string {
 type Metric struct {
 	Key, Head, Doc string
 	Decimals       int
+	// Axis labels a chart's y axis.
+	Axis string
 	// Est is the metric's estimate; CI is false for figures without an
 	// interval (quantiles, maxima).
 	Est func(a *Acc) Estimate
@@ -57,33 +59,33 @@ func plain(v float64) Estimate { return Estimate{v, math.NaN()} }
 
 // Metrics are the columns of compare tables and sweep files, in order.
 var Metrics = []Metric{
-	{"exactly_once_per_1k", "once/1k", "messages delivered exactly once, per 1,000 published", 2,
+	{"exactly_once_per_1k", "once/1k", "messages delivered exactly once, per 1,000 published", 2, "exactly once per 1,000 messages",
 		func(a *Acc) Estimate { return a.ExactlyOnce.Estimate(1000) }, true},
-	{"duplicated_per_1k", "dup/1k", "messages delivered more than once, per 1,000 published", 2,
+	{"duplicated_per_1k", "dup/1k", "messages delivered more than once, per 1,000 published", 2, "duplicated per 1,000 messages",
 		func(a *Acc) Estimate { return a.Duplicated.Estimate(1000) }, true},
-	{"lost_per_1k", "lost/1k", "messages never delivered, per 1,000 published", 2,
+	{"lost_per_1k", "lost/1k", "messages never delivered, per 1,000 published", 2, "lost per 1,000 messages",
 		func(a *Acc) Estimate { return a.Lost.Estimate(1000) }, true},
-	{"packets_per_msg", "pkts/msg", "packets put on the wire (all types, both directions, CONNECT included) per message", 2,
+	{"packets_per_msg", "pkts/msg", "packets put on the wire (all types, both directions, CONNECT included) per message", 2, "packets per message",
 		func(a *Acc) Estimate { return a.Packets.Estimate(1) }, true},
-	{"bytes_per_msg", "bytes/msg", "bytes put on the wire (exact MQTT encodings) per message", 1,
+	{"bytes_per_msg", "bytes/msg", "bytes put on the wire (exact MQTT encodings) per message", 1, "bytes per message",
 		func(a *Acc) Estimate { return a.Bytes.Estimate(1) }, true},
-	{"payload_resends_per_msg", "resends/msg", "PUBLISH packets resent with DUP set (payload retransmissions) per message", 3,
+	{"payload_resends_per_msg", "resends/msg", "PUBLISH packets resent with DUP set (payload retransmissions) per message", 3, "payload retransmissions per message",
 		func(a *Acc) Estimate { return a.Resends.Estimate(1) }, true},
-	{"peak_held", "held", "the most packet ids or messages the receiver held at once in a run, mean over runs", 1,
+	{"peak_held", "held", "the most packet ids or messages the receiver held at once in a run, mean over runs", 1, "receiver's peak held ids/messages",
 		func(a *Acc) Estimate { return a.PeakHeld.Estimate(1) }, true},
-	{"peak_held_max", "held max", "the most the receiver held at once in any run", 0,
+	{"peak_held_max", "held max", "the most the receiver held at once in any run", 0, "receiver's peak held, max over runs",
 		func(a *Acc) Estimate { return plain(float64(a.PeakHeldMax)) }, false},
-	{"delivery_mean", "deliver", "ticks from publication to first delivery, mean over delivered messages", 1,
+	{"delivery_mean", "deliver", "ticks from publication to first delivery, mean over delivered messages", 1, "publish -> delivery, mean ticks",
 		func(a *Acc) Estimate { return a.Delivery.Estimate(1) }, true},
-	{"delivery_p50", "p50", "median ticks from publication to first delivery", 0,
+	{"delivery_p50", "deliver p50", "median ticks from publication to first delivery", 0, "publish -> delivery, p50 ticks",
 		func(a *Acc) Estimate { return plain(a.DeliveryHist.Quantile(0.5)) }, false},
-	{"delivery_p99", "p99", "99th percentile of ticks from publication to first delivery", 0,
+	{"delivery_p99", "deliver p99", "99th percentile of ticks from publication to first delivery", 0, "publish -> delivery, p99 ticks",
 		func(a *Acc) Estimate { return plain(a.DeliveryHist.Quantile(0.99)) }, false},
-	{"completion_mean", "complete", "ticks from publication to the sender's completion (its flow ended; it may reuse the id), mean over completed messages", 1,
+	{"completion_mean", "complete", "ticks from publication to the sender's completion (its flow ended; it may reuse the id), mean over completed messages", 1, "publish -> completion, mean ticks",
 		func(a *Acc) Estimate { return a.Completion.Estimate(1) }, true},
-	{"completion_p50", "p50", "median ticks from publication to completion", 0,
+	{"completion_p50", "complete p50", "median ticks from publication to completion", 0, "publish -> completion, p50 ticks",
 		func(a *Acc) Estimate { return plain(a.CompletionHist.Quantile(0.5)) }, false},
-	{"completion_p99", "p99", "99th percentile of ticks from publication to completion", 0,
+	{"completion_p99", "complete p99", "99th percentile of ticks from publication to completion", 0, "publish -> completion, p99 ticks",
 		func(a *Acc) Estimate { return plain(a.CompletionHist.Quantile(0.99)) }, false},
 }
 
@@ -99,8 +101,28 @@ func LookupMetric(key string) (Metric, error) {
 	return Metric{}, fmt.Errorf("unknown metric %q: allowed values are %s", key, strings.Join(keys, ", "))
 }
 
-// Table builds the study's table from one accumulator per cell.
-func (s *Study) Table(accs []Acc) (*Table, error) {
+// ParseMetrics reads a comma-separated list of metric keys; "" is all.
+func ParseMetrics(list string) ([]Metric, error) {
+	if list == "" {
+		return Metrics, nil
+	}
+	var ms []Metric
+	for _, k := range strings.Split(list, ",") {
+		m, err := LookupMetric(strings.TrimSpace(k))
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, m)
+	}
+	return ms, nil
+}
+
+// Table builds the study's table from one accumulator per cell, with a
+// column per metric (nil: all Metrics).
+func (s *Study) Table(accs []Acc, metrics []Metric) (*Table, error) {
+	if metrics == nil {
+		metrics = Metrics
+	}
 	if len(accs) != len(s.Cells) {
 		return nil, fmt.Errorf("%d accumulators for %d cells", len(accs), len(s.Cells))
 	}
@@ -112,7 +134,7 @@ func (s *Study) Table(accs []Acc) (*Table, error) {
 		t.Columns = append(t.Columns, Column{Key: "profile", Head: "network", Doc: "network/fault profile", Text: true},
 			Column{Key: "variant", Head: "variant", Doc: "protocol variant (simulate variants)", Text: true})
 	}
-	for _, m := range Metrics {
+	for _, m := range metrics {
 		t.Columns = append(t.Columns, Column{Key: m.Key, Head: m.Head, Doc: m.Doc, CI: m.CI})
 	}
 	for i, l := range s.Cells {
@@ -121,7 +143,7 @@ func (s *Study) Table(accs []Acc) (*Table, error) {
 			first = l.Value
 		}
 		row := []Cell{{Value: first}, {Value: l.Variant}}
-		for _, m := range Metrics {
+		for _, m := range metrics {
 			row = append(row, estCell(m.Est(&accs[i]), m.Decimals))
 		}
 		t.Rows = append(t.Rows, row)

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"io"
+	"strings"
+
+	"github.com/qoslab/qoslab/study"
+)
+
+func init() {
+	register(command{name: "compare", summary: "variants x network profiles, many seeded runs each: one table", run: compareCmd})
+}
+
+const compareSummary = `Runs every variant under every network/fault profile, --runs seeded runs
+each, and prints one table: delivery outcomes per 1,000 messages, wire cost,
+payload retransmissions, receiver state and latency, means with 95%
+confidence intervals. docs/guide.md explains each column.
+
+Profiles: ` + "" // filled in by init below
+
+func compareCmd(stdout, stderr io.Writer, args []string) error {
+	fs := newFlagSet("compare", compareSummary+profileHelp())
+	f := addStudyFlags(fs, 200, strings.Join(study.Formats, ", "))
+	profiles := fs.String("profiles", "clean,lossy,flapping", "comma-separated network profiles: "+strings.Join(study.ProfileNames(), ", "))
+	if err := parseFlags(fs, stderr, args); err != nil {
+		return err
+	}
+	sh, err := f.check()
+	if err != nil {
+		return err
+	}
+	if !validFormat(f.format) {
+		return usagef("--format %q: allowed values are %s", f.format, strings.Join(study.Formats, ", "))
+	}
+	metrics, err := study.ParseMetrics(f.columns)
+	if err != nil {
+		return usagef("--columns: %v", err)
+	}
+	var ps []study.Profile
+	for _, name := range strings.Split(*profiles, ",") {
+		p, err := study.LookupProfile(strings.TrimSpace(name))
+		if err != nil {
+			return usagef("--profiles: %v", err)
+		}
+		ps = append(ps, p)
+	}
+	variants, err := f.variantList()
+	if err != nil {
+		return err
+	}
+	base, err := f.base()
+	if err != nil {
+		return err
+	}
+	st, cells, err := study.Compare(base, variants, ps, f.runs, f.run.seed)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	res, err := execute(stderr, st, cells, f, sh)
+	if err != nil {
+		return err
+	}
+	return emit(stdout, res, f, sh.Count > 1, func(w io.Writer) error {
+		t, err := res.Study.Table(res.Cells, metrics)
+		if err != nil {
+			return err
+		}
+		return t.Write(w, f.format)
+	})
+}
+
+func validFormat(format string) bool {
+	for _, f := range study.Formats {
+		if f == format {
+			return true
+		}
+	}
+	return false
+}
+
+func profileHelp() string {
+	var b strings.Builder
+	for _, p := range study.Profiles {
+		b.WriteString("\n  " + p.Name + strings.Repeat(" ", max(1, 10-len(p.Name))) + p.Description)
+	}
+	return b.String()
+}

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/qoslab/qoslab/study"
+)
+
+func init() {
+	register(command{name: "sweep", summary: "one parameter over a range for a set of variants: CSV/JSON and charts", run: sweepCmd})
+}
+
+const sweepSummary = `Varies one parameter over a range for a set of variants, --runs seeded runs
+per point, and writes the figures (text, markdown, CSV or JSON) and, with
+--png/--svg, a chart of one metric with one line per variant and 95%
+confidence intervals as error bars.
+
+Parameters:`
+
+// chartFlags are the chart outputs of sweep and merge.
+type chartFlags struct {
+	metric, png, svg string
+}
+
+func addChartFlags(f *studyFlags) *chartFlags {
+	c := &chartFlags{}
+	f.fs.StringVar(&c.metric, "metric", "duplicated_per_1k", "metric the chart plots (a column key, see docs/guide.md)")
+	f.fs.StringVar(&c.png, "png", "", "write the chart as PNG to this file")
+	f.fs.StringVar(&c.svg, "svg", "", "write the chart as SVG to this file")
+	return c
+}
+
+func (c *chartFlags) check() (study.Metric, error) {
+	m, err := study.LookupMetric(c.metric)
+	if err != nil {
+		return m, usagef("--metric: %v", err)
+	}
+	return m, nil
+}
+
+// write draws the charts asked for; a sweep's results only.
+func (c *chartFlags) write(res *study.Results, m study.Metric) error {
+	for _, out := range []struct{ path, format string }{{c.png, "png"}, {c.svg, "svg"}} {
+		if out.path == "" {
+			continue
+		}
+		if res.Study.Kind != "sweep" {
+			return usagef("--%s: charts are drawn from sweep results, these are %s results", out.format, res.Study.Kind)
+		}
+		if err := study.WriteFile(out.path, func(w io.Writer) error {
+			return res.Study.Chart(w, res.Cells, m, out.format)
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func sweepCmd(stdout, stderr io.Writer, args []string) error {
+	fs := newFlagSet("sweep", sweepSummary+paramHelp())
+	f := addStudyFlags(fs, 100, strings.Join(study.Formats, ", "))
+	param := fs.String("param", "loss", "the parameter to vary (see above)")
+	values := fs.String("values", "0:0.3:0.05", `values: a list "0,0.1,0.2" or a range "from:to:step"`)
+	ch := addChartFlags(f)
+	if err := parseFlags(fs, stderr, args); err != nil {
+		return err
+	}
+	sh, err := f.check()
+	if err != nil {
+		return err
+	}
+	if !validFormat(f.format) {
+		return usagef("--format %q: allowed values are %s", f.format, strings.Join(study.Formats, ", "))
+	}
+	metrics, err := study.ParseMetrics(f.columns)
+	if err != nil {
+		return usagef("--columns: %v", err)
+	}
+	m, err := ch.check()
+	if err != nil {
+		return err
+	}
+	p, err := study.LookupParam(*param)
+	if err != nil {
+		return usagef("--param: %v", err)
+	}
+	if p.Mode != nil && f.visited("mode") && f.run.mode != p.Mode.String() {
+		return usagef("--param %s needs --mode %s, not %s", p.Name, p.Mode, f.run.mode)
+	}
+	vals, err := p.ParseValues(*values)
+	if err != nil {
+		return usagef("--%v", err)
+	}
+	variants, err := f.variantList()
+	if err != nil {
+		return err
+	}
+	base, err := f.base()
+	if err != nil {
+		return err
+	}
+	st, cells, err := study.Sweep(base, p, vals, variants, f.runs, f.run.seed)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	res, err := execute(stderr, st, cells, f, sh)
+	if err != nil {
+		return err
+	}
+	if sh.Count <= 1 {
+		if err := ch.write(res, m); err != nil {
+			return err
+		}
+	}
+	return emit(stdout, res, f, sh.Count > 1, tableWriter(res, metrics, f.format))
+}
+
+func tableWriter(res *study.Results, metrics []study.Metric, format string) func(io.Writer) error {
+	return func(w io.Writer) error {
+		t, err := res.Study.Table(res.Cells, metrics)
+		if err != nil {
+			return err
+		}
+		return t.Write(w, format)
+	}
+}
+
+func paramHelp() string {
+	var b strings.Builder
+	for _, p := range study.Params {
+		fmt.Fprintf(&b, "\n  %-11s%s", p.Name, p.Doc)
+	}
+	return b.String()
+}
