@@ -16,7 +16,7 @@ each, and prints one table: delivery outcomes per 1,000 messages, wire cost,
 payload retransmissions, receiver state and latency, means with 95%
 confidence intervals. docs/guide.md explains each column.
 
-Profiles: ` + "" // filled in by init below
+Profiles:`
 
 func compareCmd(stdout, stderr io.Writer, args []string) error {
 	fs := newFlagSet("compare", compareSummary+profileHelp())

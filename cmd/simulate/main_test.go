@@ -18,12 +18,10 @@ func runArgs(t *testing.T, args ...string) (string, string, int) {
 	return out.String(), errb.String(), code
 }
 
-func TestDefaultRunShowsAQoS2ExchangeAndTheCommands(t *testing.T) {
-	out, _, code := runArgs(t)
-	if code != 0 {
-		t.Fatalf("exit %d", code)
-	}
-	for _, want := range []string{"PUBREC id=1", "x S  lost: connection broken", "exactly once", "replay:", "run "} {
+func TestDefaultRunShowsTheHeadlineAndTheCommands(t *testing.T) {
+	out := defaultOutput(t)
+	for _, want := range []string{"| network  | variant |", "| clean    | qos2-a  |", "| flapping | qos2-b  |", "| lossy    |",
+		"400 seeded runs per row", headlineCommand, "compare ", "run ", "sweep "} {
 		if !strings.Contains(out, want) {
 			t.Errorf("default output lacks %q:\n%s", want, out)
 		}
