@@ -240,3 +240,12 @@ func (c Config) nodeNames() []string {
 	}
 	return []string{"client", "server"}
 }
+
+// MarshalText writes the topology's name.
+func (t Topology) MarshalText() ([]byte, error) { return []byte(t.String()), nil }
+
+// UnmarshalText reads a topology's name.
+func (t *Topology) UnmarshalText(b []byte) (err error) {
+	*t, err = ParseTopology(string(b))
+	return err
+}

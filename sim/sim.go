@@ -209,7 +209,9 @@ func (s *Sim) dispatch(e *event) {
 			s.res.Events-- // a cancelled or moved timer: bookkeeping, not an event of the run
 			return
 		}
-		s.trace(TraceEvent{Kind: TTimer, Node: s.nodeName(int(e.target)), Note: e.timer.String()})
+		if s.cfg.Trace {
+			s.trace(TraceEvent{Kind: TTimer, Node: s.nodeName(int(e.target)), Note: e.timer.String()})
+		}
 		s.step(int(e.target), model.Input{Kind: model.InTimer, Timer: e.timer})
 	case evPublish:
 		s.publish(int(e.gen))
@@ -278,7 +280,9 @@ func (s *Sim) apply(i int, o *model.Output) {
 	case model.OutSend:
 		s.send(i, o.Packet)
 	case model.OutDeliver:
-		s.trace(TraceEvent{Kind: TDeliver, Node: s.nodeName(i), Msg: o.Msg.Ref})
+		if s.cfg.Trace {
+			s.trace(TraceEvent{Kind: TDeliver, Node: s.nodeName(i), Msg: o.Msg.Ref})
+		}
 		if sl.forward >= 0 {
 			s.q.push(event{at: s.now, kind: evForward, target: int32(sl.forward), pkt: s.pkts.put(model.Packet{Msg: o.Msg})})
 			return
@@ -289,7 +293,9 @@ func (s *Sim) apply(i int, o *model.Output) {
 		if o.Kind == model.OutAbandon {
 			kind = TAbandon
 		}
-		s.trace(TraceEvent{Kind: kind, Node: s.nodeName(i), Msg: o.Msg.Ref, Note: o.Note})
+		if s.cfg.Trace {
+			s.trace(TraceEvent{Kind: kind, Node: s.nodeName(i), Msg: o.Msg.Ref, Note: o.Note})
+		}
 		if i == 0 {
 			s.res.completed(o.Msg.Ref, s.now, o.Kind == model.OutAbandon, o.Note)
 		}
@@ -307,7 +313,9 @@ func (s *Sim) apply(i int, o *model.Output) {
 		}
 	case model.OutPersist:
 		s.res.Persists++
-		s.trace(TraceEvent{Kind: TPersist, Node: s.nodeName(i), Note: o.Note})
+		if s.cfg.Trace {
+			s.trace(TraceEvent{Kind: TPersist, Node: s.nodeName(i), Note: o.Note})
+		}
 	}
 }
 
@@ -359,7 +367,9 @@ func (s *Sim) send(i int, p model.Packet) {
 	s.sendID++
 	id := s.sendID
 	s.res.countSend(p, s.cfg.Endpoint.Version)
-	s.trace(TraceEvent{Kind: TSend, Node: s.nodeName(i), Peer: s.nodeName(peer), ID: id, Packet: s.tracePacket(p)})
+	if s.cfg.Trace {
+		s.trace(TraceEvent{Kind: TSend, Node: s.nodeName(i), Peer: s.nodeName(peer), ID: id, Packet: s.tracePacket(p)})
+	}
 	if stream && !l.up {
 		s.lost(id, i, "not connected")
 		return
@@ -400,7 +410,9 @@ func (s *Sim) send(i int, p model.Packet) {
 	}
 	s.schedule(l, side, peer, id, p, extra)
 	if dup {
-		s.trace(TraceEvent{Kind: TDup, Node: s.nodeName(i), Peer: s.nodeName(peer), ID: id, Packet: s.tracePacket(p)})
+		if s.cfg.Trace {
+			s.trace(TraceEvent{Kind: TDup, Node: s.nodeName(i), Peer: s.nodeName(peer), ID: id, Packet: s.tracePacket(p)})
+		}
 		s.schedule(l, side, peer, id, p, extra)
 	}
 }
@@ -454,7 +466,9 @@ func (s *Sim) arrive(e *event) {
 		s.lost(e.extra, peer, s.nodes[sl.node].name+" is down")
 		return
 	}
-	s.trace(TraceEvent{Kind: TRecv, Node: s.nodeName(i), Peer: s.nodeName(peer), ID: e.extra, Packet: s.tracePacket(pkt)})
+	if s.cfg.Trace {
+		s.trace(TraceEvent{Kind: TRecv, Node: s.nodeName(i), Peer: s.nodeName(peer), ID: e.extra, Packet: s.tracePacket(pkt)})
+	}
 	s.step(i, model.Input{Kind: model.InPacket, Packet: pkt})
 	s.recvs[pkt.Type]++
 	n := s.recvs[pkt.Type]
