@@ -183,7 +183,10 @@ func (s *Sim) Run() *Result {
 		}
 	}
 	s.q.push(event{at: s.cfg.Workload.StartTicks, kind: evPublish, target: 0, gen: 0})
-	if nw := s.cfg.Network; nw.Loss > 0 || nw.Dup > 0 || nw.BreakMeanTicks > 0 {
+	if m := s.cfg.Network.CrashMeanTicks; m > 0 {
+		s.q.push(event{at: s.expTicks(m), kind: evRandomCrash})
+	}
+	if nw := s.cfg.Network; nw.Loss > 0 || nw.Dup > 0 || nw.BreakMeanTicks > 0 || nw.CrashMeanTicks > 0 {
 		s.q.push(event{at: nw.HealTicks, kind: evHeal})
 	}
 	for s.q.len() > 0 {
@@ -224,6 +227,11 @@ func (s *Sim) dispatch(e *event) {
 		if !s.healed {
 			s.breakLink(int(e.target), 0, "random")
 			s.q.push(event{at: s.now + s.expTicks(s.cfg.Network.BreakMeanTicks), kind: evRandomBreak, target: e.target})
+		}
+	case evRandomCrash:
+		if !s.healed {
+			s.crash(s.rng.IntN(len(s.nodes)), 0)
+			s.q.push(event{at: s.now + s.expTicks(s.cfg.Network.CrashMeanTicks), kind: evRandomCrash})
 		}
 	case evConnect:
 		s.connect(int(e.target))
@@ -617,8 +625,9 @@ func (s *Sim) finish() {
 	r.EndTicks = s.now
 	for i := range s.slots {
 		sl := &s.slots[i]
-		if !sl.sender && sl.peak > r.PeakHeld {
-			r.PeakHeld = sl.peak
+		if !sl.sender {
+			r.PeakHeld = max(r.PeakHeld, sl.peak)
+			r.PeakHeldBy = append(r.PeakHeldBy, NodePeak{Node: s.nodeName(i), Peak: sl.peak})
 		}
 		for _, p := range sl.ep.Pending(nil) {
 			r.Pending = append(r.Pending, s.nodeName(i)+": "+p)
