@@ -1,6 +1,9 @@
 package model
 
-import "strconv"
+import (
+	"math/bits"
+	"strconv"
+)
 
 // FlowState is where one outgoing message stands, named as the spec names it.
 type FlowState uint8
@@ -144,6 +147,18 @@ func (s *Sender) allocID() (uint16, bool) {
 		return 0, false
 	}
 	if s.cfg.IDPolicy == LowestFree {
+		// With n flows in flight the lowest free id is at most n+1: for
+		// small windows one pass marks the candidates in a bit mask.
+		if len(s.flights) < 64 {
+			var used uint64
+			for i := range s.flights {
+				if id := s.flights[i].ID; id <= 64 {
+					used |= 1 << (id - 1)
+				}
+			}
+			id := bits.TrailingZeros64(^used) + 1
+			return uint16(id), id <= space
+		}
 		for id := 1; id <= space; id++ {
 			if s.find(uint16(id)) < 0 {
 				return uint16(id), true
