@@ -81,6 +81,13 @@ var Params = []Param{
 				c.Network.BreakMeanTicks = max(1, int64(math.Round(1000/v)))
 			}
 		}},
+	{Name: "crash-rate", Doc: "crashes of a random node per 1,000 ticks, exponential gaps (0: none)", Float: true, Max: 1000,
+		set: func(c *sim.Config, v float64) {
+			c.Network.CrashMeanTicks = 0
+			if v > 0 {
+				c.Network.CrashMeanTicks = max(1, int64(math.Round(1000/v)))
+			}
+		}},
 	{Name: "jitter", Doc: "extra delay drawn from [0, jitter] ticks", Max: 1e6,
 		set: func(c *sim.Config, v float64) { c.Network.JitterTicks = int64(v) }},
 	{Name: "messages", Doc: "messages published per run", Min: 1, Max: 10_000_000,

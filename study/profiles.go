@@ -19,6 +19,9 @@ type Profile struct {
 	JitterTicks int64   // extra delay drawn from [0, JitterTicks]
 	// BreakMeanTicks is the mean time between connection breaks (stream).
 	BreakMeanTicks int64
+	// CrashMeanTicks is the mean time between crashes of a random node;
+	// session state survives them unless the run sets --volatile.
+	CrashMeanTicks int64
 }
 
 // Profiles are the named profiles, in the order tables list them. Latency
@@ -29,6 +32,7 @@ var Profiles = []Profile{
 	{Name: "lossy", Description: "datagrams (MQTT-SN style), 10% of packets lost", Mode: model.Datagram, Loss: 0.1},
 	{Name: "flapping", Description: "MQTT over TCP, the connection breaks every 150 ticks on average (exponential), the client reconnects after 50", Mode: model.Stream, BreakMeanTicks: 150},
 	{Name: "dupes", Description: "datagrams, 10% of packets duplicated, delay jitter 0..20 ticks (reordering)", Mode: model.Datagram, Dup: 0.1, JitterTicks: 20},
+	{Name: "crashing", Description: "MQTT over TCP, a random node crashes every 400 ticks on average and restarts after 100 (session state durable unless --volatile)", Mode: model.Stream, CrashMeanTicks: 400},
 	{Name: "storm", Description: "datagrams, 20% lost, 10% duplicated, jitter 0..20 ticks", Mode: model.Datagram, Loss: 0.2, Dup: 0.1, JitterTicks: 20},
 }
 
@@ -57,5 +61,6 @@ func (p Profile) Apply(c sim.Config) sim.Config {
 	c.Network.Loss, c.Network.Dup = p.Loss, p.Dup
 	c.Network.JitterTicks = p.JitterTicks
 	c.Network.BreakMeanTicks = p.BreakMeanTicks
+	c.Network.CrashMeanTicks = p.CrashMeanTicks
 	return c
 }
