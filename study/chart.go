@@ -79,6 +79,12 @@ func (s *Study) Chart(w io.Writer, accs []Acc, m Metric, format string) error {
 		pl.Add(line, pts, bars)
 		pl.Legend.Add(v, line, pts)
 	}
+	// Counts and rates start at zero: a flat line near 4 must not look
+	// like a swing.
+	pl.Y.Min = min(pl.Y.Min, 0)
+	if pl.Y.Max <= pl.Y.Min {
+		pl.Y.Max = pl.Y.Min + 1
+	}
 	wt, err := pl.WriterTo(8*vg.Inch, 5*vg.Inch, format)
 	if err != nil {
 		return err
