@@ -1,0 +1,77 @@
+package study
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"runtime/metrics"
+	"sync"
+	"testing"
+
+	"github.com/qoslab/qoslab/sim"
+)
+
+// benchSweep is a loss sweep of QoS 2 (both methods) over lossy datagrams,
+// 10 messages a run: 5 values x 2 variants x runs.
+func benchSweep(b *testing.B, runs int) (Study, []sim.Config) {
+	p, err := LookupParam("loss")
+	if err != nil {
+		b.Fatal(err)
+	}
+	st, cells, err := Sweep(sim.Config{Workload: sim.Workload{Messages: 10}}, p, []float64{0, 0.05, 0.1, 0.2, 0.3},
+		[]string{"qos2-a", "qos2-b"}, runs, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return st, cells
+}
+
+// heapSampler records the largest live heap seen while a study runs,
+// sampled every 1,024 runs (runtime/metrics; no stop-the-world).
+type heapSampler struct {
+	mu     sync.Mutex
+	sample []metrics.Sample
+	peak   uint64
+}
+
+func newHeapSampler() *heapSampler {
+	return &heapSampler{sample: []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}}
+}
+
+func (h *heapSampler) progress(done int64) {
+	if done%1024 != 0 {
+		return
+	}
+	h.mu.Lock()
+	metrics.Read(h.sample)
+	h.peak = max(h.peak, h.sample[0].Value.Uint64())
+	h.mu.Unlock()
+}
+
+// BenchmarkSweep runs a sweep of 100,000 runs (and smaller ones, to show
+// that memory stays flat as runs grow): runs/s, bytes allocated per run,
+// and the peak live heap during the sweep (peak-heap-B), which must not
+// grow with the number of runs since statistics are streamed into
+// fixed-size accumulators.
+//
+//	go test ./study -run '^$' -bench Sweep -benchtime 1x
+func BenchmarkSweep(b *testing.B) {
+	for _, perCell := range []int{1_000, 10_000} { // x 10 cells: 10,000 and 100,000 runs
+		b.Run(fmt.Sprintf("runs=%d", perCell*10), func(b *testing.B) {
+			_, cells := benchSweep(b, perCell)
+			b.ReportAllocs()
+			var total int64
+			h := newHeapSampler()
+			runtime.GC()
+			for b.Loop() {
+				_, done, err := Execute(context.Background(), Plan{Cells: cells, Runs: perCell, Seed: 1, Progress: h.progress})
+				if err != nil {
+					b.Fatal(err)
+				}
+				total += done
+			}
+			b.ReportMetric(float64(total)/b.Elapsed().Seconds(), "runs/s")
+			b.ReportMetric(float64(h.peak), "peak-heap-B")
+		})
+	}
+}
