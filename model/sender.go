@@ -80,13 +80,12 @@ func (s *Sender) Step(in Input, out []Output) []Output {
 
 func (s *Sender) resume(r resume, out []Output) []Output {
 	switch r {
-	case resumeNone:
+	case resumeNone, resumeRestart:
 		return out
+	case resumeExpired:
+		return s.dropFlights("session expired while disconnected", out)
 	case resumeDiscard:
-		for _, f := range s.flights {
-			out = append(out, Output{Kind: OutAbandon, Msg: f.Msg, Note: "session discarded: the peer has no session"})
-		}
-		s.flights = s.flights[:0]
+		out = s.dropFlights("session discarded: the peer has no session", out)
 	}
 	// On reconnect with the session kept, unacknowledged PUBLISH packets are
 	// resent with their original ids and DUP set, and unacknowledged PUBRELs
@@ -98,6 +97,15 @@ func (s *Sender) resume(r resume, out []Output) []Output {
 		out = s.transmit(f, true, out)
 	}
 	return s.pump(out)
+}
+
+// dropFlights abandons every unacknowledged flow with the session that held it.
+func (s *Sender) dropFlights(note string, out []Output) []Output {
+	for _, f := range s.flights {
+		out = append(out, Output{Kind: OutAbandon, Msg: f.Msg, Note: note})
+	}
+	s.flights = s.flights[:0]
+	return out
 }
 
 // pump starts flows for queued messages while the connection is usable, the
