@@ -43,7 +43,7 @@ func (c *Conn) handle(cfg *Config, in Input, out []Output) (bool, resume, []Outp
 		// disconnected, so its expiry starts again (conservatively late).
 		return true, resumeRestart, c.armExpiry(cfg, out)
 	case InConnUp:
-		if c.expires(cfg) {
+		if c.expires(cfg) && c.HasSession {
 			out = cancelTimer(out, MakeTimer(TimerSession, 0))
 		}
 		if cfg.Mode == Datagram {

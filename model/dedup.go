@@ -60,19 +60,27 @@ func (r *dedupReceiver) Step(in Input, out []Output) []Output {
 func (r *dedupReceiver) onPublish(p *Packet, out []Output) []Output {
 	ack := Packet{Type: PUBREC, ID: p.ID}
 	k := r.key(p)
-	if r.store.hit(k) {
+	if stamp, ok := r.store.hit(k); ok {
 		// Seen before: acknowledge again so that the sender stops, and
 		// deliver nothing. This is the proposal's "check the db"; it is
 		// right only as long as equal keys mean the same message.
-		return send(out, ack)
+		return send(r.armExpiry(stamp, out), ack)
 	}
 	stamp := r.store.add(k)
 	out = persist(out, "de-duplication key recorded")
-	if r.store.ttlTicks > 0 {
-		out = setTimer(out, MakeTimer(TimerExpiry, uint16(stamp)), r.store.ttlTicks)
-	}
+	out = r.armExpiry(stamp, out)
 	out = deliver(out, p.Msg)
 	return send(out, ack)
+}
+
+// armExpiry starts the time-to-live of the entry with the given stamp. The
+// timer is named by the stamp's low 16 bits, so a refreshed entry's old
+// timer finds nothing to expire.
+func (r *dedupReceiver) armExpiry(stamp uint32, out []Output) []Output {
+	if r.store.ttlTicks == 0 {
+		return out
+	}
+	return setTimer(out, MakeTimer(TimerExpiry, uint16(stamp)), r.store.ttlTicks)
 }
 
 func (r *dedupReceiver) Clone() Endpoint {
@@ -121,15 +129,17 @@ func newDedupStore(ttlTicks int64, capacity int) dedupStore {
 
 func (s *dedupStore) bounded() bool { return s.ttlTicks > 0 || s.capacity > 0 }
 
-// hit reports whether k is stored and, in a bounded store, refreshes it.
-func (s *dedupStore) hit(k uint64) bool {
-	if _, ok := s.live[k]; !ok {
-		return false
+// hit reports whether k is stored and, in a bounded store, refreshes it
+// under a new stamp, which it returns.
+func (s *dedupStore) hit(k uint64) (uint32, bool) {
+	stamp, ok := s.live[k]
+	if !ok {
+		return 0, false
 	}
 	if s.bounded() {
-		s.push(k)
+		stamp = s.push(k)
 	}
-	return true
+	return stamp, true
 }
 
 // add stores k (which is not stored) and returns its stamp; a full store
@@ -149,8 +159,23 @@ func (s *dedupStore) add(k uint64) uint32 {
 func (s *dedupStore) push(k uint64) uint32 {
 	s.seq++
 	s.live[k] = s.seq
+	if len(s.order)-s.head > 2*len(s.live)+64 {
+		s.compact() // refreshes left too many stale copies behind
+	}
 	s.order = append(s.order, stamped{k, s.seq})
 	return s.seq
+}
+
+// compact keeps only the live entries of the order, oldest first.
+func (s *dedupStore) compact() {
+	n := 0
+	for _, e := range s.order[s.head:] {
+		if s.isLive(e) {
+			s.order[n] = e
+			n++
+		}
+	}
+	s.order, s.head = s.order[:n], 0
 }
 
 func (s *dedupStore) isLive(e stamped) bool {
