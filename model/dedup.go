@@ -1,6 +1,7 @@
 package model
 
 import (
+	"math/bits"
 	"slices"
 	"strconv"
 )
@@ -25,8 +26,8 @@ type dedupReceiver struct {
 	store dedupStore
 }
 
-func newDedupReceiver(c Config, key dedupKey, ttlTicks int64, capacity int) *dedupReceiver {
-	return &dedupReceiver{cfg: c.Normalize(), key: key, store: newDedupStore(ttlTicks, capacity)}
+func newDedupReceiver(c Config, key dedupKey, store dedupStore) *dedupReceiver {
+	return &dedupReceiver{cfg: c.Normalize(), key: key, store: store}
 }
 
 func (r *dedupReceiver) Step(in Input, out []Output) []Output {
@@ -99,9 +100,12 @@ func (r *dedupReceiver) AppendKey(dst []byte) []byte {
 func (r *dedupReceiver) Pending(dst []string) []string { return dst }
 
 // Held is the number of keys in the store.
-func (r *dedupReceiver) Held() int { return len(r.store.live) }
+func (r *dedupReceiver) Held() int { return r.store.size() }
 
 // dedupStore is a set of 64-bit keys with optional expiry and capacity.
+//
+// A dense store holds packet ids kept forever as a bit set: at most 8 KiB
+// for the whole 16-bit space, one word for ids up to 64.
 //
 // Unbounded stores are a plain set: O(1) per message, and AppendKey sorts
 // the keys so that the encoding is canonical. Bounded stores also keep the
@@ -110,8 +114,11 @@ func (r *dedupReceiver) Held() int { return len(r.store.live) }
 // skipped, so every operation stays O(1) amortised. A hit refreshes the
 // entry: it moves to the back of the LRU order and its time-to-live restarts.
 type dedupStore struct {
-	ttlTicks int64 // 0: entries do not expire
-	capacity int   // 0: no capacity bound
+	dense    bool     // keys are packet ids kept forever: bits is the set
+	bits     []uint64 // dense only: bit k set when key k is held
+	count    int      // dense only: keys held
+	ttlTicks int64    // 0: entries do not expire
+	capacity int      // 0: no capacity bound
 	live     map[uint64]uint32
 	order    []stamped // bounded stores only; order[head:] is in use
 	head     int
@@ -127,11 +134,38 @@ func newDedupStore(ttlTicks int64, capacity int) dedupStore {
 	return dedupStore{ttlTicks: ttlTicks, capacity: capacity, live: map[uint64]uint32{}}
 }
 
+// newDenseStore is an unbounded store of 16-bit keys.
+func newDenseStore() dedupStore { return dedupStore{dense: true} }
+
+// size is the number of keys held.
+func (s *dedupStore) size() int {
+	if s.dense {
+		return s.count
+	}
+	return len(s.live)
+}
+
+func (s *dedupStore) denseHas(k uint64) bool {
+	return k>>6 < uint64(len(s.bits)) && s.bits[k>>6]&(1<<(k&63)) != 0
+}
+
+// denseKeys calls f for the held keys in ascending order.
+func (s *dedupStore) denseKeys(f func(uint64)) {
+	for w, word := range s.bits {
+		for ; word != 0; word &= word - 1 {
+			f(uint64(w)<<6 | uint64(bits.TrailingZeros64(word)))
+		}
+	}
+}
+
 func (s *dedupStore) bounded() bool { return s.ttlTicks > 0 || s.capacity > 0 }
 
 // hit reports whether k is stored and, in a bounded store, refreshes it
 // under a new stamp, which it returns.
 func (s *dedupStore) hit(k uint64) (uint32, bool) {
+	if s.dense {
+		return 0, s.denseHas(k)
+	}
 	stamp, ok := s.live[k]
 	if !ok {
 		return 0, false
@@ -145,6 +179,14 @@ func (s *dedupStore) hit(k uint64) (uint32, bool) {
 // add stores k (which is not stored) and returns its stamp; a full store
 // evicts its least recently used entry first.
 func (s *dedupStore) add(k uint64) uint32 {
+	if s.dense {
+		for uint64(len(s.bits)) <= k>>6 {
+			s.bits = append(s.bits, 0)
+		}
+		s.bits[k>>6] |= 1 << (k & 63)
+		s.count++
+		return 0
+	}
 	if s.capacity > 0 && len(s.live) >= s.capacity {
 		s.evictOldest()
 	}
@@ -234,12 +276,17 @@ func (s *dedupStore) rearm(out []Output) []Output {
 }
 
 func (s *dedupStore) reset() {
+	s.bits, s.count = nil, 0
 	clear(s.live)
 	s.order, s.head = nil, 0
 }
 
 func (s dedupStore) clone() dedupStore {
 	c := s
+	if s.dense {
+		c.bits = append([]uint64(nil), s.bits...)
+		return c
+	}
 	c.live = make(map[uint64]uint32, len(s.live))
 	for k, v := range s.live {
 		c.live[k] = v
@@ -258,7 +305,11 @@ func (s dedupStore) clone() dedupStore {
 // recency order for a bounded store, with the 16-bit timer tags when entries
 // expire (they decide which timer forgets which entry).
 func (s *dedupStore) appendKey(dst []byte) []byte {
-	dst = appendU32(dst, uint32(len(s.live)))
+	dst = appendU32(dst, uint32(s.size()))
+	if s.dense {
+		s.denseKeys(func(k uint64) { dst = appendU16(dst, uint16(k)) })
+		return dst
+	}
 	if !s.bounded() {
 		keys := make([]uint64, 0, len(s.live))
 		for k := range s.live {
@@ -294,7 +345,10 @@ func (s *dedupStore) String() string {
 		}
 		b = strconv.AppendUint(b, k, 10)
 	}
-	if !s.bounded() {
+	switch {
+	case s.dense:
+		s.denseKeys(add)
+	case !s.bounded():
 		keys := make([]uint64, 0, len(s.live))
 		for k := range s.live {
 			keys = append(keys, k)
@@ -303,7 +357,7 @@ func (s *dedupStore) String() string {
 		for _, k := range keys {
 			add(k)
 		}
-	} else {
+	default:
 		for _, e := range s.order[s.head:] {
 			if s.isLive(e) {
 				add(e.key)

@@ -13,7 +13,7 @@ func init() {
 		QoS:         2,
 		NewSender:   func(c Config) Endpoint { return NewSender(c, twoPacketRules) },
 		NewReceiver: func(c Config) Endpoint {
-			return newDedupReceiver(c, keyContent, c.TTLTicks, c.StoreCap)
+			return newDedupReceiver(c, keyContent, newDedupStore(c.TTLTicks, c.StoreCap))
 		},
 	})
 }

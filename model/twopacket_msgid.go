@@ -19,7 +19,7 @@ func init() {
 			return NewSender(c, r)
 		},
 		NewReceiver: func(c Config) Endpoint {
-			return newDedupReceiver(c, keyMsgID, c.TTLTicks, c.StoreCap)
+			return newDedupReceiver(c, keyMsgID, newDedupStore(c.TTLTicks, c.StoreCap))
 		},
 	})
 }

@@ -17,7 +17,7 @@ func init() {
 		QoS:         2,
 		NewSender:   func(c Config) Endpoint { return NewSender(c, twoPacketRules) },
 		NewReceiver: func(c Config) Endpoint {
-			return newDedupReceiver(c, keyPacketID, 0, 0)
+			return newDedupReceiver(c, keyPacketID, newDenseStore())
 		},
 	})
 }

@@ -22,7 +22,7 @@ func init() {
 			if ttl == 0 && c.StoreCap == 0 {
 				ttl = DefaultTTLTicks
 			}
-			return newDedupReceiver(c, keyPacketID, ttl, c.StoreCap)
+			return newDedupReceiver(c, keyPacketID, newDedupStore(ttl, c.StoreCap))
 		},
 	})
 }

@@ -237,15 +237,16 @@ func TestVariantCloneAndKey(t *testing.T) {
 // message-id store growing by one per message, take linear time; refreshes
 // leave no unbounded garbage in a capacity store.
 func TestDedupStoreScales(t *testing.T) {
-	s := newDedupStore(0, 0)
-	for i := range 2 * 65536 {
-		k := uint64(i%65535 + 1)
-		if _, ok := s.hit(k); !ok {
-			s.add(k)
+	for _, s := range []dedupStore{newDenseStore(), newDedupStore(0, 0)} {
+		for i := range 2 * 65536 {
+			k := uint64(i%65535 + 1)
+			if _, ok := s.hit(k); !ok {
+				s.add(k)
+			}
 		}
-	}
-	if len(s.live) != 65535 {
-		t.Fatalf("pid store holds %d ids, want 65535", len(s.live))
+		if s.size() != 65535 || (s.dense && len(s.bits) != 1024) {
+			t.Fatalf("dense=%v: store holds %d ids in %d words, want 65535 in 1024", s.dense, s.size(), len(s.bits))
+		}
 	}
 	lru := newDedupStore(0, 3)
 	for i := range 100000 {
@@ -268,8 +269,9 @@ func TestDedupStoreScales(t *testing.T) {
 }
 
 func BenchmarkDedupStorePID(b *testing.B) {
+	b.ReportAllocs()
 	for b.Loop() {
-		s := newDedupStore(0, 0)
+		s := newDenseStore()
 		for i := range 65536 {
 			k := uint64(i%65535 + 1)
 			if _, ok := s.hit(k); !ok {
@@ -280,7 +282,8 @@ func BenchmarkDedupStorePID(b *testing.B) {
 }
 
 func BenchmarkDedupReceiverTTL(b *testing.B) {
-	r := newDedupReceiver(Config{Role: RoleServer}, keyPacketID, 100, 0)
+	b.ReportAllocs()
+	r := newDedupReceiver(Config{Role: RoleServer}, keyPacketID, newDedupStore(100, 0))
 	r.Step(connected, nil)
 	var out []Output
 	i := 0

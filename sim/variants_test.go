@@ -275,3 +275,21 @@ func TestEveryVariantRuns(t *testing.T) {
 		}
 	}
 }
+
+// Packet-id spaces are independent in each direction and on each leg: the
+// broker numbers its PUBLISH packets to the subscriber from 1, whatever ids
+// the publisher used [MQTT-2.2.1-4] [MQTT-2.2.1-3].
+func TestPacketIDSpacesAreIndependent(t *testing.T) {
+	res := mustRun(t, Config{Variant: "qos2-b", Topology: Brokered, Endpoint: model.Config{IDPolicy: model.Sequential},
+		Workload: Workload{Messages: 3, IntervalTicks: 50}, Trace: true})
+	ids := map[string][]uint16{}
+	for _, e := range res.Trace {
+		if e.Kind == TSend && e.Packet.Type == model.PUBLISH {
+			ids[e.Node] = append(ids[e.Node], e.Packet.ID)
+		}
+	}
+	want := []uint16{1, 2, 3}
+	if fmt.Sprint(ids["publisher"]) != fmt.Sprint(want) || fmt.Sprint(ids["broker"]) != fmt.Sprint(want) {
+		t.Fatalf("PUBLISH ids by sender: %v, want %v on each leg", ids, want)
+	}
+}
