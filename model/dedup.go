@@ -14,7 +14,7 @@ import (
 // two-packet variant is this receiver with a key function and store limits.
 
 // dedupKey extracts the de-duplication key of an incoming PUBLISH.
-type dedupKey func(p *Packet) uint64
+type dedupKey func(p Packet) uint64
 
 // dedupReceiver is the two-packet receiver. Its store is session state: it
 // survives reconnects, and crashes unless Config.Volatile, and it is dropped
@@ -43,7 +43,7 @@ func (r *dedupReceiver) Step(in Input, out []Output) []Output {
 	switch in.Kind {
 	case InPacket:
 		if in.Packet.Type == PUBLISH {
-			return r.onPublish(&in.Packet, out)
+			return r.onPublish(in.Packet, out)
 		}
 	case InTimer:
 		if in.Timer.Purpose() == TimerExpiry {
@@ -58,7 +58,7 @@ func (r *dedupReceiver) Step(in Input, out []Output) []Output {
 	return out
 }
 
-func (r *dedupReceiver) onPublish(p *Packet, out []Output) []Output {
+func (r *dedupReceiver) onPublish(p Packet, out []Output) []Output {
 	ack := Packet{Type: PUBREC, ID: p.ID}
 	k := r.key(p)
 	if stamp, ok := r.store.hit(k); ok {

@@ -20,7 +20,7 @@ func init() {
 
 // keyContent is FNV-1a over the topic, a zero byte and the payload; the zero
 // byte keeps ("ab","c") and ("a","bc") apart. Message.Ref is never read.
-func keyContent(p *Packet) uint64 {
+func keyContent(p Packet) uint64 {
 	const offset, prime = 14695981039346656037, 1099511628211
 	h := uint64(offset)
 	for i := 0; i < len(p.Msg.Topic); i++ {

@@ -24,4 +24,4 @@ func init() {
 	})
 }
 
-func keyMsgID(p *Packet) uint64 { return p.MsgID }
+func keyMsgID(p Packet) uint64 { return p.MsgID }

@@ -22,4 +22,4 @@ func init() {
 	})
 }
 
-func keyPacketID(p *Packet) uint64 { return uint64(p.ID) }
+func keyPacketID(p Packet) uint64 { return uint64(p.ID) }
