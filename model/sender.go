@@ -148,7 +148,7 @@ func (s *Sender) pump(out []Output) []Output {
 }
 
 // allocID returns a packet id that no unacknowledged flow uses: an id is only
-// reused once its flow has completed [MQTT-2.2.1-3].
+// reused once its flow has completed [MQTT-2.2.1-3] [MQTT-2.3.1-2].
 func (s *Sender) allocID() (uint16, bool) {
 	space := s.cfg.IDSpace
 	if len(s.flights) >= space {
