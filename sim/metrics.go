@@ -19,12 +19,7 @@ type MessageStats struct {
 // Result is the outcome of a run: metrics, the trace if recorded, and
 // whether the run settled.
 type Result struct {
-	Config Config `json:"config"`
-	// Legs is the variant that ran on each link: one for Direct; for
-	// Brokered the publisher -> broker leg, then the broker -> subscriber
-	// leg, which runs at the lower QoS of Variant and SubscriberVariant
-	// (model.Forward).
-	Legs     []string       `json:"legs"`
+	Config   Config         `json:"config"`
 	Messages []MessageStats `json:"messages"`
 	// Packets and Bytes count what was put on the wire, by packet type,
 	// with exact MQTT encoded sizes for the configured version.
@@ -44,6 +39,11 @@ type Result struct {
 	Settled bool     `json:"settled"`
 	Pending []string `json:"pending,omitempty"`
 	Trace   Trace    `json:"trace,omitempty"`
+	// Legs is the variant that ran on each link: one for Direct; for
+	// Brokered the publisher -> broker leg, then the broker -> subscriber
+	// leg, which runs at the lower QoS of Variant and SubscriberVariant
+	// (model.Forward).
+	Legs []string `json:"legs"`
 }
 
 func newResult(cfg Config, msgs []model.Message) *Result {
