@@ -15,7 +15,7 @@ package model
 func init() {
 	Register(Variant{
 		Name:        "qos1-dropdup",
-		Description: "QoS 1 whose receiver ignores PUBLISH with DUP set: no duplicates, but a lost first PUBLISH is never delivered",
+		Description: "QoS 1 whose receiver ignores PUBLISH with DUP set: resends never duplicate, but a lost first PUBLISH is never delivered",
 		QoS:         1,
 		NewSender:   func(c Config) Endpoint { return NewSender(c, SenderRules{QoS: 1, Ack: PUBACK}) },
 		NewReceiver: func(c Config) Endpoint { return &dropDupReceiver{cfg: c.Normalize()} },
