@@ -293,3 +293,20 @@ func TestPacketIDSpacesAreIndependent(t *testing.T) {
 		t.Fatalf("PUBLISH ids by sender: %v, want %v on each leg", ids, want)
 	}
 }
+
+// BenchmarkTwoPacketStores times whole fault-free runs of 65,536 messages
+// for each two-packet store: the store must stay O(1) per message.
+func BenchmarkTwoPacketStores(b *testing.B) {
+	for _, v := range []string{"two-packet-pid", "two-packet-pid-ttl", "two-packet-content", "two-packet-msgid"} {
+		b.Run(v, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				res, err := Run(Config{Variant: v, Endpoint: model.Config{IDPolicy: model.Sequential},
+					Workload: Workload{Messages: 65536, IntervalTicks: 1}})
+				if err != nil || res.Summarize().Messages != 65536 {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
