@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -21,43 +22,61 @@ func (p points) Len() int                        { return len(p.xs) }
 func (p points) XY(i int) (float64, float64)     { return p.xs[i], p.ys[i] }
 func (p points) YError(i int) (float64, float64) { return p.cis[i], p.cis[i] }
 
-// Chart draws a sweep's metric against the swept parameter, one line per
-// variant with its 95% confidence intervals as error bars. format is "png"
-// or "svg"; both render byte-identically run to run.
-func (s *Study) Chart(w io.Writer, accs []Acc, m Metric, format string) error {
+// Chart draws a sweep's metrics against the swept parameter, one line per
+// variant (and metric, when there are several) with its 95% confidence
+// intervals as error bars. format is "png" or "svg"; both render
+// byte-identically run to run.
+func (s *Study) Chart(w io.Writer, accs []Acc, ms []Metric, format string) error {
 	if s.Kind != "sweep" {
 		return fmt.Errorf("charts are drawn from sweeps, not %s studies", s.Kind)
 	}
 	if format != "png" && format != "svg" {
 		return fmt.Errorf("chart format %q: allowed values are png, svg", format)
 	}
+	if len(ms) == 0 {
+		return fmt.Errorf("no metric to chart")
+	}
 	lines := map[string]*points{}
 	var order []string
-	for i, l := range s.Cells {
-		x, err := strconv.ParseFloat(l.Value, 64)
-		if err != nil {
-			return fmt.Errorf("cell %d: value %q: %v", i, l.Value, err)
+	for _, m := range ms {
+		for i, l := range s.Cells {
+			x, err := strconv.ParseFloat(l.Value, 64)
+			if err != nil {
+				return fmt.Errorf("cell %d: value %q: %v", i, l.Value, err)
+			}
+			e := m.Est(&accs[i])
+			if math.IsNaN(e.Mean) {
+				continue
+			}
+			ci := e.CI95
+			if math.IsNaN(ci) {
+				ci = 0
+			}
+			name := l.Variant
+			if len(ms) > 1 {
+				name += " " + m.Head
+			}
+			p, ok := lines[name]
+			if !ok {
+				p = &points{}
+				lines[name] = p
+				order = append(order, name)
+			}
+			p.xs, p.ys, p.cis = append(p.xs, x), append(p.ys, e.Mean), append(p.cis, ci)
 		}
-		e := m.Est(&accs[i])
-		if math.IsNaN(e.Mean) {
-			continue
+	}
+	axis := ms[0].Axis
+	if len(ms) > 1 {
+		var heads []string
+		for _, m := range ms {
+			heads = append(heads, m.Head)
 		}
-		ci := e.CI95
-		if math.IsNaN(ci) {
-			ci = 0
-		}
-		p, ok := lines[l.Variant]
-		if !ok {
-			p = &points{}
-			lines[l.Variant] = p
-			order = append(order, l.Variant)
-		}
-		p.xs, p.ys, p.cis = append(p.xs, x), append(p.ys, e.Mean), append(p.cis, ci)
+		axis = strings.Join(heads, ", ")
 	}
 	pl := plot.New()
-	pl.Title.Text = fmt.Sprintf("%s vs %s (%d runs per point, 95%% CI)", m.Axis, s.Param, s.Runs)
+	pl.Title.Text = fmt.Sprintf("%s vs %s (%d runs per point, 95%% CI)", axis, s.Param, s.Runs)
 	pl.X.Label.Text = s.Param
-	pl.Y.Label.Text = m.Axis
+	pl.Y.Label.Text = axis
 	pl.Legend.Top, pl.Legend.Left = true, true
 	pl.Legend.XOffs, pl.Legend.YOffs = vg.Points(50), -vg.Points(10)
 	pl.Add(plotter.NewGrid())

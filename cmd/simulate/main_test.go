@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/qoslab/qoslab/model"
 	"github.com/qoslab/qoslab/sim"
 )
 
@@ -20,10 +21,18 @@ func runArgs(t *testing.T, args ...string) (string, string, int) {
 
 func TestDefaultRunShowsTheHeadlineAndTheCommands(t *testing.T) {
 	out := defaultOutput(t)
-	for _, want := range []string{"| network  | variant |", "| clean    | qos2-a  |", "| flapping | qos2-b  |", "| lossy    |",
-		"400 seeded runs per row", headlineCommand, "compare ", "run ", "sweep "} {
-		if !strings.Contains(out, want) {
+	for _, want := range []string{`\| network +\| +variant +\|`, `\| clean +\| qos2-a +\|`, `\| flapping +\| qos2-b +\|`, `\| lossy +\|`,
+		"400 seeded runs per row", regexp.QuoteMeta(headlineCommand), "compare ", "run ", "sweep "} {
+		if !regexp.MustCompile(want).MatchString(out) {
 			t.Errorf("default output lacks %q:\n%s", want, out)
+		}
+	}
+	// Every registered variant is in the headline, under every network.
+	for _, v := range model.Names() {
+		for _, p := range strings.Split(headlineProfiles, ",") {
+			if !regexp.MustCompile(`\| ` + p + ` +\| ` + regexp.QuoteMeta(v) + ` +\|`).MatchString(out) {
+				t.Errorf("headline lacks %s under %s", v, p)
+			}
 		}
 	}
 }

@@ -26,22 +26,25 @@ type chartFlags struct {
 
 func addChartFlags(f *studyFlags) *chartFlags {
 	c := &chartFlags{}
-	f.fs.StringVar(&c.metric, "metric", "duplicated_per_1k", "metric the chart plots (a column key, see docs/guide.md)")
+	f.fs.StringVar(&c.metric, "metric", "duplicated_per_1k", "metric(s) the chart plots: column keys, comma-separated (see docs/guide.md)")
 	f.fs.StringVar(&c.png, "png", "", "write the chart as PNG to this file")
 	f.fs.StringVar(&c.svg, "svg", "", "write the chart as SVG to this file")
 	return c
 }
 
-func (c *chartFlags) check() (study.Metric, error) {
-	m, err := study.LookupMetric(c.metric)
-	if err != nil {
-		return m, usagef("--metric: %v", err)
+func (c *chartFlags) check() ([]study.Metric, error) {
+	if c.metric == "" {
+		return nil, usagef("--metric: empty: name at least one column key")
 	}
-	return m, nil
+	ms, err := study.ParseMetrics(c.metric)
+	if err != nil {
+		return nil, usagef("--metric: %v", err)
+	}
+	return ms, nil
 }
 
 // write draws the charts asked for; a sweep's results only.
-func (c *chartFlags) write(res *study.Results, m study.Metric) error {
+func (c *chartFlags) write(res *study.Results, m []study.Metric) error {
 	for _, out := range []struct{ path, format string }{{c.png, "png"}, {c.svg, "svg"}} {
 		if out.path == "" {
 			continue
