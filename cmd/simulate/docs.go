@@ -266,8 +266,11 @@ func findings(args string) (string, error) {
 		case len(t.lostProfiles) > 0:
 			verdict = "losses on " + strings.Join(t.lostProfiles, ", ")
 		}
-		fmt.Fprintf(&b, "- `%s`: %s (%d runs over %s); the receiver held at most %d ids/messages at once.\n",
-			v, verdict, t.runs, strings.Join(t.profiles, ", "), t.maxHeld)
+		held := fmt.Sprintf("the receiver held at most %d ids/messages at once", t.maxHeld)
+		if t.maxHeld >= uint64(res.Study.Messages) {
+			held = fmt.Sprintf("the receiver held an entry for every message sent (%d)", t.maxHeld)
+		}
+		fmt.Fprintf(&b, "- `%s`: %s (%d runs over %s); %s.\n", v, verdict, t.runs, strings.Join(t.profiles, ", "), held)
 	}
 	return b.String(), nil
 }
