@@ -45,7 +45,7 @@ func docsCmd(stdout, stderr io.Writer, args []string) error {
 	if err := parseFlags(fs, stderr, args); err != nil {
 		return err
 	}
-	files, err := generateDocs(*dir)
+	files, err := generate(*dir)
 	if err != nil {
 		return err
 	}
@@ -83,6 +83,10 @@ func sortedKeys(m map[string][]byte) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// generate is generateDocs; tests memoise it, since every generation
+// re-runs every documented study.
+var generate = generateDocs
 
 var blockRe = regexp.MustCompile(`(?s)<!-- simulate docs: (\w+) ?(.*?) -->\n(.*?)<!-- end -->`)
 

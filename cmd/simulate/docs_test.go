@@ -8,12 +8,38 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 )
 
+func init() {
+	// Generate the docs once for all tests (TestDocsAreCurrent and the
+	// documented `simulate docs --check`): each generation re-runs every study.
+	type result struct {
+		files map[string][]byte
+		err   error
+	}
+	var mu sync.Mutex
+	memo := map[string]result{}
+	generate = func(dir string) (map[string][]byte, error) {
+		abs, err := filepath.Abs(dir)
+		if err != nil {
+			return nil, err
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if r, ok := memo[abs]; ok {
+			return r.files, r.err
+		}
+		files, err := generateDocs(abs)
+		memo[abs] = result{files, err}
+		return files, err
+	}
+}
+
 // The committed documents and charts are what the code produces now.
 func TestDocsAreCurrent(t *testing.T) {
-	files, err := generateDocs("../../docs")
+	files, err := generate(filepath.Join(root, "docs"))
 	if err != nil {
 		t.Fatal(err)
 	}
