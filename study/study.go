@@ -128,7 +128,7 @@ func (s *Study) Table(accs []Acc, metrics []Metric) (*Table, error) {
 	}
 	t := &Table{}
 	if s.Kind == "sweep" {
-		t.Columns = append(t.Columns, Column{Key: s.Param, Head: s.Param, Doc: "value of the swept parameter", Text: true},
+		t.Columns = append(t.Columns, Column{Key: s.Param, Head: s.Param, Doc: "value of the swept parameter"},
 			Column{Key: "variant", Head: "variant", Doc: "protocol variant (simulate variants)", Text: true})
 	} else {
 		t.Columns = append(t.Columns, Column{Key: "profile", Head: "network", Doc: "network/fault profile", Text: true},

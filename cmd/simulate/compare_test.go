@@ -104,6 +104,22 @@ func TestSweepWritesCharts(t *testing.T) {
 	}
 }
 
+// In the broker topology each row's subscriber leg runs the row's variant
+// unless --sub-variant names one.
+func TestCompareBrokerLegsFollowTheRow(t *testing.T) {
+	out, errOut, code := runArgs(t, "compare", "--topology", "broker", "--variants", "qos1", "--profiles", "flapping", "--runs", "20", "--messages", "20")
+	if code != 0 {
+		t.Fatal(errOut)
+	}
+	if !strings.Contains(out, "simulate run --variant qos1 --topology broker --seed") {
+		t.Errorf("replay line does not run qos1 on both legs:\n%s", out)
+	}
+	out, _, _ = runArgs(t, "compare", "--topology", "broker", "--variants", "qos1", "--sub-variant", "qos2-a", "--profiles", "flapping", "--runs", "20", "--messages", "20")
+	if !strings.Contains(out, "--sub-variant qos2-a") {
+		t.Errorf("--sub-variant was not applied:\n%s", out)
+	}
+}
+
 // Ctrl-C stops a study cleanly: it says how many runs finished and
 // writes nothing.
 func TestInterruptWritesNothing(t *testing.T) {

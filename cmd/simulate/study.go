@@ -61,6 +61,9 @@ func (f *studyFlags) base() (sim.Config, error) {
 	if !f.visited("heal") {
 		c.Network.HealTicks = 0
 	}
+	if !f.visited("sub-variant") {
+		c.SubscriberVariant = "" // each cell's own variant, not --variant's default
+	}
 	c.MaxTicks = 0
 	return c, nil
 }
