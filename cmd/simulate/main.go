@@ -3,8 +3,12 @@
 //
 // Usage:
 //
-//	simulate                      a short demonstration and the list of commands
+//	simulate                      the headline comparison and the list of commands
 //	simulate run [flags]          one seeded run: sequence diagram and metrics
+//	simulate compare [flags]      variants x network profiles, many seeded runs: one table
+//	simulate sweep [flags]        one parameter over a range: CSV/JSON and charts
+//	simulate merge FILE...        combine the shard results of a compare or sweep
+//	simulate docs [--check]       regenerate (or check) the generated parts of docs/
 //	simulate variants             the registered protocol variants
 //	simulate COMMAND --help       the flags of a command
 //
