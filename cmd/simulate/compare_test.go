@@ -32,8 +32,8 @@ func TestHeadlineIsTheCompareCommand(t *testing.T) {
 	out := defaultOutput(t)
 	args := append(strings.Fields(strings.TrimPrefix(headlineCommand, "simulate ")), "--columns", headlineColumns)
 	table, errOut, code := runArgs(t, args...)
-	if code != 0 {
-		t.Fatalf("%v: %s", args, errOut)
+	if code != 0 || errOut != "" {
+		t.Fatalf("%v: exit %d, stderr %q (no progress bar when stderr is not a terminal)", args, code, errOut)
 	}
 	if !strings.Contains(out, table) {
 		t.Fatalf("default output does not contain the table of %s:\n%s\n---\n%s", headlineCommand, table, out)
