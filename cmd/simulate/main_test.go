@@ -58,7 +58,7 @@ func TestBadInputExitsTwoAndNamesTheField(t *testing.T) {
 }
 
 func TestHelpExitsZero(t *testing.T) {
-	for _, args := range [][]string{{"--help"}, {"run", "--help"}, {"variants", "-h"}} {
+	for _, args := range [][]string{{"--help"}, {"run", "--help"}, {"variants", "-h"}, {"compare", "--help"}, {"sweep", "--help"}, {"merge", "--help"}, {"docs", "--help"}} {
 		if _, _, code := runArgs(t, args...); code != 0 {
 			t.Errorf("simulate %v: exit %d, want 0", args, code)
 		}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"errors"
+	"flag"
 	"io"
 	"os"
 	"strings"
@@ -29,7 +31,7 @@ func mergeCmd(stdout, stderr io.Writer, args []string) error {
 	ch := addChartFlags(&f)
 	fs.SetOutput(stderr)
 	if err := fs.Parse(args); err != nil {
-		if err.Error() == "flag: help requested" {
+		if errors.Is(err, flag.ErrHelp) {
 			return errHelp
 		}
 		return usageError{strings.TrimSpace(err.Error())}
