@@ -111,3 +111,34 @@ func TestParseShard(t *testing.T) {
 		t.Fatalf("shards of 10 runs cover %d", total)
 	}
 }
+
+// The interval does what it says: over 2,000 studies of 30 runs with a
+// known loss rate and a varying number of messages per run, about 95% of
+// the intervals contain the true rate.
+func TestRatioIntervalCoversTheTrueRate(t *testing.T) {
+	const trials, runs, p = 2000, 30, 0.03
+	rng := rand.New(rand.NewPCG(5, 6))
+	covered := 0
+	for range trials {
+		var r Ratio
+		for range runs {
+			n := 50 + rng.IntN(100)
+			x := 0
+			for range n {
+				if rng.Float64() < p {
+					x++
+				}
+			}
+			r.Add(uint64(x), uint64(n))
+		}
+		e := r.Estimate(1)
+		if math.Abs(e.Mean-p) <= e.CI95 {
+			covered++
+		}
+	}
+	c := float64(covered) / trials
+	t.Logf("coverage %.3f", c)
+	if c < 0.93 || c > 0.97 {
+		t.Fatalf("coverage %.3f, want about 0.95", c)
+	}
+}
