@@ -1,0 +1,4 @@
+package explore
+
+// projection collects, per endpoint, the abstract transitions taken.
+type projection struct{}
