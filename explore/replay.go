@@ -247,4 +247,3 @@ func showsViolation(res *sim.Result, p Property, msg int) bool {
 	}
 	return p == Liveness && !res.Settled && !res.TimedOut
 }
-

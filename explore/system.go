@@ -28,11 +28,13 @@ var moveNames = [...]string{"", "publish", "connect", "restart", "deliver", "tim
 // is relative to the state it leaves, which is how a path is replayed.
 type move uint32
 
-func mkMove(k moveKind, side, idx int) move { return move(uint32(k)<<24 | uint32(side)<<16 | uint32(idx)) }
-func (m move) kind() moveKind          { return moveKind(m >> 24) }
-func (m move) side() int               { return int(m>>16) & 0xff }
-func (m move) idx() int                { return int(m & 0xffff) }
-func (m move) fault() bool             { return m.kind() >= mvBreak }
+func mkMove(k moveKind, side, idx int) move {
+	return move(uint32(k)<<24 | uint32(side)<<16 | uint32(idx))
+}
+func (m move) kind() moveKind { return moveKind(m >> 24) }
+func (m move) side() int      { return int(m>>16) & 0xff }
+func (m move) idx() int       { return int(m & 0xffff) }
+func (m move) fault() bool    { return m.kind() >= mvBreak }
 
 // observer sees every endpoint step and every network event of a move; the
 // trace builder and the state-machine projection use it. The search itself

@@ -34,8 +34,8 @@ type Step struct {
 	// Row is the move drawn for a sequence diagram: an arrow From -> To
 	// (sides "client"/"server") with Label, or a note over From.
 	From, To, Label string
-	Lost        bool     // the arrow ends in a cross: the packet was lost or dropped
-	Notes       []string // consequences: deliver m1, complete m1, sends dropped ...
+	Lost            bool     // the arrow ends in a cross: the packet was lost or dropped
+	Notes           []string // consequences: deliver m1, complete m1, sends dropped ...
 }
 
 func (v *Violation) String() string {
@@ -58,19 +58,19 @@ type tag struct {
 // tracer replays a path and records it, both as Steps and as the facts the
 // simulator replay is computed from.
 type tracer struct {
-	x      *system
-	s      state // before the current move
-	step   *Step
-	flight [2][]tag
-	sends  [model.NumPacketTypes]int
-	recvs  [model.NumPacketTypes]int
-	anchor []string // per step: the packet event a break or crash right after it matches
-	info   []stepInfo
-	tags   map[string]*tagInfo
-	order  []string // tag names in send order
-	spans  []timerSpan
-	armed  [2]map[model.Timer]int // open spans: timer -> index in spans
-	sched  sim.Schedule
+	x         *system
+	s         state // before the current move
+	step      *Step
+	flight    [2][]tag
+	sends     [model.NumPacketTypes]int
+	recvs     [model.NumPacketTypes]int
+	anchor    []string // per step: the packet event a break or crash right after it matches
+	info      []stepInfo
+	tags      map[string]*tagInfo
+	order     []string // tag names in send order
+	spans     []timerSpan
+	armed     [2]map[model.Timer]int // open spans: timer -> index in spans
+	sched     sim.Schedule
 	inexact   []string
 	published int
 	steps     []Step
