@@ -96,8 +96,17 @@ func Run(o Options) (*Result, error) {
 	if x.o.Search == Walk {
 		return x.walk(), nil
 	}
-	b := newBFS(x)
-	return b.run(), nil
+	if x.o.Project {
+		p := newProjection()
+		x.obs = p
+		r := newBFS(x).run()
+		init := x.initial()
+		p.init = [2]string{stateName(init.ep[0]), stateName(init.ep[1])}
+		p.states[0][p.init[0]], p.states[1][p.init[1]] = true, true
+		r.machines = p
+		return r, nil
+	}
+	return newBFS(x).run(), nil
 }
 
 // check returns the safety property s violates and the message concerned.

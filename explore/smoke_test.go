@@ -1,6 +1,7 @@
 package explore
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/qoslab/qoslab/model"
@@ -31,4 +32,22 @@ func TestSmoke(t *testing.T) {
 			t.Logf("replay %v %s note=%s", v.Reproduced, v.Replay.Command(), v.ReplayNote)
 		}
 	}
+}
+
+func TestSmokeRender(t *testing.T) {
+	r, _ := Run(Options{Variant: "qos2-a", Mode: model.Datagram, Messages: 1, Dups: 1, Reorder: true})
+	var b strings.Builder
+	WriteTrace(&b, r.Violation)
+	WriteMermaid(&b, r.Violation)
+	t.Log("\n" + b.String())
+}
+
+func TestSmokeStates(t *testing.T) {
+	r, _ := Run(Options{Variant: "qos2-b", Messages: 1, Breaks: 1, IDs: 1, Project: true})
+	var b strings.Builder
+	for _, m := range r.Machines() {
+		m.WriteMermaid(&b)
+		m.WriteDOT(&b)
+	}
+	t.Log("\n" + b.String())
 }

@@ -216,11 +216,14 @@ func (t *tracer) network(m move, p model.Packet) {
 	case mvLose, mvDup:
 		tg := t.pick(side, p)
 		st.From, st.To, st.Label = sideNames[side], sideNames[1-side], p.Label()
+		if m.kind() == mvDup {
+			st.To, st.Label = "", ""
+		}
 		a := sim.Lose
 		st.Move = "lose " + p.Label()
 		if m.kind() == mvDup {
 			a = sim.Dup
-			st.Move = "duplicate " + p.Label()
+			st.Move = "network duplicates " + p.Label() + " (in flight)"
 			t.flight[side] = append(t.flight[side], tg, tg)
 			if ti := t.tags[tg.name()]; ti != nil {
 				if ti.dup {
