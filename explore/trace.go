@@ -105,9 +105,6 @@ type timerSpan struct {
 }
 
 func (t *tracer) stepped(side int, in model.Input, before, after model.Endpoint, out []model.Output) {
-	if in.Kind == model.InTimer {
-		t.step.Notes = append(t.step.Notes, sideNames[side]+" timer "+in.Timer.String()+" fires")
-	}
 }
 
 func (t *tracer) output(side int, o *model.Output, entered bool) {
@@ -294,7 +291,7 @@ func (x *system) trace(path []move) (*tracer, state) {
 			in.msgIndex = t.published
 		case mvTimer:
 			tm := s.timers[m.side()][m.idx()]
-			t.step.Move, t.step.From = sideNames[m.side()]+" timer "+tm.String(), sideNames[m.side()]
+			t.step.Move, t.step.From = sideNames[m.side()]+" timer "+tm.String()+" fires", sideNames[m.side()]
 			if k, ok := t.armed[m.side()][tm]; ok {
 				in.armed = t.spans[k].from
 			}
