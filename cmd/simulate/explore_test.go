@@ -1,0 +1,77 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestExploreExitStatus(t *testing.T) {
+	cases := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"explore", "--variant", "qos2-a", "--messages", "3", "--breaks", "2", "--ids", "2"}, 0, "PROVEN within the bounds"},
+		{[]string{"explore", "--variant", "qos2-b", "--mode", "datagram", "--messages", "1", "--dups", "1", "--reorder"}, 1, "VIOLATED: no-duplicate (m1) violated after 6 steps"},
+		{[]string{"explore", "--messages", "3", "--breaks", "2", "--max-states", "50", "--quiet"}, 3, "INCOMPLETE: stopped at"},
+	}
+	for _, c := range cases {
+		out, errOut, code := runArgs(t, c.args...)
+		if code != c.code || !strings.Contains(out, c.want) {
+			t.Errorf("simulate %v: exit %d, want %d; output lacks %q:\n%s%s", c.args, code, c.code, c.want, out, errOut)
+		}
+	}
+}
+
+func TestExploreBadInputExitsTwo(t *testing.T) {
+	cases := map[string][]string{
+		"--messages 0: allowed 1..16":           {"explore", "--messages", "0"},
+		"breaks 1: connection breaks need mode": {"explore", "--mode", "datagram", "--breaks", "1"},
+		`--search: search "dfs"`:                {"explore", "--search", "dfs"},
+		`--format "svg"`:                        {"states", "--format", "svg"},
+		"per-packet network behaviours need":    {"explore", "--dups", "1"},
+		"--max-mem 0: must be at least 1 MiB":   {"explore", "--max-mem", "0"},
+	}
+	for want, args := range cases {
+		_, errOut, code := runArgs(t, args...)
+		if code != 2 || !strings.Contains(errOut, want) {
+			t.Errorf("simulate %v: exit %d, stderr %q; want exit 2 and %q", args, code, errOut, want)
+		}
+	}
+}
+
+// The replay line explore prints runs in the simulator and shows the
+// duplicate the explorer found.
+func TestExploreReplayLineReproducesInRun(t *testing.T) {
+	out, _, code := runArgs(t, "explore", "--variant", "qos2-a", "--mode", "datagram", "--messages", "1", "--dups", "1", "--reorder")
+	if code != 1 {
+		t.Fatalf("exit %d", code)
+	}
+	var line string
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, "replay:") {
+			line = strings.TrimSpace(strings.TrimPrefix(l, "replay:"))
+		}
+	}
+	words := splitCommand(t, line)
+	if len(words) < 3 || words[0] != "simulate" {
+		t.Fatalf("no replay line in:\n%s", out)
+	}
+	runOut, errOut, code := runArgs(t, words[1:]...)
+	if code != 0 || !strings.Contains(runOut, "1 published, 0 exactly once, 1 duplicated, 0 lost") {
+		t.Errorf("%s: exit %d\n%s%s", line, code, runOut, errOut)
+	}
+}
+
+func TestStatesDrawsBothEndpoints(t *testing.T) {
+	out, _, code := runArgs(t, "states", "--variant", "qos2-b", "--breaks", "1")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, want := range []string{"stateDiagram-v2", "title: client (sender)", "title: server (receiver)",
+		"digraph client {", "digraph server {", "s1 --> s0 : PUBLISH / deliver, PUBREC", "PUBREC / PUBREL"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("states output lacks %q:\n%s", want, out)
+		}
+	}
+}
