@@ -141,7 +141,7 @@ func (x *system) goal(s *state) bool {
 // bfs is one breadth-first search.
 type bfs struct {
 	x       *system
-	seen    map[key]uint32
+	seen    *table
 	parent  []uint32
 	via     []move
 	depth   []uint16
@@ -154,19 +154,17 @@ type bfs struct {
 }
 
 func newBFS(x *system) *bfs {
-	return &bfs{x: x, seen: make(map[key]uint32, 1<<12), res: &Result{Options: x.o}}
+	return &bfs{x: x, seen: newTable(1 << 12), res: &Result{Options: x.o}}
 }
 
 const noParent = ^uint32(0)
 
 func (b *bfs) add(s *state, parent uint32, m move, depth int) (uint32, bool) {
 	b.keyBuf = s.appendKey(b.keyBuf[:0], b.x.o.Messages)
-	k := hashKey(b.keyBuf)
-	if id, ok := b.seen[k]; ok {
+	id, fresh := b.seen.insert(hashKey(b.keyBuf), uint32(len(b.parent)))
+	if !fresh {
 		return id, false
 	}
-	id := uint32(len(b.parent))
-	b.seen[k] = id
 	b.parent = append(b.parent, parent)
 	b.via = append(b.via, m)
 	b.depth = append(b.depth, uint16(depth))
@@ -206,6 +204,7 @@ func (b *bfs) run() *Result {
 				if !fresh {
 					continue
 				}
+				x.persist(&n)
 				if p, msg := x.check(&n); p != 0 {
 					r.Verdict, r.Violation = Violated, b.violation(id, p, msg)
 					r.MaxDepth = depth + 1

@@ -52,6 +52,11 @@ type observer interface {
 
 // system holds what is fixed during a search and the scratch space of one
 // step.
+//
+// A successor is built in scratch space: the endpoint a move steps is a
+// scratch copy (model.Copier) and a changed queue or timer set lives in a
+// scratch buffer, so that a successor found already visited costs no
+// allocation. persist gives a successor that is kept memory of its own.
 type system struct {
 	o      Options
 	v      model.Variant
@@ -60,9 +65,22 @@ type system struct {
 	stream bool
 	out    []model.Output
 	obs    observer
-	// copy-on-write bookkeeping of the successor being built
+	// the successor being built: which of its parts are scratch
+	ep             [2]epOwner
 	ownNet, ownTim [2]bool
+	scratch        [2]model.Endpoint
+	netBuf         [2][]model.Packet
+	timBuf         [2][]model.Timer
 }
+
+// epOwner says whose endpoint a successor holds.
+type epOwner uint8
+
+const (
+	epShared  epOwner = iota // the parent's, untouched
+	epScratch                // the system's scratch copy
+	epFresh                  // a clone of its own
+)
 
 func newSystem(o Options) (*system, error) {
 	o = o.Normalize()
@@ -84,12 +102,47 @@ func (x *system) initial() state {
 		s.linkUp = true
 		x.step(&s, client, model.Input{Kind: model.InConnUp})
 		x.step(&s, server, model.Input{Kind: model.InConnUp})
+		x.persist(&s)
 	}
 	return s
 }
 
 // begin starts building a successor: nothing of it is owned yet.
-func (x *system) begin() { x.ownNet, x.ownTim = [2]bool{}, [2]bool{} }
+func (x *system) begin() {
+	x.ep, x.ownNet, x.ownTim = [2]epOwner{}, [2]bool{}, [2]bool{}
+}
+
+// persist gives n's scratch parts memory of their own, so that n outlives
+// the next successor built.
+func (x *system) persist(n *state) {
+	for side := range 2 {
+		if x.ep[side] == epScratch {
+			n.ep[side] = n.ep[side].Clone()
+		}
+		if x.ownNet[side] {
+			n.net[side] = slices.Clip(slices.Clone(n.net[side]))
+		}
+		if x.ownTim[side] {
+			n.timers[side] = slices.Clip(slices.Clone(n.timers[side]))
+		}
+	}
+	x.begin()
+}
+
+// netScratch makes n's queue d the scratch buffer (a copy of what it held).
+func (x *system) netScratch(n *state, d int) {
+	if !x.ownNet[d] {
+		x.netBuf[d] = append(x.netBuf[d][:0], n.net[d]...)
+		n.net[d], x.ownNet[d] = x.netBuf[d], true
+	}
+}
+
+func (x *system) timScratch(n *state, side int) {
+	if !x.ownTim[side] {
+		x.timBuf[side] = append(x.timBuf[side][:0], n.timers[side]...)
+		n.timers[side], x.ownTim[side] = x.timBuf[side], true
+	}
+}
 
 // moves appends the moves enabled in s, in a fixed order.
 func (x *system) moves(s *state, dst []move) []move {
@@ -155,7 +208,8 @@ func (x *system) moves(s *state, dst []move) []move {
 	return dst
 }
 
-// apply returns the successor of s under m.
+// apply returns the successor of s under m, built in scratch space: call
+// persist before keeping it or building another.
 func (x *system) apply(s *state, m move) state {
 	n := *s
 	x.begin()
@@ -203,7 +257,7 @@ func (x *system) apply(s *state, m move) state {
 		}
 		x.step(&n, side, model.Input{Kind: model.InCrash})
 		n.down[side] = true
-		n.timers[side], x.ownTim[side] = nil, true // a dead node's timers never fire
+		n.timers[side], x.ownTim[side] = nil, false // a dead node's timers never fire
 		if x.stream {
 			x.breakLink(&n, mkMove(mvBreak, 1, 0))
 		}
@@ -216,11 +270,9 @@ func (x *system) apply(s *state, m move) state {
 	case mvDup:
 		n.dups--
 		p := s.net[side][m.idx()]
-		x.ownNet[side] = true
-		q := make([]model.Packet, 0, len(s.net[side])+1)
-		q = append(q, s.net[side][:m.idx()+1]...)
-		q = append(q, p)
-		n.net[side] = append(q, s.net[side][m.idx()+1:]...)
+		x.netScratch(&n, side)
+		x.netBuf[side] = slices.Insert(n.net[side], m.idx()+1, p)
+		n.net[side] = x.netBuf[side]
 		if x.obs != nil {
 			x.obs.network(m, p)
 		}
@@ -239,7 +291,7 @@ func (x *system) breakLink(n *state, m move) {
 		x.obs.network(m, model.Packet{})
 	}
 	n.net = [2][]model.Packet{}
-	x.ownNet = [2]bool{true, true}
+	x.ownNet = [2]bool{}
 	for side := range 2 {
 		if !n.down[side] {
 			x.step(n, side, model.Input{Kind: model.InConnDown})
@@ -251,16 +303,15 @@ func (x *system) breakLink(n *state, m move) {
 func (x *system) take(n *state, d, i int) model.Packet {
 	q := n.net[d]
 	p := q[i]
-	if len(q) == 1 {
-		n.net[d] = nil
-	} else if i == 0 {
-		n.net[d] = q[1:len(q):len(q)] // shares the tail; the cap stops appends from writing into it
-	} else {
-		r := make([]model.Packet, 0, len(q)-1)
-		r = append(r, q[:i]...)
-		n.net[d] = append(r, q[i+1:]...)
+	switch {
+	case len(q) == 1:
+		n.net[d], x.ownNet[d] = nil, false
+	case i == 0 && !x.ownNet[d]:
+		n.net[d] = q[1:len(q):len(q)] // shares the parent's tail; the cap stops appends from writing into it
+	default:
+		x.netScratch(n, d)
+		n.net[d] = slices.Delete(n.net[d], i, i+1)
 	}
-	x.ownNet[d] = false
 	return p
 }
 
@@ -268,7 +319,13 @@ func (x *system) take(n *state, d, i int) model.Packet {
 // carries out the outputs.
 func (x *system) step(n *state, side int, in model.Input) {
 	before := n.ep[side]
-	ep := before.Clone()
+	ep := before
+	if x.ep[side] == epShared {
+		ep = x.private(side, before)
+	}
+	if x.obs != nil {
+		before = before.Clone() // the observer sees the state before, and ep may be the same object later
+	}
 	x.out = ep.Step(in, x.out[:0])
 	n.ep[side] = ep
 	if x.obs != nil {
@@ -302,21 +359,34 @@ func (x *system) step(n *state, side int, in model.Input) {
 	}
 }
 
+// private returns a copy of e that the successor may change: the scratch
+// copy where the endpoint supports it, else a clone.
+func (x *system) private(side int, e model.Endpoint) model.Endpoint {
+	if c, ok := x.scratch[side].(model.Copier); ok && c.CopyFrom(e) {
+		x.ep[side] = epScratch
+		return x.scratch[side]
+	}
+	c := e.Clone()
+	x.ep[side] = epFresh
+	if x.scratch[side] == nil {
+		x.scratch[side] = e.Clone() // a buffer for the next steps
+	}
+	return c
+}
+
 func (x *system) send(n *state, side int, p model.Packet) {
 	if x.stream && !n.linkUp {
 		return // a stream that is not connected carries nothing
 	}
+	x.netScratch(n, side)
 	q := n.net[side]
-	if !x.ownNet[side] {
-		q = slices.Clone(q)
-		x.ownNet[side] = true
-	}
 	i := len(q)
 	if !x.stream && x.o.Reorder {
 		// A multiset: kept sorted, so equal contents give equal keys.
 		i, _ = slices.BinarySearchFunc(q, p, func(a, b model.Packet) int { return comparePackets(&a, &b) })
 	}
-	n.net[side] = slices.Insert(q, i, p)
+	x.netBuf[side] = slices.Insert(q, i, p)
+	n.net[side] = x.netBuf[side]
 }
 
 func (x *system) arm(n *state, side int, t model.Timer) {
@@ -325,11 +395,9 @@ func (x *system) arm(n *state, side int, t model.Timer) {
 	if found {
 		return
 	}
-	if !x.ownTim[side] {
-		ts = slices.Clone(ts)
-		x.ownTim[side] = true
-	}
-	n.timers[side] = slices.Insert(ts, i, t)
+	x.timScratch(n, side)
+	x.timBuf[side] = slices.Insert(n.timers[side], i, t)
+	n.timers[side] = x.timBuf[side]
 }
 
 func (x *system) cancel(n *state, side int, t model.Timer) {
@@ -338,9 +406,6 @@ func (x *system) cancel(n *state, side int, t model.Timer) {
 	if !found {
 		return
 	}
-	if !x.ownTim[side] {
-		ts = slices.Clone(ts)
-		x.ownTim[side] = true
-	}
-	n.timers[side] = slices.Delete(ts, i, i+1)
+	x.timScratch(n, side)
+	n.timers[side] = slices.Delete(n.timers[side], i, i+1)
 }

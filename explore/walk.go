@@ -26,6 +26,7 @@ func (x *system) walk() *Result {
 			}
 			m := moves[rng.IntN(len(moves))]
 			s = x.apply(&s, m)
+			x.persist(&s)
 			path = append(path, m)
 			r.Transitions++
 			r.States++
