@@ -57,6 +57,15 @@ type Options struct {
 	// is a distinct state).
 	RetryLimit int
 	Volatile   bool // session state dies in a crash
+	// DistinctPayloads makes payloads repeat: message i carries payload
+	// i mod DistinctPayloads, as in the simulator (0: all distinct).
+	DistinctPayloads int
+	// TTLTicks and StoreCap configure de-duplication stores that expire or
+	// evict (two-packet variants). The explorer has no clock: an expiry
+	// timer may fire at any moment once armed, so any TTL > 0 means "an
+	// entry can expire before a late retransmission arrives".
+	TTLTicks int64
+	StoreCap int
 
 	Breaks  int // stream: connection breaks (default 0)
 	Crashes int // node crashes, client or server (default 0)
@@ -147,6 +156,10 @@ func (o Options) Validate() error {
 		return fmt.Errorf("receive-max %d: allowed 0..65535 (0: unlimited)", o.ReceiveMax)
 	case o.RetryLimit < 1 || o.RetryLimit > 100:
 		return fmt.Errorf("retry-limit %d: allowed 1..100", o.RetryLimit)
+	case o.DistinctPayloads < 0:
+		return fmt.Errorf("distinct-payloads %d: must not be negative", o.DistinctPayloads)
+	case o.TTLTicks < 0 || o.StoreCap < 0:
+		return fmt.Errorf("ttl %d, store-cap %d: must not be negative", o.TTLTicks, o.StoreCap)
 	case o.Breaks < 0 || o.Breaks > 255:
 		return fmt.Errorf("breaks %d: allowed 0..255", o.Breaks)
 	case o.Crashes < 0 || o.Crashes > 255:
@@ -174,5 +187,5 @@ func (o Options) endpointConfig() model.Config {
 		rm = model.DefaultReceiveMax
 	}
 	return model.Config{Mode: o.Mode, Version: o.Version, IDPolicy: o.IDPolicy, IDSpace: o.IDs,
-		ReceiveMax: rm, RetryLimit: o.RetryLimit, Volatile: o.Volatile}.Normalize()
+		ReceiveMax: rm, RetryLimit: o.RetryLimit, Volatile: o.Volatile, TTLTicks: o.TTLTicks, StoreCap: o.StoreCap}.Normalize()
 }

@@ -52,31 +52,37 @@ func (x *system) violation(path []move, p Property, msg int) *Violation {
 func (x *system) replay(v *Violation, t *tracer) {
 	notes := append([]string(nil), t.inexact...)
 	var first *sim.Config
+	ttls := []int64{x.o.TTLTicks}
+	if x.o.TTLTicks > 0 || x.o.Variant == "two-packet-pid-ttl" {
+		ttls = []int64{40, 100, 300, 1000, 3000}
+	}
 	for _, retry := range []int64{100, 200, 400, 1000, 3000, 10000} {
 		if x.stream && retry > 100 {
 			break // stream senders set no timers
 		}
-		intervals := []int64{10, 20, 40, 80, 160, 320, 640}
-		if t.published <= 1 {
-			intervals = []int64{sim.DefaultIntervalTicks} // one publication: no interval to fit
-		}
-		for _, interval := range intervals {
-			c, ok := x.timeline(t, interval, retry)
-			if !ok {
-				continue
+		for _, ttl := range ttls {
+			intervals := []int64{10, 20, 40, 80, 160, 320, 640}
+			if t.published <= 1 {
+				intervals = []int64{sim.DefaultIntervalTicks} // one publication: no interval to fit
 			}
-			if first == nil {
-				first = &c
-			}
-			if x.reproduces(v, c) {
-				v.Replay, v.Reproduced = c, true
-				v.ReplayNote = strings.Join(notes, "; ")
-				return
+			for _, interval := range intervals {
+				c, ok := x.timeline(t, interval, retry, ttl)
+				if !ok {
+					continue
+				}
+				if first == nil {
+					first = &c
+				}
+				if x.reproduces(v, c) {
+					v.Replay, v.Reproduced = c, true
+					v.ReplayNote = strings.Join(notes, "; ")
+					return
+				}
 			}
 		}
 	}
 	if first == nil {
-		c, _ := x.timeline(t, 0, 0)
+		c, _ := x.timeline(t, sim.DefaultIntervalTicks, model.DefaultRetryTicks, x.o.TTLTicks)
 		first = &c
 		notes = append(notes, "no timeline fits the simulator's fixed publication interval and retry timeout")
 	}
@@ -88,13 +94,14 @@ func (x *system) replay(v *Violation, t *tracer) {
 // timeline lays the traced path out in ticks for the given publication
 // interval and retry timeout; ok is false where the simulator could not
 // follow it (a publication or timer would come before a step it follows).
-func (x *system) timeline(t *tracer, interval, retry int64) (sim.Config, bool) {
+func (x *system) timeline(t *tracer, interval, retry, ttl int64) (sim.Config, bool) {
 	const latency = sim.DefaultLatencyTicks
 	c := sim.Config{
 		Variant: x.o.Variant,
 		Endpoint: model.Config{Mode: x.o.Mode, Version: x.o.Version, IDPolicy: x.o.IDPolicy, IDSpace: x.o.IDs,
-			ReceiveMax: x.o.ReceiveMax, RetryLimit: x.o.RetryLimit, Volatile: x.o.Volatile, RetryTicks: retry},
-		Workload: sim.Workload{Messages: max(t.published, 1), IntervalTicks: interval},
+			ReceiveMax: x.o.ReceiveMax, RetryLimit: x.o.RetryLimit, Volatile: x.o.Volatile, RetryTicks: retry,
+			TTLTicks: ttl, StoreCap: x.o.StoreCap},
+		Workload: sim.Workload{Messages: max(t.published, 1), IntervalTicks: interval, DistinctPayloads: x.o.DistinctPayloads},
 		Faults:   append(sim.Schedule(nil), t.sched...),
 		Seed:     1,
 	}
@@ -123,7 +130,7 @@ func (x *system) timeline(t *tracer, interval, retry int64) (sim.Config, bool) {
 			case in.fault >= 0:
 				tj = lb
 				f := &c.Faults[in.fault]
-				f.Ticks = tj - at[t.info[j].anchorOf(t, in.fault)]
+				f.Ticks = tj - at[t.info[t.breakStep(in.fault)].anchor]
 			default:
 				tj = 0 // the simulator connects at tick 0, before any publication
 				lb = 0
@@ -141,6 +148,9 @@ func (x *system) timeline(t *tracer, interval, retry int64) (sim.Config, bool) {
 			tj = max(lb, at[ti.sent]+latency)
 		case mvTimer:
 			tj = at[in.armed] + retry
+			if in.expiry {
+				tj = at[in.armed] + ttl
+			}
 		case mvBreak, mvCrash, mvLose, mvDup:
 			tj, lb = last, last // no time passes: the fault follows the step before
 		}
@@ -193,15 +203,19 @@ func (x *system) timeline(t *tracer, interval, retry int64) (sim.Config, bool) {
 		if sp.to > 0 {
 			until = at[sp.to]
 		}
-		if at[sp.from]+retry <= until {
+		d := retry
+		if sp.expiry {
+			d = ttl
+		}
+		if at[sp.from]+d <= until {
 			ok = false
 		}
 	}
 	return c, ok
 }
 
-// anchorOf is the step a break fault i follows.
-func (in *stepInfo) anchorOf(t *tracer, i int) int {
+// breakStep is the step of break fault i.
+func (t *tracer) breakStep(i int) int {
 	for k := range t.info {
 		if t.info[k].kind == mvBreak && t.info[k].fault == i {
 			return k
@@ -209,7 +223,6 @@ func (in *stepInfo) anchorOf(t *tracer, i int) int {
 	}
 	return 0
 }
-
 func splitTag(name string) (model.PacketType, int) {
 	typ, num, _ := strings.Cut(name, "#")
 	tp, _ := model.ParsePacketType(typ)

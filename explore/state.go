@@ -175,10 +175,14 @@ func fmix64(k uint64) uint64 {
 // workload builds the messages as the simulator's default workload does
 // (one topic, distinct 8-byte payloads), so that a replay carries the same
 // messages.
-func workload(n int) []model.Message {
+func workload(n, distinct int) []model.Message {
 	msgs := make([]model.Message, n)
 	for i := range msgs {
-		p := "v" + strconv.Itoa(i)
+		k := i
+		if distinct > 0 {
+			k = i % distinct
+		}
+		p := "v" + strconv.Itoa(k)
 		for len(p) < 8 {
 			p += "."
 		}

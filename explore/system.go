@@ -88,7 +88,7 @@ func newSystem(o Options) (*system, error) {
 		return nil, err
 	}
 	v, _ := model.Lookup(o.Variant)
-	return &system{o: o, v: v, cfg: o.endpointConfig(), msgs: workload(o.Messages), stream: o.Mode == model.Stream}, nil
+	return &system{o: o, v: v, cfg: o.endpointConfig(), msgs: workload(o.Messages, o.DistinctPayloads), stream: o.Mode == model.Stream}, nil
 }
 
 // initial is the state before anything happened. A datagram association
@@ -174,11 +174,16 @@ func (x *system) moves(s *state, dst []move) []move {
 	}
 	quiet := len(s.net[0]) == 0 && len(s.net[1]) == 0
 	for side := range 2 {
-		if s.down[side] || !(quiet || x.o.EarlyTimers) {
+		if s.down[side] {
 			continue
 		}
-		for i := range s.timers[side] {
-			dst = append(dst, mkMove(mvTimer, side, i))
+		for i, t := range s.timers[side] {
+			// A retry timer fires once the network is quiet (or at any
+			// moment with EarlyTimers); an expiry timer at any moment, since
+			// no TTL bounds how late a retransmission may arrive.
+			if quiet || x.o.EarlyTimers || t.Purpose() == model.TimerExpiry {
+				dst = append(dst, mkMove(mvTimer, side, i))
+			}
 		}
 	}
 	if s.breaks > 0 && s.linkUp && x.stream {

@@ -87,6 +87,7 @@ type stepInfo struct {
 	restart  int    // connect: the restart step it follows (0: none)
 	dropped  bool   // deliver to a node that is down
 	msgIndex int    // publish: 1-based message number
+	expiry   bool   // timer: an expiry timer (its delay is the TTL, not the retry timeout)
 }
 
 type tagInfo struct {
@@ -102,6 +103,7 @@ type tagInfo struct {
 type timerSpan struct {
 	from, to int
 	fired    bool
+	expiry   bool
 }
 
 func (t *tracer) stepped(side int, in model.Input, before, after model.Endpoint, out []model.Output) {
@@ -124,7 +126,7 @@ func (t *tracer) output(side int, o *model.Output, entered bool) {
 	case model.OutSetTimer:
 		t.endSpan(side, o.Timer, false)
 		t.armed[side][o.Timer] = len(t.spans)
-		t.spans = append(t.spans, timerSpan{from: st.N})
+		t.spans = append(t.spans, timerSpan{from: st.N, expiry: o.Timer.Purpose() == model.TimerExpiry})
 	case model.OutCancelTimer:
 		t.endSpan(side, o.Timer, false)
 	case model.OutDeliver:
@@ -163,10 +165,8 @@ func (t *tracer) network(m move, p model.Packet) {
 	switch m.kind() {
 	case mvConnect:
 		st.Move, st.From = "connect", "client"
-		st.Notes = append(st.Notes, "transport up")
 	case mvRestart:
 		st.Move, st.From = "restart "+sideNames[side], sideNames[side]
-		st.Notes = append(st.Notes, sideNames[side]+" restarts")
 	case mvDeliver:
 		tg := t.pick(side, p)
 		st.Move = "deliver " + p.Label() + " to " + sideNames[1-side]
@@ -295,6 +295,7 @@ func (x *system) trace(path []move) (*tracer, state) {
 			if k, ok := t.armed[m.side()][tm]; ok {
 				in.armed = t.spans[k].from
 			}
+			in.expiry = tm.Purpose() == model.TimerExpiry
 			t.endSpan(m.side(), tm, true)
 		case mvConnect:
 			in.fault, in.restart = lastBreak, lastRestart

@@ -26,13 +26,14 @@ bound (--max-states, --max-mem) or random walks without a violation: nothing pro
 
 // exploreFlags are the bounds and behaviours shared by explore and states.
 type exploreFlags struct {
-	variant, mode, version, idPolicy, search string
-	messages, ids, receiveMax, retryLimit    int
-	breaks, crashes, losses, dups            int
-	reorder, early, volatile                 bool
-	maxStates, walks, walkDepth              int
-	maxMemMiB                                uint64
-	seed                                     uint64
+	variant, mode, version, idPolicy, search        string
+	messages, ids, receiveMax, retryLimit           int
+	breaks, crashes, losses, dups                   int
+	reorder, early, volatile                        bool
+	maxStates, walks, walkDepth, distinct, storeCap int
+	ttl                                             int64
+	maxMemMiB                                       uint64
+	seed                                            uint64
 }
 
 func addExploreFlags(fs *flag.FlagSet, messages int) *exploreFlags {
@@ -52,6 +53,9 @@ func addExploreFlags(fs *flag.FlagSet, messages int) *exploreFlags {
 	fs.BoolVar(&f.reorder, "reorder", false, "datagram: packets may overtake each other")
 	fs.BoolVar(&f.early, "early-timers", false, "datagram: a retry timer may fire while packets are in flight")
 	fs.BoolVar(&f.volatile, "volatile", false, "session state is lost when a node crashes")
+	fs.IntVar(&f.distinct, "distinct-payloads", 0, "payloads repeat with this period (0: all distinct)")
+	fs.Int64Var(&f.ttl, "ttl", 0, "de-duplication entries expire (any value > 0: the explorer has no clock, an entry may expire at any moment)")
+	fs.IntVar(&f.storeCap, "store-cap", 0, "capacity of de-duplication stores that evict (0: unbounded)")
 	fs.StringVar(&f.search, "search", "bfs", "bfs (exhaustive, shortest counterexample) or walk (random walks, safety only)")
 	fs.IntVar(&f.maxStates, "max-states", explore.DefaultMaxStates, "stop after this many states")
 	fs.Uint64Var(&f.maxMemMiB, "max-mem", explore.DefaultMaxBytes>>20, "stop when the heap exceeds this many MiB")
@@ -65,7 +69,7 @@ func (f *exploreFlags) options() (explore.Options, error) {
 	o := explore.Options{Variant: f.variant, Messages: f.messages, IDs: f.ids, ReceiveMax: f.receiveMax,
 		RetryLimit: f.retryLimit, Volatile: f.volatile, Breaks: f.breaks, Crashes: f.crashes, Losses: f.losses,
 		Dups: f.dups, Reorder: f.reorder, EarlyTimers: f.early, MaxStates: f.maxStates, MaxBytes: f.maxMemMiB << 20,
-		Walks: f.walks, WalkDepth: f.walkDepth, Seed: f.seed}
+		Walks: f.walks, WalkDepth: f.walkDepth, Seed: f.seed, DistinctPayloads: f.distinct, TTLTicks: f.ttl, StoreCap: f.storeCap}
 	var err error
 	if o.Mode, err = model.ParseMode(f.mode); err != nil {
 		return o, usagef("--mode: %v", err)
@@ -87,11 +91,15 @@ func (f *exploreFlags) options() (explore.Options, error) {
 		{"retry-limit", f.retryLimit, 1, 100}, {"breaks", f.breaks, 0, 255}, {"crashes", f.crashes, 0, 255},
 		{"losses", f.losses, 0, 255}, {"dups", f.dups, 0, 255}, {"max-states", f.maxStates, 1, 1 << 31},
 		{"walks", f.walks, 1, 1 << 31}, {"walk-depth", f.walkDepth, 1, 1 << 20},
+		{"distinct-payloads", f.distinct, 0, explore.MaxMessages}, {"store-cap", f.storeCap, 0, 1 << 20},
 	}
 	for _, c := range checks {
 		if c.v < c.lo || c.v > c.h {
 			return o, usagef("--%s %d: allowed %d..%d", c.name, c.v, c.lo, c.h)
 		}
+	}
+	if f.ttl < 0 {
+		return o, usagef("--ttl %d: must not be negative", f.ttl)
 	}
 	if f.maxMemMiB < 1 {
 		return o, usagef("--max-mem %d: must be at least 1 MiB", f.maxMemMiB)
