@@ -2,6 +2,7 @@ package explore
 
 import (
 	"fmt"
+	"strings"
 	"runtime"
 	"strconv"
 	"time"
@@ -43,7 +44,9 @@ const (
 	// application twice.
 	NoDuplicate Property = iota + 1
 	// NoLoss (always): a message the sender reported complete has been
-	// delivered, or a PUBLISH carrying it is still in flight.
+	// delivered, or can still be: a PUBLISH carrying it is in flight, or
+	// the receiver stores it (Method A until PUBREL). Otherwise no copy of
+	// it exists any more and no continuation can deliver it.
 	NoLoss
 	// Liveness: from every reachable state, a path without
 	// further faults (no break, crash, loss or duplication; restarts,
@@ -115,11 +118,26 @@ func (x *system) check(s *state) (Property, int) {
 		if s.delivered[m] > 1 {
 			return NoDuplicate, m + 1
 		}
-		if s.completed&(1<<m) != 0 && s.delivered[m] == 0 && !publishInFlight(s, uint32(m+1)) {
+		if s.completed&(1<<m) != 0 && s.delivered[m] == 0 && !publishInFlight(s, uint32(m+1)) && !stores(s.ep[server], m+1) {
 			return NoLoss, m + 1
 		}
 	}
 	return 0, 0
+}
+
+// stores reports whether a receiver keeps message ref for a later delivery
+// (Method A until PUBREL). Endpoints name the messages they store in their
+// Pending lines as "m<ref>", the convention of package model.
+func stores(e model.Endpoint, ref int) bool {
+	word := "m" + strconv.Itoa(ref)
+	for _, l := range e.Pending(nil) {
+		for _, f := range strings.Fields(l) {
+			if f == word {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func publishInFlight(s *state, ref uint32) bool {

@@ -11,8 +11,7 @@ import (
 // duplication and early timers, with 2 messages, 1 packet id (so the second
 // message reuses the first one's id), retry limit 2, one loss and one
 // duplication where those are on. reproduced says whether the simulator
-// replay shows the same violation; where it does not, an early timer fired
-// at a moment the simulator's fixed retry timeout cannot match.
+// replay shows the same violation (today every one does).
 var datagramTable = []struct {
 	variant, network string
 	want             counts
@@ -28,11 +27,11 @@ var datagramTable = []struct {
 	{"qos2-a", "loss+dup", counts{Proven, 222, 441, 14}, "", 0, false},
 	{"qos2-a", "reorder+dup", counts{Violated, 61, 100, 8}, "no-duplicate", 8, true},
 	{"qos2-a", "loss+reorder+dup", counts{Violated, 163, 302, 8}, "no-duplicate", 8, true},
-	{"qos2-a", "early-timers", counts{Violated, 866, 1751, 15}, "no-loss", 15, false},
+	{"qos2-a", "early-timers", counts{Violated, 936, 1872, 15}, "no-loss", 15, true},
 	{"qos2-a", "loss+early-timers", counts{Violated, 1365, 4041, 13}, "no-loss", 13, true},
 	{"qos2-a", "reorder+early-timers", counts{Violated, 274, 482, 8}, "no-duplicate", 8, true},
 	{"qos2-a", "loss+reorder+early-timers", counts{Violated, 480, 1058, 8}, "no-duplicate", 8, true},
-	{"qos2-a", "dup+early-timers", counts{Violated, 2813, 8135, 14}, "no-loss", 14, false},
+	{"qos2-a", "dup+early-timers", counts{Violated, 3405, 10037, 15}, "no-loss", 15, true},
 	{"qos2-a", "loss+dup+early-timers", counts{Violated, 3804, 14211, 12}, "no-loss", 12, true},
 	{"qos2-a", "reorder+dup+early-timers", counts{Violated, 720, 1506, 8}, "no-duplicate", 8, true},
 	{"qos2-a", "loss+reorder+dup+early-timers", counts{Violated, 1186, 2985, 8}, "no-duplicate", 8, true},

@@ -122,6 +122,7 @@ func exploreCmd(stdout, stderr io.Writer, args []string) error {
 	ef := addExploreFlags(fs, explore.DefaultMessages)
 	format := fs.String("format", "text", "output: text (verdict, figures, ASCII trace), mermaid (the trace), json")
 	quiet := fs.Bool("quiet", false, "no progress lines on stderr")
+	networks := fs.Bool("networks", false, "datagram: explore all 16 combinations of loss, reordering, duplication and early timers (one loss and one duplication where on) and print the verdict table as markdown")
 	if err := parseFlags(fs, stderr, args); err != nil {
 		return err
 	}
@@ -133,6 +134,12 @@ func exploreCmd(stdout, stderr io.Writer, args []string) error {
 	case "text", "mermaid", "json":
 	default:
 		return usagef("--format %q: allowed values are text, mermaid, json", *format)
+	}
+	if *networks {
+		if o.Mode != model.Datagram {
+			return usagef("--networks: needs --mode datagram")
+		}
+		return exploreNetworks(stdout, o)
 	}
 	if !*quiet {
 		start := time.Now()
@@ -323,6 +330,34 @@ func statesCmd(stdout, stderr io.Writer, args []string) error {
 			}
 			fmt.Fprintln(stdout, "```")
 		}
+	}
+	return nil
+}
+
+// exploreNetworks explores every datagram network behaviour combination and
+// writes the verdict table.
+func exploreNetworks(w io.Writer, base explore.Options) error {
+	fmt.Fprintf(w, "%s, datagram, %d message(s), ids %d, retry limit %d:\n\n", base.Variant, base.Messages, base.IDs, base.RetryLimit)
+	fmt.Fprintln(w, "| network | verdict | states | transitions | depth | shortest counterexample | simulator replay |")
+	fmt.Fprintln(w, "|---|---|---:|---:|---:|---|---|")
+	violated := 0
+	for _, n := range explore.Networks() {
+		res, err := explore.Run(n.Options(base))
+		if err != nil {
+			return usageError{err.Error()}
+		}
+		cx, replay := "", ""
+		if v := res.Violation; v != nil {
+			violated++
+			cx, replay = v.String(), "reproduces"
+			if !v.Reproduced {
+				replay = "inexact"
+			}
+		}
+		fmt.Fprintf(w, "| %s | %s | %d | %d | %d | %s | %s |\n", n.Name, res.Verdict, res.States, res.Transitions, res.MaxDepth, cx, replay)
+	}
+	if violated > 0 {
+		return violationError{fmt.Sprintf("%s: %d of 16 networks violate a property", base.Variant, violated)}
 	}
 	return nil
 }
