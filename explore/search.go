@@ -2,9 +2,9 @@ package explore
 
 import (
 	"fmt"
-	"strings"
 	"runtime"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/qoslab/qoslab/model"
