@@ -87,7 +87,7 @@ type Options struct {
 	// Walks and WalkDepth size a random-walk search (defaults 10000, 200).
 	Walks, WalkDepth int
 	Seed             uint64 // random walks
-	// Progress, when set, is called about once per 2^18 states.
+	// Progress, when set, is called about once per 2^16 new states.
 	Progress func(Progress)
 	// Project records every endpoint transition for StateMachines (slower).
 	Project bool

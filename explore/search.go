@@ -177,6 +177,10 @@ func newBFS(x *system) *bfs {
 
 const noParent = ^uint32(0)
 
+// checkEvery is how many new states pass between two looks at the heap
+// (and progress reports): ReadMemStats stops the world briefly.
+const checkEvery = 1 << 16
+
 func (b *bfs) add(s *state, parent uint32, m move, depth int) (uint32, bool) {
 	b.keyBuf = s.appendKey(b.keyBuf[:0], b.x.o.Messages)
 	id, fresh := b.seen.insert(hashKey(b.keyBuf), uint32(len(b.parent)))
@@ -207,6 +211,7 @@ func (b *bfs) run() *Result {
 	cur := []state{init}
 	var next []state
 	var mem runtime.MemStats
+	nextCheck := checkEvery
 	for depth := 0; len(cur) > 0; depth++ {
 		r.MaxDepth = depth
 		for i := range cur {
@@ -230,7 +235,8 @@ func (b *bfs) run() *Result {
 				}
 				next = append(next, n)
 			}
-			if len(b.parent)&0x3ffff == 0 || len(b.parent) >= x.o.MaxStates {
+			if len(b.parent) >= nextCheck || len(b.parent) >= x.o.MaxStates {
+				nextCheck = len(b.parent) + checkEvery
 				runtime.ReadMemStats(&mem)
 				if x.o.Progress != nil {
 					x.o.Progress(Progress{States: len(b.parent), Transitions: r.Transitions, Depth: depth, HeapBytes: mem.HeapAlloc})

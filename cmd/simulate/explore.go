@@ -58,7 +58,7 @@ func addExploreFlags(fs *flag.FlagSet, messages int) *exploreFlags {
 	fs.IntVar(&f.storeCap, "store-cap", 0, "capacity of de-duplication stores that evict (0: unbounded)")
 	fs.StringVar(&f.search, "search", "bfs", "bfs (exhaustive, shortest counterexample) or walk (random walks, safety only)")
 	fs.IntVar(&f.maxStates, "max-states", explore.DefaultMaxStates, "stop after this many states")
-	fs.Uint64Var(&f.maxMemMiB, "max-mem", explore.DefaultMaxBytes>>20, "stop when the heap exceeds this many MiB")
+	fs.Uint64Var(&f.maxMemMiB, "max-mem", explore.DefaultMaxBytes>>20, "stop when the heap exceeds this many MiB (looked at every 65,536 states)")
 	fs.IntVar(&f.walks, "walks", explore.DefaultWalks, "random walks (--search walk)")
 	fs.IntVar(&f.walkDepth, "walk-depth", explore.DefaultWalkDepth, "moves per random walk")
 	fs.Uint64Var(&f.seed, "seed", 1, "seed of the random walks")
@@ -143,7 +143,12 @@ func exploreCmd(stdout, stderr io.Writer, args []string) error {
 	}
 	if !*quiet {
 		start := time.Now()
+		last := start
 		o.Progress = func(p explore.Progress) {
+			if time.Since(last) < time.Second {
+				return // one line a second at most
+			}
+			last = time.Now()
 			fmt.Fprintf(stderr, "explore: %d states, %d transitions, depth %d, heap %d MiB, %.0f states/s\n",
 				p.States, p.Transitions, p.Depth, p.HeapBytes>>20, float64(p.States)/time.Since(start).Seconds())
 		}
