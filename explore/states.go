@@ -33,7 +33,7 @@ func newProjection() *projection {
 }
 
 var (
-	refs  = regexp.MustCompile(`\b(id |m)\d+\b|^\d+ `)
+	refs  = regexp.MustCompile(`(under )?\bid \d+\b|\bm\d+\b|^\d+ `)
 	empty = regexp.MustCompile(`\(\s*\)`)
 )
 

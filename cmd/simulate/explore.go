@@ -319,7 +319,7 @@ func statesCmd(stdout, stderr io.Writer, args []string) error {
 	if err != nil {
 		return usageError{err.Error()}
 	}
-	fmt.Fprintf(stdout, "%%%% %s, %s mode; bounds: %s; %d states explored (%s)\n", o.Variant, o.Mode, bounds(o), res.States, res.Verdict)
+	fmt.Fprintf(stdout, "%s, %s mode; bounds: %s; %d states explored (%s)\n", o.Variant, o.Mode, bounds(o), res.States, res.Verdict)
 	for _, m := range res.Machines() {
 		if *format != "dot" {
 			fmt.Fprintln(stdout, "```mermaid")

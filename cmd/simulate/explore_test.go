@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -72,6 +74,64 @@ func TestStatesDrawsBothEndpoints(t *testing.T) {
 		"digraph client {", "digraph server {", "s1 --> s0 : PUBLISH / deliver, PUBREC", "PUBREC / PUBREL"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("states output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// timeLine is the one line of explore's output that differs run to run.
+var timeLine = regexp.MustCompile(`(?m)^time: .*\n`)
+
+// docs/explore.md shows real output: each "output:" block is what its
+// command prints today (the time line aside).
+func TestExploreDocOutputsAreCurrent(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/explore.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	re := regexp.MustCompile("(?s)<!-- output: (.*?) -->\n(.*?)<!-- end output -->")
+	blocks := re.FindAllSubmatch(doc, -1)
+	if len(blocks) < 6 {
+		t.Fatalf("docs/explore.md has %d output blocks, want at least 6", len(blocks))
+	}
+	for _, b := range blocks {
+		args := splitCommand(t, string(b[1]))
+		out, errOut, code := runArgs(t, args...)
+		if code != 0 && code != 1 {
+			t.Fatalf("docs command %q: exit %d: %s", b[1], code, errOut)
+		}
+		want := string(b[2])
+		if args[0] == "explore" && !strings.Contains(string(b[1]), "--networks") {
+			want = strings.TrimSuffix(strings.TrimPrefix(want, "```text\n"), "```\n")
+		}
+		if timeLine.ReplaceAllString(out, "") != timeLine.ReplaceAllString(want, "") {
+			t.Errorf("docs/explore.md output of %q is stale; run it and paste:\n%s", b[1], out)
+		}
+	}
+}
+
+// Every `go run ./cmd/simulate ...` line in docs/explore.md runs with the
+// exit status it states ("# exit 1"; 0 when it states none).
+func TestExploreDocCommandsRun(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/explore.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	re := regexp.MustCompile(`(?m)^go run \./cmd/simulate (.*?)(?:\s+# exit (\d))?$`)
+	lines := re.FindAllStringSubmatch(string(doc), -1)
+	if len(lines) < 6 {
+		t.Fatalf("found %d command lines, want at least 6", len(lines))
+	}
+	for _, m := range lines {
+		want := 0
+		if m[2] != "" {
+			want = int(m[2][0] - '0')
+		}
+		args := append(splitCommand(t, m[1]), "--quiet")
+		if args[0] == "states" {
+			args = args[:len(args)-1]
+		}
+		if _, errOut, code := runArgs(t, args...); code != want {
+			t.Errorf("docs line %q: exit %d, want %d: %s", m[0], code, want, errOut)
 		}
 	}
 }
