@@ -41,6 +41,9 @@ func TestStreamQoS2IsProvenExactlyOnce(t *testing.T) {
 		{Options{Messages: 3, Breaks: 3, IDs: 1}, counts{Proven, 574, 1187, 26}},
 		{Options{Messages: 3, Breaks: 2, IDs: 2, Crashes: 1}, counts{Proven, 3016, 7625, 26}},
 		{Options{Messages: 3, Breaks: 2, IDs: 2, Version: model.V311}, counts{Proven, 974, 1855, 23}}, // no 0x92 reason on a PUBCOMP for an unknown id
+		{Options{Messages: 3, Breaks: 2, IDs: 3}, counts{Proven, 1546, 2891, 24}},
+		{Options{Messages: 3, Breaks: 2, IDs: 3, ReceiveMax: 1}, counts{Proven, 396, 778, 24}}, // one flow at a time
+		{Options{Messages: 3, Breaks: 2, IDs: 3, IDPolicy: model.Sequential}, counts{Proven, 1094, 2127, 24}},
 	}
 	for _, v := range []string{"qos2-a", "qos2-b"} {
 		for _, c := range cases {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"regexp"
 	"strings"
@@ -133,5 +134,25 @@ func TestExploreDocCommandsRun(t *testing.T) {
 		if _, errOut, code := runArgs(t, args...); code != want {
 			t.Errorf("docs line %q: exit %d, want %d: %s", m[0], code, want, errOut)
 		}
+	}
+}
+
+func TestExploreJSON(t *testing.T) {
+	out, _, code := runArgs(t, "explore", "--variant", "two-packet-pid", "--messages", "2", "--ids", "1", "--format", "json")
+	var got struct {
+		Verdict    string   `json:"verdict"`
+		States     int      `json:"states"`
+		Property   string   `json:"property"`
+		Msg        int      `json:"msg"`
+		Trace      []string `json:"trace"`
+		Replay     string   `json:"replay"`
+		Reproduced bool     `json:"reproduced"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil || code != 1 {
+		t.Fatalf("exit %d, %v:\n%s", code, err, out)
+	}
+	if got.Verdict != "violated" || got.States != 18 || got.Property != "no-loss" || got.Msg != 2 || len(got.Trace) != 9 ||
+		!got.Reproduced || !strings.HasPrefix(got.Replay, "simulate run --variant two-packet-pid") {
+		t.Errorf("got %+v", got)
 	}
 }
