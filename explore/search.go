@@ -69,7 +69,7 @@ func (p Property) String() string {
 type Result struct {
 	Options     Options
 	Verdict     Verdict
-	States      int           // distinct states visited
+	States      int           // distinct states visited (random walks: states stepped through, not distinct)
 	Transitions int           // transitions taken, including those into visited states
 	MaxDepth    int           // deepest BFS level reached (moves from the initial state)
 	Elapsed     time.Duration //

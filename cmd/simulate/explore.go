@@ -217,7 +217,11 @@ func writeExplore(w io.Writer, res *explore.Result, format string) error {
 	fmt.Fprintf(w, "qoslab explore: variant %s, %s mode, MQTT %s, %s search\n", o.Variant, o.Mode, o.Version, o.Search)
 	fmt.Fprintf(w, "bounds:      %s\n", bounds(o))
 	fmt.Fprintf(w, "verdict:     %s\n", verdictLine(res))
-	fmt.Fprintf(w, "states:      %d distinct, %d transitions, max depth %d\n", res.States, res.Transitions, res.MaxDepth)
+	if o.Search == explore.Walk {
+		fmt.Fprintf(w, "states:      %d visited along the walks (not distinct), longest walk %d moves\n", res.States, res.MaxDepth)
+	} else {
+		fmt.Fprintf(w, "states:      %d distinct, %d transitions, max depth %d\n", res.States, res.Transitions, res.MaxDepth)
+	}
 	fmt.Fprintf(w, "time:        %s (%.0f states/s)\n", res.Elapsed.Round(time.Microsecond), res.StatesPerSecond())
 	if res.Abandoned > 0 {
 		fmt.Fprintf(w, "abandoned:   in %d state(s) the sender gave up a message and told its application\n", res.Abandoned)
