@@ -15,10 +15,11 @@ var benchOptions = Options{Variant: "qos2-b", Messages: 5, Breaks: 4, Crashes: 2
 // second on one core (the search is single-threaded).
 func BenchmarkExploreStream(b *testing.B) { benchExplore(b, benchOptions) }
 
-// BenchmarkExploreDatagram is the same for a datagram network with every
-// behaviour on (loss, duplication, reordering, early timers).
+// BenchmarkExploreDatagram is the same for a datagram network in FIFO
+// order with losses and duplicates: 4 messages, 2 packet ids, 2 losses,
+// 2 duplications (proven; 56,093 states).
 func BenchmarkExploreDatagram(b *testing.B) {
-	benchExplore(b, Options{Variant: "qos2-b", Mode: model.Datagram, Messages: 3, IDs: 3, Losses: 1, Dups: 0, EarlyTimers: false, Reorder: true})
+	benchExplore(b, Options{Variant: "qos2-b", Mode: model.Datagram, Messages: 4, IDs: 2, Losses: 2, Dups: 2})
 }
 
 func benchExplore(b *testing.B, o Options) {
