@@ -48,11 +48,11 @@ func (s *state) appendKey(dst []byte, msgs int) []byte {
 		dst[at], dst[at+1] = byte(n>>8), byte(n)
 	}
 	for d := range 2 {
-		dst = append(dst, byte(len(s.net[d])))
+		dst = binary.AppendUvarint(dst, uint64(len(s.net[d])))
 		for i := range s.net[d] {
 			dst = appendPacket(dst, &s.net[d][i])
 		}
-		dst = append(dst, byte(len(s.timers[d])))
+		dst = binary.AppendUvarint(dst, uint64(len(s.timers[d])))
 		for _, t := range s.timers[d] {
 			dst = append(dst, byte(t>>16), byte(t>>8), byte(t))
 		}
