@@ -161,7 +161,8 @@ func TestMuteReceiverFailsLiveness(t *testing.T) {
 
 // Server crash with a volatile session under MQTT 3.1.1: the restarted
 // server has forgotten the packet id, the client keeps its session (3.1.1
-// lets it), resends PUBLISH, and Method B delivers it again.
+// lets it), resends PUBLISH, and Method B delivers it again; Method A loses
+// the message it stored.
 func TestVolatileServerCrashDuplicatesUnder311(t *testing.T) {
 	r := mustRun(t, Options{Variant: "qos2-b", Messages: 1, Crashes: 1, Volatile: true, Version: model.V311})
 	v := r.Violation
@@ -176,7 +177,13 @@ func TestVolatileServerCrashDuplicatesUnder311(t *testing.T) {
 	if !v.Reproduced {
 		t.Errorf("replay %s not reproduced: %s", v.Replay.Command(), v.ReplayNote)
 	}
-	// MQTT 5.0 makes the client discard its session when the server has
+	// Method A loses instead: the stored message dies with the server, and
+	// the retransmitted PUBREL draws a PUBCOMP that completes the flow.
+	a := mustRun(t, Options{Variant: "qos2-a", Messages: 1, Crashes: 1, Volatile: true, Version: model.V311})
+	if v := a.Violation; v == nil || v.Property != NoLoss || len(v.Steps) != 13 || !v.Reproduced {
+		t.Errorf("qos2-a: got %s %v", a.Verdict, v)
+	}
+		// MQTT 5.0 makes the client discard its session when the server has
 	// none [MQTT-3.2.2-5]: the message is abandoned, never duplicated.
 	r5 := mustRun(t, Options{Variant: "qos2-b", Messages: 1, Crashes: 1, Volatile: true})
 	if r5.Verdict != Proven || r5.Abandoned == 0 {
