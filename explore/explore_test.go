@@ -183,7 +183,7 @@ func TestVolatileServerCrashDuplicatesUnder311(t *testing.T) {
 	if v := a.Violation; v == nil || v.Property != NoLoss || len(v.Steps) != 13 || !v.Reproduced {
 		t.Errorf("qos2-a: got %s %v", a.Verdict, v)
 	}
-		// MQTT 5.0 makes the client discard its session when the server has
+	// MQTT 5.0 makes the client discard its session when the server has
 	// none [MQTT-3.2.2-5]: the message is abandoned, never duplicated.
 	r5 := mustRun(t, Options{Variant: "qos2-b", Messages: 1, Crashes: 1, Volatile: true})
 	if r5.Verdict != Proven || r5.Abandoned == 0 {
