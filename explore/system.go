@@ -71,6 +71,29 @@ type system struct {
 	scratch        [2]model.Endpoint
 	netBuf         [2][]model.Packet
 	timBuf         [2][]model.Timer
+	// kept queues and timer sets are carved out of large chunks: one
+	// allocation per few thousand states instead of one per state
+	pkts slab[model.Packet]
+	tims slab[model.Timer]
+}
+
+// slab hands out immutable copies of slices from shared chunks. A copy is
+// capped at its length, so an append to it reallocates instead of writing
+// into its neighbour.
+type slab[T any] struct{ chunk []T }
+
+const slabChunk = 4096
+
+func (a *slab[T]) copy(src []T) []T {
+	if len(src) == 0 {
+		return nil
+	}
+	if len(src) > cap(a.chunk)-len(a.chunk) {
+		a.chunk = make([]T, 0, max(slabChunk, len(src)))
+	}
+	i := len(a.chunk)
+	a.chunk = append(a.chunk, src...)
+	return a.chunk[i:len(a.chunk):len(a.chunk)]
 }
 
 // epOwner says whose endpoint a successor holds.
@@ -120,10 +143,10 @@ func (x *system) persist(n *state) {
 			n.ep[side] = n.ep[side].Clone()
 		}
 		if x.ownNet[side] {
-			n.net[side] = slices.Clip(slices.Clone(n.net[side]))
+			n.net[side] = x.pkts.copy(n.net[side])
 		}
 		if x.ownTim[side] {
-			n.timers[side] = slices.Clip(slices.Clone(n.timers[side]))
+			n.timers[side] = x.tims.copy(n.timers[side])
 		}
 	}
 	x.begin()
