@@ -29,8 +29,11 @@
 //	res, err := explore.Run(explore.Options{Variant: "qos2-b", Messages: 3, Breaks: 2, IDs: 2})
 //	if err != nil { ... }
 //	fmt.Println(res.Verdict, res.States, res.Transitions)
-//	if res.Violation != nil {
-//		sim.WriteASCII(os.Stdout, res.Violation.Trace, sim.DiagramOptions{})
-//		fmt.Println(res.Violation.Replay.Command())
+//	if v := res.Violation; v != nil {
+//		explore.WriteTrace(os.Stdout, v)    // the shortest path, as a sequence diagram
+//		fmt.Println(v.Replay.Command())      // the simulate run line that replays it
 //	}
+//
+// Result.Machines (with Options.Project) gives each endpoint's state machine
+// as the search saw it, for Mermaid and Graphviz drawings.
 package explore

@@ -319,5 +319,3 @@ func (b *bfs) path(id uint32) []move {
 	}
 	return p
 }
-
-func formatInt(n int) string { return strconv.Itoa(n) }

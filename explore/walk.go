@@ -1,6 +1,7 @@
 package explore
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"time"
 )
@@ -41,10 +42,7 @@ func (x *system) walk() *Result {
 			x.o.Progress(Progress{States: r.States, Transitions: r.Transitions, Depth: r.MaxDepth})
 		}
 	}
-	r.Stopped = "random walks check safety only and cannot prove it: " + itoaWalks(x.o.Walks, x.o.WalkDepth)
+	r.Stopped = fmt.Sprintf("random walks check safety only and cannot prove it: %d walks of at most %d moves found no violation",
+		x.o.Walks, x.o.WalkDepth)
 	return r
-}
-
-func itoaWalks(walks, depth int) string {
-	return formatInt(walks) + " walks of at most " + formatInt(depth) + " moves found no violation"
 }
