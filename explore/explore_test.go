@@ -244,6 +244,23 @@ func TestStateBoundStopsTheSearch(t *testing.T) {
 	}
 }
 
+// A depth bound checks every schedule up to that many moves and no more.
+func TestDepthBound(t *testing.T) {
+	r := mustRun(t, Options{Variant: "qos2-b", Messages: 3, Breaks: 2, IDs: 2, MaxDepth: 10})
+	if r.Verdict != Incomplete || r.MaxDepth != 10 || !strings.Contains(r.Stopped, "up to 10 moves") {
+		t.Fatalf("got %s at depth %d: %q", r.Verdict, r.MaxDepth, r.Stopped)
+	}
+	// The Method A duplicate needs 8 moves: a bound of 8 finds it, 7 does not.
+	o := Options{Variant: "qos2-a", Mode: model.Datagram, Messages: 1, Dups: 1, Reorder: true, MaxDepth: 8}
+	if r := mustRun(t, o); r.Verdict != Violated {
+		t.Errorf("depth 8: %s", r.Verdict)
+	}
+	o.MaxDepth = 7
+	if r := mustRun(t, o); r.Verdict != Incomplete {
+		t.Errorf("depth 7: %s", r.Verdict)
+	}
+}
+
 func TestBadOptionsNameTheField(t *testing.T) {
 	cases := map[string]Options{
 		"messages 17: allowed 1..16":         {Messages: 17},

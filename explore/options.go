@@ -84,6 +84,9 @@ type Options struct {
 	MaxStates int
 	// MaxBytes stops a BFS when the heap exceeds it (0: 2 GiB).
 	MaxBytes uint64
+	// MaxDepth stops a BFS after this many levels (0: none): every schedule
+	// of up to MaxDepth moves is checked for safety, nothing beyond.
+	MaxDepth int
 	// Walks and WalkDepth size a random-walk search (defaults 10000, 200).
 	Walks, WalkDepth int
 	Seed             uint64 // random walks
@@ -172,6 +175,8 @@ func (o Options) Validate() error {
 		return fmt.Errorf("losses/dups/reorder/early-timers: per-packet network behaviours need mode datagram; a stream loses packets only when the connection breaks (use breaks)")
 	case !stream && o.Breaks > 0:
 		return fmt.Errorf("breaks %d: connection breaks need mode stream; datagram mode has no connection", o.Breaks)
+	case o.MaxDepth < 0:
+		return fmt.Errorf("max-depth %d: must not be negative", o.MaxDepth)
 	case o.MaxStates < 1:
 		return fmt.Errorf("max-states %d: must be at least 1", o.MaxStates)
 	case o.Walks < 1 || o.WalkDepth < 1:

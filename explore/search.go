@@ -214,6 +214,12 @@ func (b *bfs) run() *Result {
 	nextCheck := checkEvery
 	for depth := 0; len(cur) > 0; depth++ {
 		r.MaxDepth = depth
+		if x.o.MaxDepth > 0 && depth == x.o.MaxDepth {
+			r.Verdict = Incomplete
+			r.Stopped = fmt.Sprintf("stopped at depth %d (%d states, the %d at that depth not expanded): no violation in any schedule of up to %d moves",
+				depth, len(b.parent), len(cur), depth)
+			return r
+		}
 		for i := range cur {
 			s := &cur[i]
 			b.moveBuf = x.moves(s, b.moveBuf[:0])

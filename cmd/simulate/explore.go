@@ -23,7 +23,8 @@ in flight, the timers and the remaining fault budget (breadth first, so a violat
 reports is a shortest one). Checks no-duplicate and no-loss in every state and, once the
 search is complete, that every state can still finish all messages without further faults.
 Exit status: 0 proven within the bounds, 1 violation found, 2 bad usage, 3 stopped at a
-bound (--max-states, --max-mem) or random walks without a violation: nothing proven.`
+bound (--max-states, --max-mem, --max-depth) or random walks without a violation: nothing
+proven beyond that bound.`
 
 // exploreFlags are the bounds and behaviours shared by explore and states.
 type exploreFlags struct {
@@ -33,6 +34,7 @@ type exploreFlags struct {
 	reorder, early, volatile                        bool
 	maxStates, walks, walkDepth, distinct, storeCap int
 	ttl                                             int64
+	maxDepth                                        int
 	maxMemMiB                                       uint64
 	seed                                            uint64
 }
@@ -59,6 +61,7 @@ func addExploreFlags(fs *flag.FlagSet, messages int) *exploreFlags {
 	fs.IntVar(&f.storeCap, "store-cap", 0, "capacity of de-duplication stores that evict (0: unbounded)")
 	fs.StringVar(&f.search, "search", "bfs", "bfs (exhaustive, shortest counterexample) or walk (random walks, safety only)")
 	fs.IntVar(&f.maxStates, "max-states", explore.DefaultMaxStates, "stop after this many states")
+	fs.IntVar(&f.maxDepth, "max-depth", 0, "stop after this many moves from the start (0: none): safety checked for every schedule that short")
 	fs.Uint64Var(&f.maxMemMiB, "max-mem", explore.DefaultMaxBytes>>20, "stop when the heap exceeds this many MiB (looked at every 65,536 states)")
 	fs.IntVar(&f.walks, "walks", explore.DefaultWalks, "random walks (--search walk)")
 	fs.IntVar(&f.walkDepth, "walk-depth", explore.DefaultWalkDepth, "moves per random walk")
@@ -70,7 +73,7 @@ func (f *exploreFlags) options() (explore.Options, error) {
 	o := explore.Options{Variant: f.variant, Messages: f.messages, IDs: f.ids, ReceiveMax: f.receiveMax,
 		RetryLimit: f.retryLimit, Volatile: f.volatile, Breaks: f.breaks, Crashes: f.crashes, Losses: f.losses,
 		Dups: f.dups, Reorder: f.reorder, EarlyTimers: f.early, MaxStates: f.maxStates, MaxBytes: f.maxMemMiB << 20,
-		Walks: f.walks, WalkDepth: f.walkDepth, Seed: f.seed, DistinctPayloads: f.distinct, TTLTicks: f.ttl, StoreCap: f.storeCap}
+		Walks: f.walks, WalkDepth: f.walkDepth, MaxDepth: f.maxDepth, Seed: f.seed, DistinctPayloads: f.distinct, TTLTicks: f.ttl, StoreCap: f.storeCap}
 	var err error
 	if o.Mode, err = model.ParseMode(f.mode); err != nil {
 		return o, usagef("--mode: %v", err)
@@ -91,7 +94,7 @@ func (f *exploreFlags) options() (explore.Options, error) {
 		{"messages", f.messages, 1, explore.MaxMessages}, {"ids", f.ids, 1, 65535}, {"receive-max", f.receiveMax, 0, 65535},
 		{"retry-limit", f.retryLimit, 1, 100}, {"breaks", f.breaks, 0, 255}, {"crashes", f.crashes, 0, 255},
 		{"losses", f.losses, 0, 255}, {"dups", f.dups, 0, 255}, {"max-states", f.maxStates, 1, 1 << 31},
-		{"walks", f.walks, 1, 1 << 31}, {"walk-depth", f.walkDepth, 1, 1 << 20},
+		{"walks", f.walks, 1, 1 << 31}, {"walk-depth", f.walkDepth, 1, 1 << 20}, {"max-depth", f.maxDepth, 0, 1 << 16},
 		{"distinct-payloads", f.distinct, 0, explore.MaxMessages}, {"store-cap", f.storeCap, 0, 1 << 20},
 	}
 	for _, c := range checks {
