@@ -1,0 +1,68 @@
+package scenarios
+
+import (
+	"embed"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+)
+
+// The built-in scenarios, one YAML file each, in the format users write.
+//
+//go:embed library/*.yaml
+var libraryFS embed.FS
+
+// Library loads the built-in scenarios, sorted by file name (the files are
+// numbered so that the list reads as a story: the four break points first).
+// They may carry expectations for variants not registered in this build;
+// those are reported as skipped when checked.
+func Library() ([]*Scenario, error) {
+	names, err := fs.Glob(libraryFS, "library/*.yaml")
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	out := make([]*Scenario, 0, len(names))
+	for _, n := range names {
+		data, err := libraryFS.ReadFile(n)
+		if err != nil {
+			return nil, err
+		}
+		sc, err := Load(n, data, Options{AllowUnregistered: true})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sc)
+	}
+	return out, nil
+}
+
+// LibraryFile returns the text of a built-in scenario's file.
+func LibraryFile(sc *Scenario) ([]byte, error) { return libraryFS.ReadFile(sc.File) }
+
+// Lookup finds a built-in scenario by name.
+func Lookup(name string) (*Scenario, error) {
+	lib, err := Library()
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, len(lib))
+	for i, sc := range lib {
+		if sc.Name == name {
+			return sc, nil
+		}
+		names[i] = sc.Name
+	}
+	return nil, fmt.Errorf("unknown scenario %q: allowed values are %s (simulate scenarios lists them)", name, strings.Join(names, ", "))
+}
+
+// fileStem is a library file's name without directory, number and extension.
+func fileStem(file string) string {
+	base := strings.TrimSuffix(path.Base(file), path.Ext(file))
+	if i := strings.IndexByte(base, '-'); i > 0 && strings.Trim(base[:i], "0123456789") == "" {
+		base = base[i+1:]
+	}
+	return base
+}

@@ -1,0 +1,83 @@
+package scenarios
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+// Every built-in scenario runs under every variant it names and reaches the
+// expected verdict and figures. Variants not registered in this build are
+// reported as skipped, never passed.
+func TestLibraryVerdicts(t *testing.T) {
+	lib, err := Library()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sc := range lib {
+		t.Run(sc.Name, func(t *testing.T) {
+			if testing.Short() && sc.Base.Workload.Messages > 10_000 {
+				t.Skip("large workload; runs without -short")
+			}
+			for _, r := range sc.Check() {
+				switch {
+				case r.Skipped != "":
+					t.Logf("%s: SKIPPED (%s)", r.Variant, r.Skipped)
+				case !r.OK():
+					t.Errorf("%s: %s", r.Variant, strings.Join(r.Mismatches, "; "))
+				default:
+					t.Logf("%s: %s as expected (%d messages, %d packets, %d bytes, %d payload resends)", r.Variant,
+						r.Verdict(), r.Outcome.Messages, r.Outcome.Packets, r.Outcome.Bytes, r.Outcome.PayloadResends)
+				}
+			}
+		})
+	}
+}
+
+// The library tells the story of the answer: each item the issue asks for is
+// there, every scenario has a verdict for every variant it names, and the
+// file name matches the scenario name.
+func TestLibraryShape(t *testing.T) {
+	lib, err := Library()
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	for _, sc := range lib {
+		if names[sc.Name] {
+			t.Errorf("scenario %s defined twice", sc.Name)
+		}
+		names[sc.Name] = true
+		if fileStem(sc.File) != sc.Name {
+			t.Errorf("%s holds scenario %q; name the file after it", sc.File, sc.Name)
+		}
+		for _, e := range sc.Expect {
+			if e.Verdict == "" {
+				t.Errorf("%s: variant %s has no verdict", sc.Name, e.Variant)
+			}
+		}
+		data, _ := LibraryFile(sc)
+		if !strings.HasPrefix(string(data), "name: "+sc.Name+"\nwhy: ") {
+			t.Errorf("%s: a scenario file starts with its name and then its why line", sc.File)
+		}
+	}
+	for _, want := range []string{"break-point-1", "break-point-2", "break-point-3", "break-point-4", "lossy-datagram",
+		"heavy-reordering", "flapping-connection", "packet-id-wrap", "server-crash-durable", "server-crash-volatile-311",
+		"client-crash", "broker-slow-subscriber", "receive-max-window", "repeated-payloads"} {
+		if !names[want] {
+			t.Errorf("library lacks scenario %s", want)
+		}
+	}
+}
+
+func TestLookup(t *testing.T) {
+	sc, err := Lookup("break-point-2")
+	if err != nil || sc.Name != "break-point-2" {
+		t.Fatalf("Lookup: %v %v", sc, err)
+	}
+	if _, err := Lookup("nope"); err == nil || !strings.Contains(err.Error(), "break-point-1") {
+		t.Fatalf("unknown scenario error %v should list the names", err)
+	}
+}
+
+func TestMain(m *testing.M) { os.Exit(m.Run()) }
