@@ -102,11 +102,16 @@ func parseYAML(data []byte) (_ *yaml.Node, err error) {
 		return nil, errors.New("a scenario is a mapping with name, why, the setup and expect")
 	}
 	if n := findAlias(doc.Content[0], 0); n != nil {
-		return nil, fmt.Errorf("line %d: anchors and aliases are not allowed in scenario files", n.Line)
+		if n.Kind == yaml.AliasNode || n.Anchor != "" {
+			return nil, fmt.Errorf("line %d: anchors and aliases are not allowed in scenario files", n.Line)
+		}
+		return nil, fmt.Errorf("line %d: nested too deeply; a scenario is a flat mapping plus expect", n.Line)
 	}
 	return doc.Content[0], nil
 }
 
+// findAlias returns the first alias or anchor, or a node nested deeper than
+// any scenario needs.
 func findAlias(n *yaml.Node, depth int) *yaml.Node {
 	if n.Kind == yaml.AliasNode || n.Anchor != "" || depth > 8 {
 		return n
