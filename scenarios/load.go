@@ -370,6 +370,7 @@ func (l *loader) variant(n *yaml.Node, field string) string {
 
 func (l *loader) scenario(root *yaml.Node) *Scenario {
 	sc := &Scenario{Runs: 1}
+	sc.Base.Seed = 1 // as `simulate run`
 	var expect *yaml.Node
 	for _, kv := range l.pairs(root, "") {
 		k, v := kv[0], kv[1]
