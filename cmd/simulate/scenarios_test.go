@@ -84,11 +84,11 @@ func TestRunScenarioBadInput(t *testing.T) {
 	}
 	cases := map[string][]string{
 		`bad.yaml:4: field "loss": 2 is not a probability; allowed 0..1`: {"run", "--scenario-file", bad},
-		`unknown scenario "nope"`:                                         {"run", "--scenario", "nope"},
-		"--messages: a scenario fixes the setup":                          {"run", "--scenario", "break-point-1", "--messages", "3"},
-		"give one of them":                                                {"run", "--scenario", "break-point-1", "--scenario-file", bad},
-		`--variant: unknown variant "qos9"`:                               {"run", "--scenario", "break-point-1", "--variant", "qos9"},
-		"no such file":                                                    {"run", "--scenario-file", filepath.Join(dir, "none.yaml")},
+		`unknown scenario "nope"`:                {"run", "--scenario", "nope"},
+		"--messages: a scenario fixes the setup": {"run", "--scenario", "break-point-1", "--messages", "3"},
+		"give one of them":                       {"run", "--scenario", "break-point-1", "--scenario-file", bad},
+		`--variant: unknown variant "qos9"`:      {"run", "--scenario", "break-point-1", "--variant", "qos9"},
+		"no such file":                           {"run", "--scenario-file", filepath.Join(dir, "none.yaml")},
 	}
 	for want, args := range cases {
 		_, errOut, code := runArgs(t, args...)
