@@ -213,18 +213,18 @@ func TestClosedFormsOneExchange(t *testing.T) {
 func TestExpectRefusesOutsideItsAssumptions(t *testing.T) {
 	base := CheckConfig("qos2-b", 0.2, 10)
 	cases := map[string]func(*sim.Config){
-		"mode stream":             func(c *sim.Config) { c.Endpoint.Mode = model.Stream; c.Network.Loss = 0 },
-		"dup 0.1":                 func(c *sim.Config) { c.Network.Dup = 0.1 },
-		"jitter 5":                func(c *sim.Config) { c.Network.JitterTicks = 5 },
-		"retry 20: the timer":     func(c *sim.Config) { c.Endpoint.RetryTicks = 20 },
-		"heal 300":                func(c *sim.Config) { c.Network.HealTicks = 300 },
-		"id policy lowest-free":   func(c *sim.Config) { c.Endpoint.IDPolicy = model.LowestFree },
-		"topology broker":         func(c *sim.Config) { c.Topology = sim.Brokered },
+		"mode stream":              func(c *sim.Config) { c.Endpoint.Mode = model.Stream; c.Network.Loss = 0 },
+		"dup 0.1":                  func(c *sim.Config) { c.Network.Dup = 0.1 },
+		"jitter 5":                 func(c *sim.Config) { c.Network.JitterTicks = 5 },
+		"retry 20: the timer":      func(c *sim.Config) { c.Endpoint.RetryTicks = 20 },
+		"heal 300":                 func(c *sim.Config) { c.Network.HealTicks = 300 },
+		"id policy lowest-free":    func(c *sim.Config) { c.Endpoint.IDPolicy = model.LowestFree },
+		"topology broker":          func(c *sim.Config) { c.Topology = sim.Brokered },
 		"faults \"lose PUBREC#1\"": func(c *sim.Config) { c.Faults = Schedule(t, "lose PUBREC#1") },
-		"receive max 2":           func(c *sim.Config) { c.Endpoint.ReceiveMax = 2 },
-		"loss 1":                  func(c *sim.Config) { c.Network.Loss = 1 },
-		"topics 11":               func(c *sim.Config) { c.Workload.Topics = 11 },
-		"unknown variant":         func(c *sim.Config) { c.Variant = "qos9" },
+		"receive max 2":            func(c *sim.Config) { c.Endpoint.ReceiveMax = 2 },
+		"loss 1":                   func(c *sim.Config) { c.Network.Loss = 1 },
+		"topics 11":                func(c *sim.Config) { c.Workload.Topics = 11 },
+		"unknown variant":          func(c *sim.Config) { c.Variant = "qos9" },
 	}
 	for want, mod := range cases {
 		c := base
