@@ -51,6 +51,7 @@ func (c Config) Command() string {
 	addInt("retry-limit", int64(e.RetryLimit), model.DefaultRetryLimit)
 	addInt("ttl", e.TTLTicks, 0)
 	addInt("store-cap", int64(e.StoreCap), 0)
+	addInt("session-expiry", e.SessionExpiryTicks, 0)
 	if e.Volatile {
 		args = append(args, "--volatile")
 	}
@@ -64,6 +65,7 @@ func (c Config) Command() string {
 		add("dup", strconv.FormatFloat(n.Dup, 'g', -1, 64))
 	}
 	addInt("break-mean", n.BreakMeanTicks, 0)
+	addInt("crash-mean", n.CrashMeanTicks, 0)
 	addInt("reconnect", n.ReconnectTicks, DefaultReconnectTicks)
 	addInt("restart", n.RestartTicks, DefaultRestartTicks)
 	addInt("heal", n.HealTicks, d.Network.HealTicks)

@@ -23,21 +23,27 @@ type Result struct {
 	Messages []MessageStats `json:"messages"`
 	// Packets and Bytes count what was put on the wire, by packet type,
 	// with exact MQTT encoded sizes for the configured version.
-	Packets  [model.NumPacketTypes]int `json:"-"`
-	Bytes    [model.NumPacketTypes]int `json:"-"`
-	Lost     int                       `json:"packets_lost"` // packets that never arrived
-	Breaks   int                       `json:"breaks"`       // connection breaks
-	Crashes  int                       `json:"crashes"`
-	Persists int                       `json:"persists"`  // session writes the endpoints asked for
-	PeakHeld int                       `json:"peak_held"` // largest number of ids/messages a receiver held at once
-	Events   int64                     `json:"events"`    // simulator events processed
-	EndTicks int64                     `json:"end_ticks"`
-	TimedOut bool                      `json:"timed_out,omitempty"`
+	Packets    [model.NumPacketTypes]int `json:"-"`
+	Bytes      [model.NumPacketTypes]int `json:"-"`
+	Lost       int                       `json:"packets_lost"` // packets that never arrived
+	Breaks     int                       `json:"breaks"`       // connection breaks
+	Crashes    int                       `json:"crashes"`
+	Persists   int                       `json:"persists"`     // session writes the endpoints asked for
+	PeakHeld   int                       `json:"peak_held"`    // largest number of ids/messages a receiver held at once
+	PeakHeldBy []NodePeak                `json:"peak_held_by"` // the same per receiving endpoint
+	Events     int64                     `json:"events"`       // simulator events processed
+	EndTicks   int64                     `json:"end_ticks"`
+	TimedOut   bool                      `json:"timed_out,omitempty"`
 	// Settled is true when every message completed and nothing is pending;
 	// otherwise Pending says what is left.
 	Settled bool     `json:"settled"`
 	Pending []string `json:"pending,omitempty"`
 	Trace   Trace    `json:"trace,omitempty"`
+	// Legs is the variant that ran on each link: one for Direct; for
+	// Brokered the publisher -> broker leg, then the broker -> subscriber
+	// leg, which runs at the lower QoS of Variant and SubscriberVariant
+	// (model.Forward).
+	Legs []string `json:"legs"`
 }
 
 func newResult(cfg Config, msgs []model.Message) *Result {
@@ -71,6 +77,13 @@ func (r *Result) completed(ref uint32, now int64, abandoned bool, note string) {
 		return
 	}
 	m.CompletedAt = now
+}
+
+// NodePeak is the largest number of packet ids or messages one receiving
+// endpoint held at once.
+type NodePeak struct {
+	Node string `json:"node"`
+	Peak int    `json:"peak"`
 }
 
 // Summary condenses a result into the figures a comparison table shows.

@@ -56,6 +56,7 @@ type Sim struct {
 	nodes []node
 	links []link
 	msgs  []model.Message // the workload, indexed by Ref-1
+	legs  []string        // the variant that runs on each link
 
 	healed  bool
 	backlog []int // workload indexes published while the publisher was down
@@ -76,6 +77,7 @@ func New(cfg Config) (*Sim, error) {
 	s := &Sim{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, 0x9e3779b97f4a7c15))}
 	s.build()
 	s.res = newResult(cfg, s.msgs)
+	s.res.Legs = s.legs
 	return s, nil
 }
 
@@ -93,7 +95,9 @@ func (s *Sim) build() {
 	v1, _ := model.Lookup(c.Variant)
 	ec := c.Endpoint
 	if c.Topology == Brokered {
-		v2, _ := model.Lookup(c.SubscriberVariant)
+		sub, _ := model.Lookup(c.SubscriberVariant)
+		v2 := model.Forward(v1, sub)
+		s.legs = []string{v1.Name, v2.Name}
 		s.nodes = []node{{name: "publisher", slots: []int{0}}, {name: "broker", slots: []int{1, 2}}, {name: "subscriber", slots: []int{3}}}
 		s.slots = []slot{
 			{ep: v1.NewSender(ec.As(model.RoleClient)), node: 0, link: 0, sender: true, forward: -1},
@@ -109,6 +113,7 @@ func (s *Sim) build() {
 			{ep: v1.NewReceiver(ec.As(model.RoleServer)), node: 1, link: 0, forward: -1},
 		}
 		s.links = []link{{ends: [2]int{0, 1}}}
+		s.legs = []string{v1.Name}
 	}
 	for i := range s.nodes {
 		s.nodes[i].up = true
@@ -183,7 +188,10 @@ func (s *Sim) Run() *Result {
 		}
 	}
 	s.q.push(event{at: s.cfg.Workload.StartTicks, kind: evPublish, target: 0, gen: 0})
-	if nw := s.cfg.Network; nw.Loss > 0 || nw.Dup > 0 || nw.BreakMeanTicks > 0 {
+	if m := s.cfg.Network.CrashMeanTicks; m > 0 {
+		s.q.push(event{at: s.expTicks(m), kind: evRandomCrash})
+	}
+	if nw := s.cfg.Network; nw.Loss > 0 || nw.Dup > 0 || nw.BreakMeanTicks > 0 || nw.CrashMeanTicks > 0 {
 		s.q.push(event{at: nw.HealTicks, kind: evHeal})
 	}
 	for s.q.len() > 0 {
@@ -224,6 +232,11 @@ func (s *Sim) dispatch(e *event) {
 		if !s.healed {
 			s.breakLink(int(e.target), 0, "random")
 			s.q.push(event{at: s.now + s.expTicks(s.cfg.Network.BreakMeanTicks), kind: evRandomBreak, target: e.target})
+		}
+	case evRandomCrash:
+		if !s.healed {
+			s.crash(s.rng.IntN(len(s.nodes)), 0)
+			s.q.push(event{at: s.now + s.expTicks(s.cfg.Network.CrashMeanTicks), kind: evRandomCrash})
 		}
 	case evConnect:
 		s.connect(int(e.target))
@@ -617,8 +630,9 @@ func (s *Sim) finish() {
 	r.EndTicks = s.now
 	for i := range s.slots {
 		sl := &s.slots[i]
-		if !sl.sender && sl.peak > r.PeakHeld {
-			r.PeakHeld = sl.peak
+		if !sl.sender {
+			r.PeakHeld = max(r.PeakHeld, sl.peak)
+			r.PeakHeldBy = append(r.PeakHeldBy, NodePeak{Node: s.nodeName(i), Peak: sl.peak})
 		}
 		for _, p := range sl.ep.Pending(nil) {
 			r.Pending = append(r.Pending, s.nodeName(i)+": "+p)

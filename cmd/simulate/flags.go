@@ -13,14 +13,14 @@ import (
 // runFlags are the settings of a simulated run; every command that runs
 // simulations takes them with the same names and meanings.
 type runFlags struct {
-	variant, subVariant, topology, mode, version, idPolicy, faults string
-	seed                                                           uint64
-	messages, start, interval, topics, payloadBytes, distinct      int64
-	ids, receiveMax, retryLimit                                    int64
-	retry, ttl, storeCap                                           int64
-	latency, jitter, breakMean, reconnect, restart, heal           int64
-	loss, dup                                                      float64
-	volatile                                                       bool
+	variant, subVariant, topology, mode, version, idPolicy, faults  string
+	seed                                                            uint64
+	messages, start, interval, topics, payloadBytes, distinct       int64
+	ids, receiveMax, retryLimit                                     int64
+	retry, ttl, storeCap, sessionExpiry                             int64
+	latency, jitter, breakMean, crashMean, reconnect, restart, heal int64
+	loss, dup                                                       float64
+	volatile                                                        bool
 }
 
 func addRunFlags(fs *flag.FlagSet) *runFlags {
@@ -45,12 +45,14 @@ func addRunFlags(fs *flag.FlagSet) *runFlags {
 	fs.Int64Var(&f.retryLimit, "retry-limit", model.DefaultRetryLimit, "datagram retransmissions of one packet before giving up")
 	fs.Int64Var(&f.ttl, "ttl", 0, "lifetime in ticks of de-duplication entries (stores that expire; 0: variant default)")
 	fs.Int64Var(&f.storeCap, "store-cap", 0, "capacity of de-duplication stores that evict (0: unbounded)")
+	fs.Int64Var(&f.sessionExpiry, "session-expiry", 0, "MQTT 5.0 Session Expiry Interval in ticks: the session is dropped when disconnected this long (0: never)")
 	fs.BoolVar(&f.volatile, "volatile", false, "session state is lost when a node crashes (default: durable)")
 	fs.Int64Var(&f.latency, "latency", sim.DefaultLatencyTicks, "one-way delay in ticks")
 	fs.Int64Var(&f.jitter, "jitter", 0, "extra delay drawn from [0, jitter] ticks; reorders packets in datagram mode")
 	fs.Float64Var(&f.loss, "loss", 0, "datagram: probability a packet is lost")
 	fs.Float64Var(&f.dup, "dup", 0, "datagram: probability a packet is duplicated")
 	fs.Int64Var(&f.breakMean, "break-mean", 0, "stream: mean ticks between random connection breaks (0: none)")
+	fs.Int64Var(&f.crashMean, "crash-mean", 0, "mean ticks between random crashes of a random node (0: none)")
 	fs.Int64Var(&f.reconnect, "reconnect", sim.DefaultReconnectTicks, "ticks before the client reconnects after a break")
 	fs.Int64Var(&f.restart, "restart", sim.DefaultRestartTicks, "ticks a crashed node stays down")
 	fs.Int64Var(&f.heal, "heal", 0, "tick at which random faults stop (0: 20 latencies after the last publication)")
@@ -109,9 +111,11 @@ func (f *runFlags) config() (sim.Config, error) {
 		{"interval", f.interval, 0, &c.Workload.IntervalTicks},
 		{"retry", f.retry, 1, &c.Endpoint.RetryTicks},
 		{"ttl", f.ttl, 0, &c.Endpoint.TTLTicks},
+		{"session-expiry", f.sessionExpiry, 0, &c.Endpoint.SessionExpiryTicks},
 		{"latency", f.latency, 1, &c.Network.LatencyTicks},
 		{"jitter", f.jitter, 0, &c.Network.JitterTicks},
 		{"break-mean", f.breakMean, 0, &c.Network.BreakMeanTicks},
+		{"crash-mean", f.crashMean, 0, &c.Network.CrashMeanTicks},
 		{"reconnect", f.reconnect, 1, &c.Network.ReconnectTicks},
 		{"restart", f.restart, 1, &c.Network.RestartTicks},
 		{"heal", f.heal, 0, &c.Network.HealTicks},
