@@ -3,6 +3,7 @@ package scenarios
 import (
 	"embed"
 	"fmt"
+	"io"
 	"io/fs"
 	"path"
 	"sort"
@@ -65,4 +66,28 @@ func fileStem(file string) string {
 		base = base[i+1:]
 	}
 	return base
+}
+
+// WriteMarkdown writes the library as a Markdown list for docs/scenarios.md:
+// each scenario's name, why, setup and the verdict expected of each variant.
+func WriteMarkdown(w io.Writer, lib []*Scenario) error {
+	var b strings.Builder
+	for _, sc := range lib {
+		fmt.Fprintf(&b, "### %s\n\n%s\n\n", sc.Name, sc.Why)
+		fmt.Fprintf(&b, "setup: `%s`\n\n", sc.Setup())
+		b.WriteString("| variant | expected verdict | expected figures |\n|---|---|---|\n")
+		for _, e := range sc.Expect {
+			var figs []string
+			for _, c := range e.Counts {
+				figs = append(figs, fmt.Sprintf("%s %d", c.Name, c.Want))
+			}
+			for _, f := range e.Bools {
+				figs = append(figs, fmt.Sprintf("%s %v", f.Name, f.Want))
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s |\n", e.Variant, e.Verdict, strings.Join(figs, ", "))
+		}
+		b.WriteString("\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
 }

@@ -1,7 +1,10 @@
 package scenarios
 
 import (
+	"bytes"
+	"flag"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -81,3 +84,45 @@ func TestLookup(t *testing.T) {
 }
 
 func TestMain(m *testing.M) { os.Exit(m.Run()) }
+
+var update = flag.Bool("update", false, "rewrite the scenario list in docs/scenarios.md")
+
+// The scenario list in docs/scenarios.md is generated from the library.
+func TestDocListIsCurrent(t *testing.T) {
+	lib, err := Library()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := WriteMarkdown(&b, lib); err != nil {
+		t.Fatal(err)
+	}
+	const path = "../docs/scenarios.md"
+	doc, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	re := regexp.MustCompile(`(?s)(<!-- scenario-list begin -->\n)(.*?)(<!-- scenario-list end -->)`)
+	m := re.FindSubmatch(doc)
+	if m == nil {
+		t.Fatalf("%s has no scenario-list block", path)
+	}
+	if *update {
+		doc = re.ReplaceAllLiteral(doc, append(append(append([]byte(nil), m[1]...), b.Bytes()...), m[3]...))
+		if err := os.WriteFile(path, doc, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if string(m[2]) != b.String() {
+		t.Errorf("%s: the scenario list is stale; run go test ./scenarios -run TestDocListIsCurrent -update", path)
+	}
+	// The example file shown in the docs is the file the tests load.
+	ex, err := os.ReadFile("../docs/examples/my-scenario.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(doc, []byte("```yaml\n"+string(ex)+"```")) {
+		t.Errorf("%s does not show docs/examples/my-scenario.yaml verbatim", path)
+	}
+}

@@ -462,6 +462,10 @@ func (l *loader) figure(e *Expectation, k, v *yaml.Node, field string) {
 // validate checks the whole setup under every expected variant, as a run
 // would, and reports what the simulator refuses.
 func (l *loader) validate(sc *Scenario, root *yaml.Node) {
+	if sc.SubVariant != "" && sc.Base.Topology != sim.Brokered {
+		l.fail(root, "sub-variant", "%s: a subscriber leg needs topology broker", sc.SubVariant)
+		return
+	}
 	for _, e := range sc.Expect {
 		if _, err := model.Lookup(e.Variant); err != nil {
 			continue // unregistered (library only): reported as skipped when run
