@@ -263,6 +263,8 @@ func inside(c sim.Config) error {
 		return fmt.Errorf("dup %v: the chain assumes no duplication (dup 0)", n.Dup)
 	case n.JitterTicks != 0:
 		return fmt.Errorf("jitter %d: the chain assumes no reordering (jitter 0)", n.JitterTicks)
+	case n.CrashMeanTicks != 0:
+		return fmt.Errorf("crash mean %d: the chain assumes no crashes", n.CrashMeanTicks)
 	case len(c.Faults) != 0:
 		return fmt.Errorf("faults %q: the chain assumes independent random loss only (no fault schedule)", c.Faults)
 	case !(n.Loss < 1):

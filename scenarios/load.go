@@ -318,6 +318,8 @@ func (l *loader) setupField(sc *Scenario, k, v *yaml.Node) {
 		c.Endpoint.TTLTicks = l.integer(v, name, 0, maxTicks)
 	case "store-cap":
 		c.Endpoint.StoreCap = int(l.integer(v, name, 0, 1<<30))
+	case "session-expiry":
+		c.Endpoint.SessionExpiryTicks = l.integer(v, name, 0, maxTicks)
 	case "volatile":
 		c.Endpoint.Volatile = l.boolean(v, name)
 	case "latency":
@@ -330,6 +332,8 @@ func (l *loader) setupField(sc *Scenario, k, v *yaml.Node) {
 		c.Network.Dup = l.probability(v, name)
 	case "break-mean":
 		c.Network.BreakMeanTicks = l.integer(v, name, 0, maxTicks)
+	case "crash-mean":
+		c.Network.CrashMeanTicks = l.integer(v, name, 0, maxTicks)
 	case "reconnect":
 		c.Network.ReconnectTicks = l.integer(v, name, 1, maxTicks)
 	case "restart":
@@ -344,8 +348,13 @@ func (l *loader) setupField(sc *Scenario, k, v *yaml.Node) {
 // setupNames are the setup fields, in the order docs/scenarios.md lists them.
 var setupNames = []string{"topology", "sub-variant", "mode", "mqtt", "messages", "start", "interval", "topics",
 	"payload-bytes", "distinct-payloads", "id-policy", "ids", "receive-max", "retry", "retry-limit", "ttl",
-	"store-cap", "volatile", "latency", "jitter", "loss", "dup", "break-mean", "reconnect", "restart", "heal",
+	"store-cap", "session-expiry", "volatile", "latency", "jitter", "loss", "dup", "break-mean", "crash-mean",
+	"reconnect", "restart", "heal",
 	"faults", "seed", "runs"}
+
+// SetupFields lists the setup fields a scenario file may give: the flags of
+// `simulate run` that describe a run (all but --variant), plus runs.
+func SetupFields() []string { return append([]string(nil), setupNames...) }
 
 func fieldNames() []string {
 	return append([]string{"name", "why", "expect"}, setupNames...)

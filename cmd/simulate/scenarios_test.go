@@ -2,10 +2,13 @@ package main
 
 import (
 	"encoding/json"
+	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/qoslab/qoslab/scenarios"
 )
 
 func TestScenariosListsTheLibrary(t *testing.T) {
@@ -105,5 +108,26 @@ func TestScenariosCheck(t *testing.T) {
 	out, errOut, code := runArgs(t, "scenarios", "--check")
 	if code != 0 || strings.Contains(out, "MISMATCH") {
 		t.Fatalf("exit %d: %s\n%s", code, errOut, out)
+	}
+}
+
+// A scenario file takes every setting `simulate run` takes, under the same
+// name, so that a run and a scenario translate into each other.
+func TestScenarioFieldsAreTheRunFlags(t *testing.T) {
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	addRunFlags(fs)
+	fields := map[string]bool{}
+	for _, f := range scenarios.SetupFields() {
+		fields[f] = true
+	}
+	fs.VisitAll(func(f *flag.Flag) {
+		if f.Name != "variant" && !fields[f.Name] {
+			t.Errorf("flag --%s has no scenario field", f.Name)
+		}
+		delete(fields, f.Name)
+	})
+	delete(fields, "runs")
+	for f := range fields {
+		t.Errorf("scenario field %q is no flag of simulate run", f)
 	}
 }
