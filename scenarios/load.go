@@ -70,9 +70,9 @@ func Load(file string, data []byte, opt Options) (*Scenario, error) {
 	if len(data) > maxFileBytes {
 		return nil, &LoadError{File: file, Msg: fmt.Sprintf("file larger than %d bytes", maxFileBytes)}
 	}
-	root, err := parseYAML(data)
+	root, line, err := parseYAML(data)
 	if err != nil {
-		return nil, &LoadError{File: file, Msg: err.Error()}
+		return nil, &LoadError{File: file, Line: line, Msg: err.Error()}
 	}
 	l := &loader{file: file, opt: opt}
 	sc := l.scenario(root)
@@ -85,29 +85,29 @@ func Load(file string, data []byte, opt Options) (*Scenario, error) {
 
 // parseYAML returns the single document's top node. Anchors and aliases are
 // refused: a scenario has no use for them and they allow expansion bombs.
-func parseYAML(data []byte) (_ *yaml.Node, err error) {
+func parseYAML(data []byte) (_ *yaml.Node, line int, err error) {
 	dec := yaml.NewDecoder(strings.NewReader(string(data)))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
-			return nil, errors.New("empty file: a scenario is a mapping with name, why, the setup and expect")
+			return nil, 0, errors.New("empty file: a scenario is a mapping with name, why, the setup and expect")
 		}
-		return nil, fmt.Errorf("not valid YAML or JSON: %v", err)
+		return nil, 0, fmt.Errorf("not valid YAML or JSON: %v", strings.TrimPrefix(err.Error(), "yaml: "))
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
-		return nil, errors.New("more than one document: a file holds one scenario")
+		return nil, extra.Line, errors.New("more than one document: a file holds one scenario")
 	}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 {
-		return nil, errors.New("a scenario is a mapping with name, why, the setup and expect")
+		return nil, 0, errors.New("a scenario is a mapping with name, why, the setup and expect")
 	}
 	if n := findAlias(doc.Content[0], 0); n != nil {
 		if n.Kind == yaml.AliasNode || n.Anchor != "" {
-			return nil, fmt.Errorf("line %d: anchors and aliases are not allowed in scenario files", n.Line)
+			return nil, n.Line, errors.New("anchors and aliases are not allowed in scenario files")
 		}
-		return nil, fmt.Errorf("line %d: nested too deeply; a scenario is a flat mapping plus expect", n.Line)
+		return nil, n.Line, errors.New("nested too deeply; a scenario is a flat mapping plus expect")
 	}
-	return doc.Content[0], nil
+	return doc.Content[0], 0, nil
 }
 
 // findAlias returns the first alias or anchor, or a node nested deeper than
@@ -219,24 +219,28 @@ func (l *loader) boolean(n *yaml.Node, field string) bool {
 
 // integer reads a whole number in [lo, hi].
 func (l *loader) integer(n *yaml.Node, field string, lo, hi int64) int64 {
+	allowed := fmt.Sprintf("%d..%d", lo, hi)
+	if hi >= maxTicks {
+		allowed = fmt.Sprintf(">= %d", lo)
+	}
 	if n.Kind != yaml.ScalarNode || (n.ShortTag() != "!!int" && n.ShortTag() != "!!float") {
-		l.fail(n, field, "want a whole number in %d..%d, got %s", lo, hi, kindName(n))
+		l.fail(n, field, "want a whole number %s, got %s", allowed, kindName(n))
 		return 0
 	}
 	v, err := strconv.ParseInt(strings.ReplaceAll(n.Value, "_", ""), 0, 64)
 	if err != nil {
 		f, ferr := strconv.ParseFloat(n.Value, 64)
 		if ferr != nil || f != math.Trunc(f) || math.Abs(f) > 1<<62 {
-			l.fail(n, field, "want a whole number in %d..%d, got %s", lo, hi, kindName(n))
+			l.fail(n, field, "want a whole number %s, got %s", allowed, kindName(n))
 			return 0
 		}
 		v = int64(f)
 	}
 	switch {
 	case v < 0 && lo >= 0:
-		l.fail(n, field, "%d is negative; allowed %d..%d", v, lo, hi)
+		l.fail(n, field, "%d is negative; allowed %s", v, allowed)
 	case v < lo || v > hi:
-		l.fail(n, field, "%d is out of range; allowed %d..%d", v, lo, hi)
+		l.fail(n, field, "%d is out of range; allowed %s", v, allowed)
 	}
 	return v
 }
