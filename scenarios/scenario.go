@@ -97,13 +97,13 @@ func figureNames() []string {
 	return names
 }
 
-func figureOf(name string) figure {
+func figureOf(name string) (figure, bool) {
 	for _, f := range figures {
 		if f.name == name {
-			return f
+			return f, true
 		}
 	}
-	panic("scenarios: no figure " + name)
+	return figure{}, false
 }
 
 // Config is the simulator configuration of run number run (0-based) of the
@@ -231,13 +231,21 @@ func (s *Scenario) CheckVariant(e Expectation, keepTrace bool) Report {
 		r.Mismatches = append(r.Mismatches, fmt.Sprintf("verdict %s, want %s", o.Verdict(), e.Verdict))
 	}
 	for _, c := range e.Counts {
-		if got := figureOf(c.Name).count(&o); got != c.Want {
-			r.Mismatches = append(r.Mismatches, fmt.Sprintf("%s %d, want %d", c.Name, got, c.Want))
+		f, ok := figureOf(c.Name)
+		switch {
+		case !ok || f.isBool:
+			r.Mismatches = append(r.Mismatches, fmt.Sprintf("%s: no such count; counts are %s", c.Name, strings.Join(figureNames(), ", ")))
+		case f.count(&o) != c.Want:
+			r.Mismatches = append(r.Mismatches, fmt.Sprintf("%s %d, want %d", c.Name, f.count(&o), c.Want))
 		}
 	}
 	for _, b := range e.Bools {
-		if got := figureOf(b.Name).truth(&o); got != b.Want {
-			r.Mismatches = append(r.Mismatches, fmt.Sprintf("%s %v, want %v", b.Name, got, b.Want))
+		f, ok := figureOf(b.Name)
+		switch {
+		case !ok || !f.isBool:
+			r.Mismatches = append(r.Mismatches, fmt.Sprintf("%s: no such yes/no figure; they are settled, in-order", b.Name))
+		case f.truth(&o) != b.Want:
+			r.Mismatches = append(r.Mismatches, fmt.Sprintf("%s %v, want %v", b.Name, f.truth(&o), b.Want))
 		}
 	}
 	return r
