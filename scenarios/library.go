@@ -72,6 +72,7 @@ func fileStem(file string) string {
 // each scenario's name, why, setup and the verdict expected of each variant.
 func WriteMarkdown(w io.Writer, lib []*Scenario) error {
 	var b strings.Builder
+	writeMatrix(&b, lib)
 	for _, sc := range lib {
 		fmt.Fprintf(&b, "### %s\n\n%s\n\n", sc.Name, sc.Why)
 		fmt.Fprintf(&b, "setup: `%s`\n\n", sc.Setup())
@@ -90,4 +91,35 @@ func WriteMarkdown(w io.Writer, lib []*Scenario) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeMatrix writes the expected verdicts as one table: a row per
+// scenario, a column per variant ("-" where the scenario names no
+// expectation for the variant, usually because its fault cannot hit it).
+func writeMatrix(b *strings.Builder, lib []*Scenario) {
+	seen := map[string]bool{}
+	var cols []string
+	for _, sc := range lib {
+		for _, e := range sc.Expect {
+			if !seen[e.Variant] {
+				seen[e.Variant] = true
+				cols = append(cols, e.Variant)
+			}
+		}
+	}
+	sort.Strings(cols)
+	b.WriteString("| scenario | " + strings.Join(cols, " | ") + " |\n|---|" + strings.Repeat("---|", len(cols)) + "\n")
+	for _, sc := range lib {
+		cells := make([]string, len(cols))
+		for i, v := range cols {
+			cells[i] = "-"
+			for _, e := range sc.Expect {
+				if e.Variant == v {
+					cells[i] = string(e.Verdict)
+				}
+			}
+		}
+		b.WriteString("| " + sc.Name + " | " + strings.Join(cells, " | ") + " |\n")
+	}
+	b.WriteString("\n")
 }

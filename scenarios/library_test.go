@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/qoslab/qoslab/sim"
 )
 
 // Every built-in scenario runs under every variant it names and reaches the
@@ -29,6 +31,7 @@ func TestLibraryVerdicts(t *testing.T) {
 				case !r.OK():
 					t.Errorf("%s: %s", r.Variant, strings.Join(r.Mismatches, "; "))
 				default:
+					checkFaultsFired(t, sc, r)
 					t.Logf("%s: %s as expected (%d messages, %d packets, %d bytes, %d payload resends)", r.Variant,
 						r.Verdict(), r.Outcome.Messages, r.Outcome.Packets, r.Outcome.Bytes, r.Outcome.PayloadResends)
 				}
@@ -124,5 +127,20 @@ func TestDocListIsCurrent(t *testing.T) {
 	}
 	if !bytes.Contains(doc, []byte("```yaml\n"+string(ex)+"```")) {
 		t.Errorf("%s does not show docs/examples/my-scenario.yaml verbatim", path)
+	}
+}
+
+// checkFaultsFired guards against vacuous expectations: a scheduled break or
+// crash must happen under every variant a scenario names (a fault on PUBREC
+// never fires for QoS 1, which has none).
+func checkFaultsFired(t *testing.T, sc *Scenario, r Report) {
+	t.Helper()
+	for _, f := range sc.Base.Faults {
+		switch {
+		case f.Action == sim.Break && r.Outcome.Breaks == 0:
+			t.Errorf("%s: fault %q never fired", r.Variant, f)
+		case f.Action == sim.Crash && r.Outcome.Crashes == 0:
+			t.Errorf("%s: fault %q never fired", r.Variant, f)
+		}
 	}
 }

@@ -85,6 +85,7 @@ var figures = []figure{
 	{name: "peak-held", help: "most packet ids/messages a receiver held at once (largest over the runs)", count: func(o *Outcome) int64 { return int64(o.PeakHeld) }},
 	{name: "abandoned", help: "messages the publisher gave up on", count: func(o *Outcome) int64 { return int64(o.Abandoned) }},
 	{name: "breaks", help: "connection breaks", count: func(o *Outcome) int64 { return int64(o.Breaks) }},
+	{name: "crashes", help: "node crashes", count: func(o *Outcome) int64 { return int64(o.Crashes) }},
 	{name: "settled", isBool: true, help: "every run completed every message with nothing pending", truth: func(o *Outcome) bool { return o.Settled }},
 	{name: "in-order", isBool: true, help: "per topic, first deliveries came in publication order in every run", truth: func(o *Outcome) bool { return o.InOrder }},
 }
@@ -154,6 +155,7 @@ type Outcome struct {
 	PeakHeld       int
 	Abandoned      int
 	Breaks         int
+	Crashes        int
 	Settled        bool // every run settled
 	InOrder        bool // every run delivered in order (only measured when asked for)
 	Last           *sim.Result
@@ -274,6 +276,7 @@ func (s *Scenario) Run(variant string, trace bool) (Outcome, error) {
 		o.Bytes += sum.Bytes
 		o.PeakHeld = max(o.PeakHeld, sum.PeakHeld)
 		o.Breaks += res.Breaks
+		o.Crashes += res.Crashes
 		for _, m := range res.Messages {
 			if m.Abandoned {
 				o.Abandoned++
