@@ -118,7 +118,7 @@ func (f *exploreFlags) options() (explore.Options, error) {
 // searchGCPercent is the garbage collector's target while a search runs:
 // its heap is almost all live (the visited table, the frontier), so
 // collecting at 400% growth instead of 100% saves most of the collector's
-// work (about 40% more states per second measured) and --max-mem still
+// work (20-40% more states per CPU second measured) and --max-mem still
 // bounds the heap.
 const searchGCPercent = 400
 
