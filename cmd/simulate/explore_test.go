@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"flag"
 	"os"
 	"regexp"
 	"strings"
@@ -94,6 +95,7 @@ func TestExploreDocOutputsAreCurrent(t *testing.T) {
 	if len(blocks) < 6 {
 		t.Fatalf("docs/explore.md has %d output blocks, want at least 6", len(blocks))
 	}
+	updated := string(doc)
 	for _, b := range blocks {
 		args := splitCommand(t, string(b[1]))
 		out, errOut, code := runArgs(t, args...)
@@ -101,14 +103,31 @@ func TestExploreDocOutputsAreCurrent(t *testing.T) {
 			t.Fatalf("docs command %q: exit %d: %s", b[1], code, errOut)
 		}
 		want := string(b[2])
-		if args[0] == "explore" && !strings.Contains(string(b[1]), "--networks") {
+		fenced := args[0] == "explore" && !strings.Contains(string(b[1]), "--networks")
+		if fenced {
 			want = strings.TrimSuffix(strings.TrimPrefix(want, "```text\n"), "```\n")
 		}
-		if timeLine.ReplaceAllString(out, "") != timeLine.ReplaceAllString(want, "") {
-			t.Errorf("docs/explore.md output of %q is stale; run it and paste:\n%s", b[1], out)
+		if timeLine.ReplaceAllString(out, "") == timeLine.ReplaceAllString(want, "") {
+			continue
+		}
+		if *updateDocs {
+			fresh := out
+			if fenced {
+				fresh = "```text\n" + out + "```\n"
+			}
+			updated = strings.Replace(updated, string(b[0]), "<!-- output: "+string(b[1])+" -->\n"+fresh+"<!-- end output -->", 1)
+			continue
+		}
+		t.Errorf("docs/explore.md output of %q is stale; run it and paste (or go test ./cmd/simulate -update):\n%s", b[1], out)
+	}
+	if *updateDocs && updated != string(doc) {
+		if err := os.WriteFile("../../docs/explore.md", []byte(updated), 0o644); err != nil {
+			t.Fatal(err)
 		}
 	}
 }
+
+var updateDocs = flag.Bool("update", false, "rewrite the generated blocks of docs/explore.md")
 
 // Every `go run ./cmd/simulate ...` line in docs/explore.md runs with the
 // exit status it states ("# exit 1"; 0 when it states none).
