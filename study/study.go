@@ -17,6 +17,8 @@ type Study struct {
 	Messages int     `json:"messages"`
 	Param    string  `json:"param,omitempty"` // sweep: the swept parameter
 	Cells    []Label `json:"cells"`
+	// Analytic adds the analytic model's exact expectations (AddAnalytic).
+	Analytic bool `json:"analytic,omitempty"`
 }
 
 // Label names one cell: a variant under a profile (compare) or at one
@@ -27,6 +29,10 @@ type Label struct {
 	Value   string `json:"value,omitempty"`
 	// Command is the `simulate run` line of the cell's first run.
 	Command string `json:"command"`
+	// Analytic is the exact expectation, or AnalyticWhy says why there is
+	// none (Study.Analytic only).
+	Analytic    *Analytic `json:"analytic,omitempty"`
+	AnalyticWhy string    `json:"analytic_why,omitempty"`
 }
 
 // replay returns the cell's command with another seed.
@@ -154,10 +160,23 @@ func (s *Study) Table(accs []Acc, metrics []Metric) (*Table, error) {
 	}
 	t.Title = fmt.Sprintf("%d seeded runs per row (seeds %d..%d), %s; means with 95%% confidence intervals (Student's t over runs); latencies in ticks",
 		s.Runs, s.Seed, s.Seed+uint64(s.Runs)-1, msgs)
+	if s.Analytic {
+		s.addAnalyticColumns(t)
+	}
 	if notes := s.notes(accs); len(notes) > 0 {
 		t.Notes = append([]string{"replay the lowest seed that duplicated or lost a message:"}, notes...)
 	}
+	if s.Analytic {
+		t.Notes = append(t.Notes, s.analyticNotes()...)
+	}
 	return t, nil
+}
+
+func (s *Study) cellName(l Label) string {
+	if s.Kind == "sweep" {
+		return fmt.Sprintf("%s at %s=%s", l.Variant, s.Param, l.Value)
+	}
+	return l.Variant + "/" + l.Profile
 }
 
 // notes point at a run to replay for each cell that duplicated or lost a
@@ -166,10 +185,7 @@ func (s *Study) notes(accs []Acc) []string {
 	var notes []string
 	for i, l := range s.Cells {
 		a := &accs[i]
-		name := l.Variant + "/" + l.Profile
-		if s.Kind == "sweep" {
-			name = fmt.Sprintf("%s at %s=%s", l.Variant, s.Param, l.Value)
-		}
+		name := s.cellName(l)
 		if a.Settled < a.Runs {
 			notes = append(notes, fmt.Sprintf("%s: %d of %d runs did not settle", name, a.Runs-a.Settled, a.Runs))
 		}

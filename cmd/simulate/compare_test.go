@@ -47,6 +47,8 @@ func TestShardsMergeIntoTheUnshardedTable(t *testing.T) {
 	studies := map[string][]string{
 		"compare": {"compare", "--variants", "qos2-a,qos2-b", "--profiles", "lossy,flapping", "--runs", "9", "--messages", "10"},
 		"sweep":   {"sweep", "--variants", "qos2-b", "--param", "loss", "--values", "0,0.2", "--runs", "9", "--messages", "10"},
+		"analytic": {"compare", "--variants", "qos1,qos2-a", "--profiles", "lossy,clean", "--id-policy", "sequential", "--heal", "1000000000",
+			"--runs", "9", "--messages", "10", "--analytic"},
 	}
 	for name, args := range studies {
 		for _, format := range []string{"text", "csv"} {
@@ -101,6 +103,30 @@ func TestSweepWritesCharts(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(png); !strings.HasPrefix(string(b), "\x89PNG") {
 		t.Errorf("not a PNG")
+	}
+}
+
+// --analytic puts the chain's exact figures beside the simulated ones where
+// its assumptions hold, and says why not elsewhere.
+func TestCompareAnalytic(t *testing.T) {
+	out, errOut, code := runArgs(t, "compare", "--variants", "qos2-b", "--profiles", "lossy,clean", "--id-policy", "sequential",
+		"--heal", "1000000000", "--runs", "100", "--messages", "20", "--analytic", "--columns", "packets_per_msg", "--format", "csv")
+	if code != 0 {
+		t.Fatal(errOut)
+	}
+	want := []string{
+		"profile,variant,packets_per_msg,packets_per_msg_ci95,packets_per_msg_analytic,bytes_per_msg_analytic,payload_resends_per_msg_analytic,completion_mean_analytic",
+		"lossy,qos2-b,", "clean,qos2-b,4.10,0.00,n/a,n/a,n/a,n/a",
+	}
+	for _, w := range want {
+		if !strings.Contains(out, w) {
+			t.Errorf("output lacks %q:\n%s", w, out)
+		}
+	}
+	text, _, _ := runArgs(t, "compare", "--variants", "qos2-b", "--profiles", "lossy,clean", "--id-policy", "sequential",
+		"--heal", "1000000000", "--runs", "3", "--messages", "20", "--analytic")
+	if !strings.Contains(text, "no exact figures for qos2-b/clean: analytic: mode stream") {
+		t.Errorf("no reason given for the clean row:\n%s", text)
 	}
 }
 

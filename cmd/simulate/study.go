@@ -26,6 +26,7 @@ type studyFlags struct {
 	variants, shard, save, out string
 	format, columns            string
 	runs, workers              int
+	analytic                   bool
 }
 
 func addStudyFlags(fs *flag.FlagSet, runs int, formats string) *studyFlags {
@@ -38,6 +39,7 @@ func addStudyFlags(fs *flag.FlagSet, runs int, formats string) *studyFlags {
 	fs.StringVar(&f.out, "out", "", "write the output to this file instead of stdout (whole or not at all)")
 	fs.StringVar(&f.format, "format", "text", "output format: "+formats)
 	fs.StringVar(&f.columns, "columns", "", "comma-separated metric columns (default: all; see docs/guide.md)")
+	fs.BoolVar(&f.analytic, "analytic", false, "add the analytic model's exact packets, bytes, resends and completion time per message beside the simulated ones, where its assumptions hold (docs/analytic.md)")
 	return f
 }
 
@@ -110,6 +112,9 @@ var interrupt = func() (context.Context, context.CancelFunc) {
 // a terminal. Ctrl-C stops it cleanly; the error says how many runs were
 // made and that nothing was written.
 func execute(stderr io.Writer, st study.Study, cells []sim.Config, f *studyFlags, sh study.Shard) (*study.Results, error) {
+	if f.analytic {
+		st.AddAnalytic(cells)
+	}
 	p := study.Plan{Cells: cells, Runs: f.runs, Seed: f.run.seed, Shard: sh, Workers: f.workers}
 	total := p.Total()
 	if file, ok := stderr.(*os.File); ok && term.IsTerminal(int(file.Fd())) {
