@@ -255,3 +255,40 @@ func Names() []string {
 	}
 	return names
 }
+
+// MarshalText writes the mode's name, so configs read well in JSON.
+func (m Mode) MarshalText() ([]byte, error) { return []byte(m.String()), nil }
+
+// UnmarshalText reads a mode's name.
+func (m *Mode) UnmarshalText(b []byte) (err error) { *m, err = ParseMode(string(b)); return err }
+
+// MarshalText writes the version, "5.0" or "3.1.1".
+func (v Version) MarshalText() ([]byte, error) { return []byte(v.String()), nil }
+
+// UnmarshalText reads a version.
+func (v *Version) UnmarshalText(b []byte) (err error) { *v, err = ParseVersion(string(b)); return err }
+
+// MarshalText writes the policy's name.
+func (p IDPolicy) MarshalText() ([]byte, error) { return []byte(p.String()), nil }
+
+// UnmarshalText reads a policy's name.
+func (p *IDPolicy) UnmarshalText(b []byte) (err error) {
+	*p, err = ParseIDPolicy(string(b))
+	return err
+}
+
+// MarshalText writes the role's name.
+func (r Role) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
+
+// UnmarshalText reads a role's name.
+func (r *Role) UnmarshalText(b []byte) error {
+	switch string(b) {
+	case "client":
+		*r = RoleClient
+	case "server":
+		*r = RoleServer
+	default:
+		return fmt.Errorf("role %q: allowed values are client, server", b)
+	}
+	return nil
+}

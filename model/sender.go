@@ -1,6 +1,9 @@
 package model
 
-import "strconv"
+import (
+	"math/bits"
+	"strconv"
+)
 
 // FlowState is where one outgoing message stands, named as the spec names it.
 type FlowState uint8
@@ -45,10 +48,10 @@ type Sender struct {
 	rules SenderRules
 	conn  Conn
 
-	flights   []Flight  // in the order the flows started, the order of retransmission [MQTT-4.6.0-1]
-	queue     []Message // accepted from the application, not yet given a packet id
-	nextID    uint16    // Sequential policy: the last id handed out
-	nextMsgID uint64    // MsgID rule: the last message id handed out
+	flights   []Flight // in the order the flows started, the order of retransmission [MQTT-4.6.0-1]
+	queue     msgQueue // accepted from the application, not yet given a packet id
+	nextID    uint16   // Sequential policy: the last id handed out
+	nextMsgID uint64   // MsgID rule: the last message id handed out
 }
 
 // NewSender builds a Sender for rules with a normalised cfg.
@@ -66,7 +69,7 @@ func (s *Sender) Step(in Input, out []Output) []Output {
 	}
 	switch in.Kind {
 	case InPublish:
-		s.queue = append(s.queue, in.Msg)
+		s.queue.push(in.Msg)
 		return s.pump(out)
 	case InPacket:
 		return s.onAck(in.Packet, out)
@@ -103,12 +106,12 @@ func (s *Sender) resume(r resume, out []Output) []Output {
 // pump starts flows for queued messages while the connection is usable, the
 // peer's Receive Maximum allows [MQTT-4.9.0-2] and a packet id is free.
 func (s *Sender) pump(out []Output) []Output {
-	for s.conn.Up && len(s.queue) > 0 {
-		m := s.queue[0]
+	for s.conn.Up && s.queue.len() > 0 {
+		m := s.queue.front()
 		if s.rules.QoS == 0 {
 			// QoS 0 has no packet id and no acknowledgement: the flow ends
 			// as the packet leaves [MQTT-4.3.1-1].
-			s.queue = s.queue[1:]
+			s.queue.pop()
 			out = send(out, Packet{Type: PUBLISH, QoS: 0, Msg: m})
 			out = append(out, Output{Kind: OutComplete, Msg: m})
 			continue
@@ -120,7 +123,7 @@ func (s *Sender) pump(out []Output) []Output {
 		if !ok {
 			break
 		}
-		s.queue = s.queue[1:]
+		s.queue.pop()
 		f := Flight{ID: id, State: WaitPubrec, Msg: m}
 		if s.rules.Ack == PUBACK {
 			f.State = WaitPuback
@@ -133,9 +136,6 @@ func (s *Sender) pump(out []Output) []Output {
 		out = persist(out, "outgoing message recorded under its packet id")
 		out = s.transmit(&s.flights[len(s.flights)-1], false, out)
 	}
-	if len(s.queue) == 0 {
-		s.queue = nil // let the backing array go once drained
-	}
 	return out
 }
 
@@ -147,6 +147,18 @@ func (s *Sender) allocID() (uint16, bool) {
 		return 0, false
 	}
 	if s.cfg.IDPolicy == LowestFree {
+		// With n flows in flight the lowest free id is at most n+1: for
+		// small windows one pass marks the candidates in a bit mask.
+		if len(s.flights) < 64 {
+			var used uint64
+			for i := range s.flights {
+				if id := s.flights[i].ID; id <= 64 {
+					used |= 1 << (id - 1)
+				}
+			}
+			id := bits.TrailingZeros64(^used) + 1
+			return uint16(id), id <= space
+		}
 		for id := 1; id <= space; id++ {
 			if s.find(uint16(id)) < 0 {
 				return uint16(id), true
@@ -258,10 +270,10 @@ func (s *Sender) crash(out []Output) []Output {
 		for _, f := range s.flights {
 			out = append(out, Output{Kind: OutAbandon, Msg: f.Msg, Note: "lost in a crash"})
 		}
-		for _, m := range s.queue {
+		for _, m := range s.queue.pending() {
 			out = append(out, Output{Kind: OutAbandon, Msg: m, Note: "lost in a crash"})
 		}
-		s.flights, s.queue, s.nextID, s.nextMsgID = nil, nil, 0, 0
+		s.flights, s.queue, s.nextID, s.nextMsgID = nil, msgQueue{}, 0, 0
 	}
 	return out
 }
@@ -270,7 +282,7 @@ func (s *Sender) crash(out []Output) []Output {
 func (s *Sender) Clone() Endpoint {
 	c := *s
 	c.flights = append([]Flight(nil), s.flights...)
-	c.queue = append([]Message(nil), s.queue...)
+	c.queue = s.queue.clone()
 	return &c
 }
 
@@ -288,8 +300,8 @@ func (s *Sender) AppendKey(dst []byte) []byte {
 		dst = appendU64(dst, f.MsgID)
 		dst = appendU32(dst, f.Msg.Ref)
 	}
-	dst = appendU16(dst, uint16(len(s.queue)))
-	for _, m := range s.queue {
+	dst = appendU16(dst, uint16(s.queue.len()))
+	for _, m := range s.queue.pending() {
 		dst = appendU32(dst, m.Ref)
 	}
 	return dst
@@ -300,8 +312,8 @@ func (s *Sender) Pending(dst []string) []string {
 	for _, f := range s.flights {
 		dst = append(dst, "id "+strconv.Itoa(int(f.ID))+" "+f.State.String()+" (m"+strconv.FormatUint(uint64(f.Msg.Ref), 10)+")")
 	}
-	if len(s.queue) > 0 {
-		dst = append(dst, strconv.Itoa(len(s.queue))+" message(s) queued for a packet id")
+	if s.queue.len() > 0 {
+		dst = append(dst, strconv.Itoa(s.queue.len())+" message(s) queued for a packet id")
 	}
 	return dst
 }

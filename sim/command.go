@@ -64,6 +64,7 @@ func (c Config) Command() string {
 		add("dup", strconv.FormatFloat(n.Dup, 'g', -1, 64))
 	}
 	addInt("break-mean", n.BreakMeanTicks, 0)
+	addInt("crash-mean", n.CrashMeanTicks, 0)
 	addInt("reconnect", n.ReconnectTicks, DefaultReconnectTicks)
 	addInt("restart", n.RestartTicks, DefaultRestartTicks)
 	addInt("heal", n.HealTicks, d.Network.HealTicks)

@@ -65,6 +65,9 @@ type Network struct {
 	ReconnectTicks int64
 	// RestartTicks is how long a crashed node stays down (default 100).
 	RestartTicks int64
+	// CrashMeanTicks is the mean time between random crashes (exponentially
+	// distributed); each picks a node uniformly. 0 means none.
+	CrashMeanTicks int64
 	// HealTicks is when random faults stop, so that the run can settle; by
 	// default it is 20 latencies after the last publication. Faults in the
 	// explicit schedule apply whenever they match.
@@ -179,6 +182,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("dup %v: a probability, allowed 0..1", n.Dup)
 	case n.BreakMeanTicks < 0:
 		return fmt.Errorf("break mean %d: must not be negative", n.BreakMeanTicks)
+	case n.CrashMeanTicks < 0:
+		return fmt.Errorf("crash mean %d: must not be negative", n.CrashMeanTicks)
 	case n.ReconnectTicks < 1:
 		return fmt.Errorf("reconnect %d: must be at least 1 tick", n.ReconnectTicks)
 	case n.RestartTicks < 1:
@@ -239,4 +244,13 @@ func (c Config) nodeNames() []string {
 		return []string{"publisher", "broker", "subscriber"}
 	}
 	return []string{"client", "server"}
+}
+
+// MarshalText writes the topology's name.
+func (t Topology) MarshalText() ([]byte, error) { return []byte(t.String()), nil }
+
+// UnmarshalText reads a topology's name.
+func (t *Topology) UnmarshalText(b []byte) (err error) {
+	*t, err = ParseTopology(string(b))
+	return err
 }

@@ -23,13 +23,14 @@ type Result struct {
 	Messages []MessageStats `json:"messages"`
 	// Packets and Bytes count what was put on the wire, by packet type,
 	// with exact MQTT encoded sizes for the configured version.
-	Packets  [model.NumPacketTypes]int `json:"-"`
-	Bytes    [model.NumPacketTypes]int `json:"-"`
-	Lost     int                       `json:"packets_lost"` // packets that never arrived
-	Breaks   int                       `json:"breaks"`       // connection breaks
-	Crashes  int                       `json:"crashes"`
-	Persists int                       `json:"persists"`  // session writes the endpoints asked for
-	PeakHeld int                       `json:"peak_held"` // largest number of ids/messages a receiver held at once
+	Packets    [model.NumPacketTypes]int `json:"-"`
+	Bytes      [model.NumPacketTypes]int `json:"-"`
+	Lost       int                       `json:"packets_lost"` // packets that never arrived
+	Breaks     int                       `json:"breaks"`       // connection breaks
+	Crashes    int                       `json:"crashes"`
+	Persists   int                       `json:"persists"`     // session writes the endpoints asked for
+	PeakHeld   int                       `json:"peak_held"`    // largest number of ids/messages a receiver held at once
+	PeakHeldBy []NodePeak                `json:"peak_held_by"` // the same per receiving endpoint
 	// PeakHeldAt is when PeakHeld was first reached, and PeakHeldEvent the
 	// trace position of the input that reached it (-1 without a trace), so
 	// that a bound on receiver state can point at the moment it broke.
@@ -76,6 +77,13 @@ func (r *Result) completed(ref uint32, now int64, abandoned bool, note string) {
 		return
 	}
 	m.CompletedAt = now
+}
+
+// NodePeak is the largest number of packet ids or messages one receiving
+// endpoint held at once.
+type NodePeak struct {
+	Node string `json:"node"`
+	Peak int    `json:"peak"`
 }
 
 // Summary condenses a result into the figures a comparison table shows.

@@ -15,6 +15,7 @@ const (
 	evCrash                         // node target crashes; restarts after timer ticks
 	evRestart                       // node target restarts
 	evHeal                          // random faults stop
+	evRandomCrash                   // a random node crashes (random fault); schedules the next one
 )
 
 // event is one entry of the queue. Events are ordered by (at, seq): seq is

@@ -185,7 +185,10 @@ func (s *Sim) Run() *Result {
 		}
 	}
 	s.q.push(event{at: s.cfg.Workload.StartTicks, kind: evPublish, target: 0, gen: 0})
-	if nw := s.cfg.Network; nw.Loss > 0 || nw.Dup > 0 || nw.BreakMeanTicks > 0 {
+	if m := s.cfg.Network.CrashMeanTicks; m > 0 {
+		s.q.push(event{at: s.expTicks(m), kind: evRandomCrash})
+	}
+	if nw := s.cfg.Network; nw.Loss > 0 || nw.Dup > 0 || nw.BreakMeanTicks > 0 || nw.CrashMeanTicks > 0 {
 		s.q.push(event{at: nw.HealTicks, kind: evHeal})
 	}
 	for s.q.len() > 0 {
@@ -211,7 +214,9 @@ func (s *Sim) dispatch(e *event) {
 			s.res.Events-- // a cancelled or moved timer: bookkeeping, not an event of the run
 			return
 		}
-		s.trace(TraceEvent{Kind: TTimer, Node: s.nodeName(int(e.target)), Note: e.timer.String()})
+		if s.cfg.Trace {
+			s.trace(TraceEvent{Kind: TTimer, Node: s.nodeName(int(e.target)), Note: e.timer.String()})
+		}
 		s.step(int(e.target), model.Input{Kind: model.InTimer, Timer: e.timer})
 	case evPublish:
 		s.publish(int(e.gen))
@@ -224,6 +229,11 @@ func (s *Sim) dispatch(e *event) {
 		if !s.healed {
 			s.breakLink(int(e.target), 0, "random")
 			s.q.push(event{at: s.now + s.expTicks(s.cfg.Network.BreakMeanTicks), kind: evRandomBreak, target: e.target})
+		}
+	case evRandomCrash:
+		if !s.healed {
+			s.crash(s.rng.IntN(len(s.nodes)), 0)
+			s.q.push(event{at: s.now + s.expTicks(s.cfg.Network.CrashMeanTicks), kind: evRandomCrash})
 		}
 	case evConnect:
 		s.connect(int(e.target))
@@ -280,7 +290,9 @@ func (s *Sim) apply(i int, o *model.Output) {
 	case model.OutSend:
 		s.send(i, o.Packet)
 	case model.OutDeliver:
-		s.trace(TraceEvent{Kind: TDeliver, Node: s.nodeName(i), Msg: o.Msg.Ref})
+		if s.cfg.Trace {
+			s.trace(TraceEvent{Kind: TDeliver, Node: s.nodeName(i), Msg: o.Msg.Ref})
+		}
 		if sl.forward >= 0 {
 			s.q.push(event{at: s.now, kind: evForward, target: int32(sl.forward), pkt: s.pkts.put(model.Packet{Msg: o.Msg})})
 			return
@@ -291,7 +303,9 @@ func (s *Sim) apply(i int, o *model.Output) {
 		if o.Kind == model.OutAbandon {
 			kind = TAbandon
 		}
-		s.trace(TraceEvent{Kind: kind, Node: s.nodeName(i), Msg: o.Msg.Ref, Note: o.Note})
+		if s.cfg.Trace {
+			s.trace(TraceEvent{Kind: kind, Node: s.nodeName(i), Msg: o.Msg.Ref, Note: o.Note})
+		}
 		if i == 0 {
 			s.res.completed(o.Msg.Ref, s.now, o.Kind == model.OutAbandon, o.Note)
 		}
@@ -309,7 +323,9 @@ func (s *Sim) apply(i int, o *model.Output) {
 		}
 	case model.OutPersist:
 		s.res.Persists++
-		s.trace(TraceEvent{Kind: TPersist, Node: s.nodeName(i), Note: o.Note})
+		if s.cfg.Trace {
+			s.trace(TraceEvent{Kind: TPersist, Node: s.nodeName(i), Note: o.Note})
+		}
 	}
 }
 
@@ -361,7 +377,9 @@ func (s *Sim) send(i int, p model.Packet) {
 	s.sendID++
 	id := s.sendID
 	s.res.countSend(p, s.cfg.Endpoint.Version)
-	s.trace(TraceEvent{Kind: TSend, Node: s.nodeName(i), Peer: s.nodeName(peer), ID: id, Packet: s.tracePacket(p)})
+	if s.cfg.Trace {
+		s.trace(TraceEvent{Kind: TSend, Node: s.nodeName(i), Peer: s.nodeName(peer), ID: id, Packet: s.tracePacket(p)})
+	}
 	if stream && !l.up {
 		s.lost(id, i, "not connected")
 		return
@@ -402,7 +420,9 @@ func (s *Sim) send(i int, p model.Packet) {
 	}
 	s.schedule(l, side, peer, id, p, extra)
 	if dup {
-		s.trace(TraceEvent{Kind: TDup, Node: s.nodeName(i), Peer: s.nodeName(peer), ID: id, Packet: s.tracePacket(p)})
+		if s.cfg.Trace {
+			s.trace(TraceEvent{Kind: TDup, Node: s.nodeName(i), Peer: s.nodeName(peer), ID: id, Packet: s.tracePacket(p)})
+		}
 		s.schedule(l, side, peer, id, p, extra)
 	}
 }
@@ -456,7 +476,9 @@ func (s *Sim) arrive(e *event) {
 		s.lost(e.extra, peer, s.nodes[sl.node].name+" is down")
 		return
 	}
-	s.trace(TraceEvent{Kind: TRecv, Node: s.nodeName(i), Peer: s.nodeName(peer), ID: e.extra, Packet: s.tracePacket(pkt)})
+	if s.cfg.Trace {
+		s.trace(TraceEvent{Kind: TRecv, Node: s.nodeName(i), Peer: s.nodeName(peer), ID: e.extra, Packet: s.tracePacket(pkt)})
+	}
 	s.step(i, model.Input{Kind: model.InPacket, Packet: pkt})
 	s.recvs[pkt.Type]++
 	n := s.recvs[pkt.Type]
@@ -605,8 +627,12 @@ func (s *Sim) finish() {
 	r.EndTicks = s.now
 	for i := range s.slots {
 		sl := &s.slots[i]
-		if !sl.sender && sl.peak > r.PeakHeld {
-			r.PeakHeld, r.PeakHeldAt, r.PeakHeldEvent = sl.peak, sl.peakAt, sl.peakPos
+		if !sl.sender {
+			if sl.peak > r.PeakHeld {
+				r.PeakHeldAt, r.PeakHeldEvent = sl.peakAt, sl.peakPos
+			}
+			r.PeakHeld = max(r.PeakHeld, sl.peak)
+			r.PeakHeldBy = append(r.PeakHeldBy, NodePeak{Node: s.nodeName(i), Peak: sl.peak})
 		}
 		for _, p := range sl.ep.Pending(nil) {
 			r.Pending = append(r.Pending, s.nodeName(i)+": "+p)

@@ -13,14 +13,14 @@ import (
 // runFlags are the settings of a simulated run; every command that runs
 // simulations takes them with the same names and meanings.
 type runFlags struct {
-	variant, subVariant, topology, mode, version, idPolicy, faults string
-	seed                                                           uint64
-	messages, start, interval, topics, payloadBytes, distinct      int64
-	ids, receiveMax, retryLimit                                    int64
-	retry, ttl, storeCap                                           int64
-	latency, jitter, breakMean, reconnect, restart, heal           int64
-	loss, dup                                                      float64
-	volatile                                                       bool
+	variant, subVariant, topology, mode, version, idPolicy, faults  string
+	seed                                                            uint64
+	messages, start, interval, topics, payloadBytes, distinct       int64
+	ids, receiveMax, retryLimit                                     int64
+	retry, ttl, storeCap                                            int64
+	latency, jitter, breakMean, crashMean, reconnect, restart, heal int64
+	loss, dup                                                       float64
+	volatile                                                        bool
 }
 
 func addRunFlags(fs *flag.FlagSet) *runFlags {
@@ -51,6 +51,7 @@ func addRunFlags(fs *flag.FlagSet) *runFlags {
 	fs.Float64Var(&f.loss, "loss", 0, "datagram: probability a packet is lost")
 	fs.Float64Var(&f.dup, "dup", 0, "datagram: probability a packet is duplicated")
 	fs.Int64Var(&f.breakMean, "break-mean", 0, "stream: mean ticks between random connection breaks (0: none)")
+	fs.Int64Var(&f.crashMean, "crash-mean", 0, "mean ticks between random crashes of a random node (0: none)")
 	fs.Int64Var(&f.reconnect, "reconnect", sim.DefaultReconnectTicks, "ticks before the client reconnects after a break")
 	fs.Int64Var(&f.restart, "restart", sim.DefaultRestartTicks, "ticks a crashed node stays down")
 	fs.Int64Var(&f.heal, "heal", 0, "tick at which random faults stop (0: 20 latencies after the last publication)")
@@ -112,6 +113,7 @@ func (f *runFlags) config() (sim.Config, error) {
 		{"latency", f.latency, 1, &c.Network.LatencyTicks},
 		{"jitter", f.jitter, 0, &c.Network.JitterTicks},
 		{"break-mean", f.breakMean, 0, &c.Network.BreakMeanTicks},
+		{"crash-mean", f.crashMean, 0, &c.Network.CrashMeanTicks},
 		{"reconnect", f.reconnect, 1, &c.Network.ReconnectTicks},
 		{"restart", f.restart, 1, &c.Network.RestartTicks},
 		{"heal", f.heal, 0, &c.Network.HealTicks},

@@ -1,0 +1,36 @@
+package model
+
+// msgQueue is a FIFO of messages that reuses its backing array, so that a
+// sender in steady state queues and dequeues without allocating.
+type msgQueue struct {
+	items []Message
+	head  int
+}
+
+func (q *msgQueue) push(m Message) {
+	if q.head > 0 && q.head == len(q.items) {
+		q.items, q.head = q.items[:0], 0
+	} else if q.head > 32 && q.head*2 > len(q.items) {
+		n := copy(q.items, q.items[q.head:])
+		q.items, q.head = q.items[:n], 0
+	}
+	q.items = append(q.items, m)
+}
+
+func (q *msgQueue) len() int { return len(q.items) - q.head }
+
+func (q *msgQueue) front() Message { return q.items[q.head] }
+
+func (q *msgQueue) pop() Message {
+	m := q.items[q.head]
+	q.items[q.head] = Message{}
+	q.head++
+	return m
+}
+
+// pending returns the queued messages, oldest first (shared; do not modify).
+func (q *msgQueue) pending() []Message { return q.items[q.head:] }
+
+func (q *msgQueue) clone() msgQueue {
+	return msgQueue{items: append([]Message(nil), q.pending()...)}
+}
