@@ -87,6 +87,10 @@ type Space struct {
 	// MaxDelayTicks bounds the extra ticks of a delay fault (default: two
 	// latencies).
 	MaxDelayTicks int64
+	// MaxOutageTicks bounds the reconnect delay of a break and the restart
+	// delay of a crash (default 100); half the breaks and crashes keep the
+	// network's defaults instead.
+	MaxOutageTicks int64
 	// MaxJitterTicks bounds the network jitter drawn per run (default 0).
 	MaxJitterTicks int64
 	MaxTopics      int // topics 1..MaxTopics (default 2)
@@ -131,6 +135,9 @@ func (s Space) Normalize(base sim.Config) Space {
 	if s.MaxDelayTicks == 0 {
 		s.MaxDelayTicks = 2 * base.Network.LatencyTicks
 	}
+	if s.MaxOutageTicks == 0 {
+		s.MaxOutageTicks = 100
+	}
 	if s.MaxTopics == 0 {
 		s.MaxTopics = 2
 	}
@@ -153,6 +160,8 @@ func (s Space) Validate() error {
 		return fmt.Errorf("packets: no packet type to put faults on")
 	case s.MaxDelayTicks < 1:
 		return fmt.Errorf("max delay %d: must be at least 1 tick", s.MaxDelayTicks)
+	case s.MaxOutageTicks < 1:
+		return fmt.Errorf("max outage %d: must be at least 1 tick", s.MaxOutageTicks)
 	case s.MaxJitterTicks < 0:
 		return fmt.Errorf("max jitter %d: must not be negative", s.MaxJitterTicks)
 	}
@@ -246,7 +255,7 @@ func (s Space) drawFault(r *rand.Rand, messages int, heal int64) sim.Fault {
 			f.When = sim.AfterRecv
 		}
 		if r.Intn(2) == 0 {
-			f.Ticks = 1 + r.Int63n(100) // reconnect/restart delay; 0 keeps the network's
+			f.Ticks = 1 + r.Int63n(s.MaxOutageTicks) // reconnect/restart delay; 0 keeps the network's
 		}
 	}
 	return f
@@ -346,6 +355,12 @@ func shrinkFault(f sim.Fault) []sim.Fault {
 		g := f
 		g.Ticks = 0
 		out = append(out, g)
+		if f.Ticks > 1 {
+			g.Ticks = f.Ticks / 2
+			out = append(out, g)
+			g.Ticks = f.Ticks - 1
+			out = append(out, g)
+		}
 	}
 	return out
 }
