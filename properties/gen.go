@@ -72,7 +72,8 @@ func (c Case) Apply(base sim.Config) sim.Config {
 // the defaults documented on each; Normalize fills them in from the base
 // config.
 type Space struct {
-	MaxMessages int // messages per run, 1..MaxMessages (default 5)
+	MinMessages int // messages per run, MinMessages..MaxMessages (default 1..5)
+	MaxMessages int
 	MaxFaults   int // faults per schedule, 0..MaxFaults (default 4)
 	// Actions are the fault kinds drawn (default: stream break, crash, delay;
 	// datagram lose, dup, delay). Per-packet loss and duplication are
@@ -108,8 +109,11 @@ type Space struct {
 func (s Space) Normalize(base sim.Config) Space {
 	base = base.Normalize()
 	stream := base.Endpoint.Mode == model.Stream
+	if s.MinMessages == 0 {
+		s.MinMessages = 1
+	}
 	if s.MaxMessages == 0 {
-		s.MaxMessages = 5
+		s.MaxMessages = max(5, s.MinMessages)
 	}
 	if s.MaxFaults == 0 {
 		s.MaxFaults = 4
@@ -150,8 +154,8 @@ func (s Space) Normalize(base sim.Config) Space {
 // Validate names the first setting a search cannot use.
 func (s Space) Validate() error {
 	switch {
-	case s.MaxMessages < 1:
-		return fmt.Errorf("max messages %d: must be at least 1", s.MaxMessages)
+	case s.MinMessages < 1 || s.MaxMessages < s.MinMessages:
+		return fmt.Errorf("messages %d..%d: want 1 <= min <= max", s.MinMessages, s.MaxMessages)
 	case s.MaxFaults < 0:
 		return fmt.Errorf("max faults %d: must not be negative", s.MaxFaults)
 	case s.MaxFaults > 0 && len(s.Actions) == 0:
@@ -214,7 +218,8 @@ func (s Space) draw(r *rand.Rand, size int, heal int64) Case {
 	scale := func(hi int) int { // 1..hi, growing with the size
 		return 1 + (hi-1)*min(max(size, 0), fullSize)/fullSize
 	}
-	c := Case{Messages: 1 + r.Intn(scale(s.MaxMessages)), Topics: 1 + r.Intn(s.MaxTopics), Seed: r.Uint64() % 1_000_000}
+	c := Case{Messages: s.MinMessages + r.Intn(scale(s.MaxMessages-s.MinMessages+1)), Topics: 1 + r.Intn(s.MaxTopics),
+		Seed: r.Uint64() % 1_000_000}
 	if s.RepeatPayloads {
 		c.DistinctPayloads = r.Intn(c.Messages + 1)
 	}
@@ -272,6 +277,7 @@ func (s Space) shrinker() gopter.Shrinker {
 }
 
 func (s Space) candidates(c Case) []Case {
+	lo := max(s.MinMessages, 1)
 	var out []Case
 	with := func(f func(*Case)) {
 		d := c
@@ -282,9 +288,9 @@ func (s Space) candidates(c Case) []Case {
 	for i := range c.Faults {
 		with(func(d *Case) { d.Faults = slices.Delete(d.Faults, i, i+1) })
 	}
-	if c.Messages > 1 {
-		with(func(d *Case) { d.Messages = 1 })
-		if c.Messages > 2 {
+	if c.Messages > lo {
+		with(func(d *Case) { d.Messages = lo })
+		if c.Messages > lo+1 {
 			with(func(d *Case) { d.Messages = c.Messages - 1 })
 		}
 		// One message fewer with every packet fault moved one occurrence
