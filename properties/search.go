@@ -248,7 +248,11 @@ func (r Report) String() string {
 	fmt.Fprintf(&b, "VIOLATED: %s\ncounterexample after %d schedule(s) (%v), shrunk in %d step(s); %v in all; seed %d\n",
 		what, r.Tried, r.FirstFound.Round(time.Microsecond), c.Shrinks, r.Elapsed.Round(time.Millisecond), s.Seed)
 	fmt.Fprintf(&b, "found:  %v\nshrunk: %v\n", c.Original, c.Case)
-	fmt.Fprintf(&b, "schedule: %s\n\nviolations:\n", c.Case.Faults)
+	sched := c.Case.Faults.String()
+	if sched == "" {
+		sched = "(no faults)"
+	}
+	fmt.Fprintf(&b, "schedule: %s\n\nviolations:\n", sched)
 	for _, v := range c.Violations {
 		fmt.Fprintf(&b, "  %s\n", v)
 	}

@@ -115,13 +115,20 @@ func writeCheck(w io.Writer, r properties.Report) {
 		r.Tried, r.FirstFound.Round(time.Microsecond), x.Shrinks, r.Elapsed.Round(time.Millisecond), s.Seed, s.Workers)
 	fmt.Fprintf(w, "found:     %v\n", x.Original)
 	fmt.Fprintf(w, "shrunk:    %v\n", x.Case)
-	fmt.Fprintf(w, "schedule:  %s\n\n", x.Case.Faults)
+	fmt.Fprintf(w, "schedule:  %s\n\n", scheduleText(x.Case.Faults))
 	fmt.Fprintln(w, "violations:")
 	for _, v := range x.Violations {
 		fmt.Fprintf(w, "  %s\n", v)
 	}
 	fmt.Fprintf(w, "\n%s\n", x.Diagram())
 	fmt.Fprintf(w, "replay:    %s\n", x.Command())
+}
+
+func scheduleText(s sim.Schedule) string {
+	if len(s) == 0 {
+		return "(no faults: the workload alone breaks the property)"
+	}
+	return s.String()
 }
 
 func propertyNames() []string {
