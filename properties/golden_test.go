@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -78,4 +79,36 @@ func expectFailure(t *testing.T, golden string, s Search, maxFaults, maxMessages
 	}
 	checkGolden(t, golden, goldenText(r))
 	return r
+}
+
+// The counterexamples quoted in docs/properties.md are the pinned ones: each
+// quoted block (from its replay line to the end of its diagram) appears in a
+// golden file.
+func TestDocQuotesGoldenFiles(t *testing.T) {
+	doc, err := os.ReadFile("../docs/properties.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob("testdata/*.txt")
+	var goldens []string
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		goldens = append(goldens, string(b))
+	}
+	blocks := regexp.MustCompile("(?s)```text\n(replay: .*?)```").FindAllSubmatch(doc, -1)
+	if len(blocks) < 3 {
+		t.Fatalf("found %d quoted counterexamples in docs/properties.md, want at least 3", len(blocks))
+	}
+	for _, b := range blocks {
+		found := false
+		for _, g := range goldens {
+			found = found || strings.Contains(g, string(b[1]))
+		}
+		if !found {
+			t.Errorf("docs/properties.md quotes a counterexample no golden file holds:\n%s", b[1])
+		}
+	}
 }

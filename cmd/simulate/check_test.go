@@ -1,10 +1,14 @@
 package main
 
 import (
+	"errors"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/qoslab/qoslab/model"
 	"github.com/qoslab/qoslab/properties"
 )
 
@@ -101,5 +105,73 @@ func TestCheckBadUsageExitsTwo(t *testing.T) {
 		if code != 2 || !strings.Contains(errOut, want) {
 			t.Errorf("simulate %v: exit %d, stderr %q; want exit 2 and %q", args, code, errOut, want)
 		}
+	}
+}
+
+// Every counterexample pinned in properties/testdata replays from its
+// replay line: the line parses with the run flags, and the run it describes
+// shows the violation the golden file records.
+func TestPinnedCounterexamplesReplay(t *testing.T) {
+	files, err := filepath.Glob("../../properties/testdata/*.txt")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no golden files: %v", err)
+	}
+	header := regexp.MustCompile(`property (\S+), search seed`)
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := string(data)
+		replay := regexp.MustCompile(`(?m)^replay: (simulate run .*)$`).FindStringSubmatch(text)
+		prop := header.FindStringSubmatch(text)
+		if replay == nil || prop == nil {
+			t.Fatalf("%s: no replay line or property", f)
+		}
+		args := splitCommand(t, replay[1])[2:]
+		variant := args[1]
+		if _, err := model.Lookup(variant); err != nil {
+			t.Logf("%s: variant %s not registered, skipped", f, variant)
+			continue
+		}
+		p, err := properties.Lookup(prop[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = properties.Run(configFrom(t, args), p)
+		var vs properties.Error
+		if !errors.As(err, &vs) {
+			t.Errorf("%s: replay gives %v, want a violation", f, err)
+			continue
+		}
+		for _, v := range vs {
+			if !strings.Contains(text, "violation: "+v.String()+"\n") {
+				t.Errorf("%s: replay shows %q, not recorded in the golden file", f, v)
+			}
+		}
+	}
+}
+
+// The check example in docs/properties.md is the command's output, but for
+// the line with timings.
+func TestPropertiesDocExampleIsCurrent(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/properties.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)```text\n\\$ simulate (check [^\n]*)\n(.*?)```").FindSubmatch(doc)
+	if m == nil {
+		t.Fatal("docs/properties.md has no simulate check example")
+	}
+	args := splitCommand(t, string(m[1]))
+	if _, err := model.Lookup(args[2]); err != nil {
+		t.Skipf("variant %s not registered yet", args[2])
+	}
+	out, _, code := runArgs(t, args...)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1", code)
+	}
+	if stable(out) != stable(string(m[2])) {
+		t.Errorf("docs/properties.md example is stale; the command now prints:\n%s", out)
 	}
 }
