@@ -15,6 +15,8 @@ const (
 	resumeNone    resume = iota // nothing to do
 	resumeKept                  // the session continues: retransmit what is unacknowledged
 	resumeDiscard               // start from an empty session, then continue
+	resumeExpired               // the session expired while disconnected: drop its state now
+	resumeRestart               // the node runs again after a crash: re-arm what the crash disarmed
 )
 
 // handle consumes the inputs that are about the connection rather than the
@@ -24,8 +26,26 @@ func (c *Conn) handle(cfg *Config, in Input, out []Output) (bool, resume, []Outp
 	switch in.Kind {
 	case InConnDown:
 		c.Up = false
-		return true, resumeNone, out
+		return true, resumeNone, c.armExpiry(cfg, out)
+	case InTimer:
+		if in.Timer.Purpose() != TimerSession {
+			return false, resumeNone, out
+		}
+		if c.Up || !c.HasSession {
+			return true, resumeNone, out
+		}
+		// Session Expiry Interval passed while disconnected: both ends
+		// discard the session state [MQTT-4.1.0-2] [MQTT-3.1.2-23].
+		c.HasSession = false
+		return true, resumeExpired, out
+	case InRestart:
+		// A crash disarmed the expiry timer; the session is still
+		// disconnected, so its expiry starts again (conservatively late).
+		return true, resumeRestart, c.armExpiry(cfg, out)
 	case InConnUp:
+		if c.expires(cfg) && c.HasSession {
+			out = cancelTimer(out, MakeTimer(TimerSession, 0))
+		}
 		if cfg.Mode == Datagram {
 			// A datagram association has no handshake: the session simply
 			// continues, as in MQTT-SN after a wake-up.
@@ -33,8 +53,9 @@ func (c *Conn) handle(cfg *Config, in Input, out []Output) (bool, resume, []Outp
 			return true, resumeKept, out
 		}
 		if cfg.Role == RoleClient {
-			// Clean Start 0 asks the server to keep the session, the
-			// precondition of every retransmission rule [MQTT-3.1.2-4].
+			// Clean Start 0 asks the server to resume the session, the
+			// precondition of every retransmission rule [MQTT-3.1.2-5]
+			// [MQTT-3.1.2-4].
 			out = send(out, Packet{Type: CONNECT, CleanStart: false})
 		}
 		return true, resumeNone, out
@@ -45,7 +66,8 @@ func (c *Conn) handle(cfg *Config, in Input, out []Output) (bool, resume, []Outp
 				return true, resumeNone, out
 			}
 			// Session Present is 1 only when the server still holds state
-			// for this client and the client asked to keep it [MQTT-3.2.2-2].
+			// for this client and the client asked to keep it [MQTT-3.2.2-3]
+			// [MQTT-3.2.2-2].
 			present := c.HasSession && !in.Packet.CleanStart
 			c.Up, c.HasSession = true, true
 			out = send(out, Packet{Type: CONNACK, SessionPresent: present})
@@ -71,6 +93,23 @@ func (c *Conn) handle(cfg *Config, in Input, out []Output) (bool, resume, []Outp
 		}
 	}
 	return false, resumeNone, out
+}
+
+// expires reports whether sessions expire under cfg: MQTT 5.0 with a
+// Session Expiry Interval set. MQTT 3.1.1 keeps a Clean Session 0 session
+// until the next clean connect.
+func (c *Conn) expires(cfg *Config) bool {
+	return cfg.Version == V5 && cfg.SessionExpiryTicks > 0
+}
+
+// armExpiry starts the session expiry clock when the connection is gone:
+// the session outlives the connection only by the expiry interval
+// [MQTT-3.1.2-23].
+func (c *Conn) armExpiry(cfg *Config, out []Output) []Output {
+	if !c.expires(cfg) || c.Up || !c.HasSession {
+		return out
+	}
+	return setTimer(out, MakeTimer(TimerSession, 0), cfg.SessionExpiryTicks)
 }
 
 // crash applies a node crash to the connection state.

@@ -156,6 +156,11 @@ type Config struct {
 	TTLTicks int64
 	// StoreCap bounds stores that evict by capacity (0: unbounded).
 	StoreCap int
+	// SessionExpiryTicks is MQTT 5.0's Session Expiry Interval: how long
+	// both ends keep the session after the connection closes. 0 (the
+	// default) means the session never expires, like the interval
+	// 0xFFFFFFFF; MQTT 3.1.1 has no expiry and ignores it.
+	SessionExpiryTicks int64
 }
 
 // Defaults for zero Config fields.
@@ -198,6 +203,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("ttl ticks %d: must not be negative", c.TTLTicks)
 	case c.StoreCap < 0:
 		return fmt.Errorf("store capacity %d: must not be negative", c.StoreCap)
+	case c.SessionExpiryTicks < 0:
+		return fmt.Errorf("session expiry ticks %d: must not be negative", c.SessionExpiryTicks)
 	}
 	return nil
 }

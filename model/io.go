@@ -71,8 +71,9 @@ type Timer uint32
 
 // Timer purposes.
 const (
-	TimerRetry  uint8 = 1 // retransmit the unacknowledged packet of an id (datagram mode)
-	TimerExpiry uint8 = 2 // forget a de-duplication entry (TTL stores)
+	TimerRetry   uint8 = 1 // retransmit the unacknowledged packet of an id (datagram mode)
+	TimerExpiry  uint8 = 2 // forget a de-duplication entry (TTL stores)
+	TimerSession uint8 = 3 // MQTT 5.0: the session expires while disconnected
 )
 
 // MakeTimer builds the Timer for a purpose and a key (usually a packet id).
@@ -91,6 +92,8 @@ func (t Timer) String() string {
 		name = "retry"
 	case TimerExpiry:
 		name = "expiry"
+	case TimerSession:
+		name = "session"
 	}
 	return name + "(" + strconv.Itoa(int(t.Key())) + ")"
 }

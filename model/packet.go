@@ -51,6 +51,7 @@ const (
 	ReasonSuccess          uint8 = 0x00
 	ReasonUnspecified      uint8 = 0x80
 	ReasonPacketIDNotFound uint8 = 0x92
+	ReasonQuotaExceeded    uint8 = 0x97
 )
 
 // Message is an application message as the application sees it.

@@ -49,7 +49,7 @@ func newQoS2Receiver(c Config, methodA bool) *qos2Receiver {
 
 func (r *qos2Receiver) Step(in Input, out []Output) []Output {
 	if done, res, o := r.conn.handle(&r.cfg, in, out); done {
-		if res == resumeDiscard {
+		if res == resumeDiscard || res == resumeExpired {
 			r.held = r.held[:0]
 		}
 		return o
@@ -86,6 +86,16 @@ func (r *qos2Receiver) onPublish(p Packet, out []Output) []Output {
 		// Until PUBREL, a PUBLISH with a held id is a retransmission: answer
 		// it with PUBREC again and deliver nothing [MQTT-4.3.3-10].
 		return send(out, ack)
+	}
+	if r.cfg.Version == V5 && len(r.held) >= r.cfg.ReceiveMax {
+		// More new flows than our Receive Maximum allows: refuse this one
+		// with a PUBREC reason code >= 0x80 [MQTT-3.5.2-1] instead of
+		// holding its id, which ends the sender's flow [MQTT-4.4.0-2]. The
+		// id is not held, so its next PUBLISH is a new message
+		// [MQTT-4.3.3-9]. (The spec's own remedy for a peer that exceeds
+		// Receive Maximum is DISCONNECT 0x93; refusing keeps the state
+		// bounded without ending the connection.)
+		return send(out, Packet{Type: PUBREC, ID: p.ID, Reason: ReasonQuotaExceeded})
 	}
 	if r.methodA {
 		// Method A: take ownership by storing the message; onward delivery

@@ -83,13 +83,12 @@ func (s *Sender) Step(in Input, out []Output) []Output {
 
 func (s *Sender) resume(r resume, out []Output) []Output {
 	switch r {
-	case resumeNone:
+	case resumeNone, resumeRestart:
 		return out
+	case resumeExpired:
+		return s.dropFlights("session expired while disconnected", out)
 	case resumeDiscard:
-		for _, f := range s.flights {
-			out = append(out, Output{Kind: OutAbandon, Msg: f.Msg, Note: "session discarded: the peer has no session"})
-		}
-		s.flights = s.flights[:0]
+		out = s.dropFlights("session discarded: the peer has no session", out)
 	}
 	// On reconnect with the session kept, unacknowledged PUBLISH packets are
 	// resent with their original ids and DUP set, and unacknowledged PUBRELs
@@ -101,6 +100,15 @@ func (s *Sender) resume(r resume, out []Output) []Output {
 		out = s.transmit(f, true, out)
 	}
 	return s.pump(out)
+}
+
+// dropFlights abandons every unacknowledged flow with the session that held it.
+func (s *Sender) dropFlights(note string, out []Output) []Output {
+	for _, f := range s.flights {
+		out = append(out, Output{Kind: OutAbandon, Msg: f.Msg, Note: note})
+	}
+	s.flights = s.flights[:0]
+	return out
 }
 
 // pump starts flows for queued messages while the connection is usable, the
@@ -140,7 +148,7 @@ func (s *Sender) pump(out []Output) []Output {
 }
 
 // allocID returns a packet id that no unacknowledged flow uses: an id is only
-// reused once its flow has completed [MQTT-2.2.1-3].
+// reused once its flow has completed [MQTT-2.2.1-3] [MQTT-2.3.1-2].
 func (s *Sender) allocID() (uint16, bool) {
 	space := s.cfg.IDSpace
 	if len(s.flights) >= space {

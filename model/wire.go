@@ -67,6 +67,12 @@ func (p Packet) remainingLength(v Version) int {
 		}
 		return 2
 	case DISCONNECT:
+		// 5.0 may omit reason code and properties when the reason is
+		// Normal disconnection (section 3.14.2.1); otherwise it carries the
+		// reason code and an empty property list.
+		if v == V5 && p.Reason != 0 {
+			return 2
+		}
 		return 0
 	}
 	return 0

@@ -51,6 +51,7 @@ func (c Config) Command() string {
 	addInt("retry-limit", int64(e.RetryLimit), model.DefaultRetryLimit)
 	addInt("ttl", e.TTLTicks, 0)
 	addInt("store-cap", int64(e.StoreCap), 0)
+	addInt("session-expiry", e.SessionExpiryTicks, 0)
 	if e.Volatile {
 		args = append(args, "--volatile")
 	}

@@ -44,6 +44,11 @@ type Result struct {
 	Settled bool     `json:"settled"`
 	Pending []string `json:"pending,omitempty"`
 	Trace   Trace    `json:"trace,omitempty"`
+	// Legs is the variant that ran on each link: one for Direct; for
+	// Brokered the publisher -> broker leg, then the broker -> subscriber
+	// leg, which runs at the lower QoS of Variant and SubscriberVariant
+	// (model.Forward).
+	Legs []string `json:"legs"`
 }
 
 func newResult(cfg Config, msgs []model.Message) *Result {

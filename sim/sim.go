@@ -58,6 +58,7 @@ type Sim struct {
 	nodes []node
 	links []link
 	msgs  []model.Message // the workload, indexed by Ref-1
+	legs  []string        // the variant that runs on each link
 
 	healed  bool
 	backlog []int // workload indexes published while the publisher was down
@@ -78,6 +79,7 @@ func New(cfg Config) (*Sim, error) {
 	s := &Sim{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, 0x9e3779b97f4a7c15))}
 	s.build()
 	s.res = newResult(cfg, s.msgs)
+	s.res.Legs = s.legs
 	return s, nil
 }
 
@@ -95,7 +97,9 @@ func (s *Sim) build() {
 	v1, _ := model.Lookup(c.Variant)
 	ec := c.Endpoint
 	if c.Topology == Brokered {
-		v2, _ := model.Lookup(c.SubscriberVariant)
+		sub, _ := model.Lookup(c.SubscriberVariant)
+		v2 := model.Forward(v1, sub)
+		s.legs = []string{v1.Name, v2.Name}
 		s.nodes = []node{{name: "publisher", slots: []int{0}}, {name: "broker", slots: []int{1, 2}}, {name: "subscriber", slots: []int{3}}}
 		s.slots = []slot{
 			{ep: v1.NewSender(ec.As(model.RoleClient)), node: 0, link: 0, sender: true, forward: -1},
@@ -111,6 +115,7 @@ func (s *Sim) build() {
 			{ep: v1.NewReceiver(ec.As(model.RoleServer)), node: 1, link: 0, forward: -1},
 		}
 		s.links = []link{{ends: [2]int{0, 1}}}
+		s.legs = []string{v1.Name}
 	}
 	for i := range s.nodes {
 		s.nodes[i].up = true

@@ -17,7 +17,7 @@ type runFlags struct {
 	seed                                                            uint64
 	messages, start, interval, topics, payloadBytes, distinct       int64
 	ids, receiveMax, retryLimit                                     int64
-	retry, ttl, storeCap                                            int64
+	retry, ttl, storeCap, sessionExpiry                             int64
 	latency, jitter, breakMean, crashMean, reconnect, restart, heal int64
 	loss, dup                                                       float64
 	volatile                                                        bool
@@ -45,6 +45,7 @@ func addRunFlags(fs *flag.FlagSet) *runFlags {
 	fs.Int64Var(&f.retryLimit, "retry-limit", model.DefaultRetryLimit, "datagram retransmissions of one packet before giving up")
 	fs.Int64Var(&f.ttl, "ttl", 0, "lifetime in ticks of de-duplication entries (stores that expire; 0: variant default)")
 	fs.Int64Var(&f.storeCap, "store-cap", 0, "capacity of de-duplication stores that evict (0: unbounded)")
+	fs.Int64Var(&f.sessionExpiry, "session-expiry", 0, "MQTT 5.0 Session Expiry Interval in ticks: the session is dropped when disconnected this long (0: never)")
 	fs.BoolVar(&f.volatile, "volatile", false, "session state is lost when a node crashes (default: durable)")
 	fs.Int64Var(&f.latency, "latency", sim.DefaultLatencyTicks, "one-way delay in ticks")
 	fs.Int64Var(&f.jitter, "jitter", 0, "extra delay drawn from [0, jitter] ticks; reorders packets in datagram mode")
@@ -110,6 +111,7 @@ func (f *runFlags) config() (sim.Config, error) {
 		{"interval", f.interval, 0, &c.Workload.IntervalTicks},
 		{"retry", f.retry, 1, &c.Endpoint.RetryTicks},
 		{"ttl", f.ttl, 0, &c.Endpoint.TTLTicks},
+		{"session-expiry", f.sessionExpiry, 0, &c.Endpoint.SessionExpiryTicks},
 		{"latency", f.latency, 1, &c.Network.LatencyTicks},
 		{"jitter", f.jitter, 0, &c.Network.JitterTicks},
 		{"break-mean", f.breakMean, 0, &c.Network.BreakMeanTicks},

@@ -59,6 +59,9 @@ func writeRun(w io.Writer, res *sim.Result, format string, opt sim.DiagramOption
 	c := res.Config
 	fmt.Fprintf(w, "qoslab run: variant %s, %s topology, %s mode, MQTT %s, %d message(s), seed %d\n",
 		c.Variant, c.Topology, c.Endpoint.Mode, c.Endpoint.Version, c.Workload.Messages, c.Seed)
+	if c.Topology == sim.Brokered && len(res.Legs) == 2 {
+		fmt.Fprintf(w, "legs: publisher -> broker %s, broker -> subscriber %s (the lower QoS of the two)\n", res.Legs[0], res.Legs[1])
+	}
 	if len(c.Faults) > 0 {
 		fmt.Fprintf(w, "faults: %s\n", c.Faults)
 	}
@@ -115,6 +118,7 @@ func latency(ticks []int64) string {
 
 type runOutput struct {
 	Command  string             `json:"command"`
+	Legs     []string           `json:"legs"`
 	Summary  sim.Summary        `json:"summary"`
 	Packets  map[string]int     `json:"packets"`
 	Bytes    map[string]int     `json:"bytes"`
@@ -128,7 +132,7 @@ type runOutput struct {
 
 func runJSON(res *sim.Result) runOutput {
 	return runOutput{
-		Command: res.Config.Command(), Summary: res.Summarize(), Packets: res.PacketCounts(),
+		Command: res.Config.Command(), Legs: res.Legs, Summary: res.Summarize(), Packets: res.PacketCounts(),
 		Bytes: res.ByteCounts(), Settled: res.Settled, Pending: res.Pending, EndTicks: res.EndTicks,
 		Events: res.Events, Messages: res.Messages, Trace: res.Trace,
 	}
