@@ -81,6 +81,9 @@ func (s Search) normalize() (Search, error) {
 	if s.MaxShrinks == 0 {
 		s.MaxShrinks = 1000
 	}
+	if s.Config.Variant == "" {
+		s.Config.Variant = sim.DefaultVariant
+	}
 	norm := s.Config.Normalize()
 	if err := norm.Validate(); err != nil {
 		return s, err
