@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"runtime"
@@ -44,6 +45,15 @@ func checkCmd(stdout, stderr io.Writer, args []string) error {
 	}
 	if rf.faults != "" {
 		return usagef("--faults: check draws its own schedules; use simulate run to replay one")
+	}
+	var drawn error
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "messages" && drawn == nil {
+			drawn = usagef("--messages: check draws the number of messages per case; use --max-messages")
+		}
+	})
+	if drawn != nil {
+		return drawn
 	}
 	prop, err := properties.Lookup(*propName)
 	if err != nil {

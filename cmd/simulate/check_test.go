@@ -95,6 +95,7 @@ func TestCheckBadUsageExitsTwo(t *testing.T) {
 		"--max-messages 0: allowed 1..1000":          {"check", "--max-messages", "0"},
 		`unexpected argument "now"`:                  {"check", "now"},
 		"--workers 0: must be at least 1":            {"check", "--workers", "0"},
+		"--messages: check draws the number":         {"check", "--messages", "4"},
 		"--max-delay -1: must not be negative":       {"check", "--max-delay", "-1"},
 		"--max-faults 101: allowed 0..100":           {"check", "--max-faults", "101"},
 		"--mode: mode \"udp\"":                       {"check", "--mode", "udp"},
