@@ -268,8 +268,9 @@ func (s Space) drawFault(r *rand.Rand, messages int, heal int64) sim.Fault {
 
 // shrinker proposes smaller cases, the biggest steps first: fewer faults,
 // fewer messages, simpler workloads and networks, then earlier and shorter
-// faults. Every candidate stays valid for the space's mode, since it only
-// removes faults or moves their numbers towards their lower bounds.
+// faults. Every candidate stays valid for the space's mode and inside its
+// bounds, since it only removes faults or moves values towards lower
+// bounds the space allows.
 func (s Space) shrinker() gopter.Shrinker {
 	return func(v interface{}) gopter.Shrink {
 		return sliceShrink(s.candidates(v.(Case)))
@@ -313,7 +314,7 @@ func (s Space) candidates(c Case) []Case {
 	if c.DistinctPayloads > 0 {
 		with(func(d *Case) { d.DistinctPayloads = 0 })
 	}
-	if c.IDPolicy != model.LowestFree {
+	if c.IDPolicy != model.LowestFree && slices.Contains(s.IDPolicies, model.LowestFree) {
 		with(func(d *Case) { d.IDPolicy = model.LowestFree })
 	}
 	if c.JitterTicks > 0 {

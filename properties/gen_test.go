@@ -3,6 +3,7 @@ package properties
 import (
 	"math/rand"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -47,8 +48,8 @@ func TestCasesAndShrinksStayValid(t *testing.T) {
 		{Variant: "qos2-a", Topology: sim.Brokered},
 	}
 	for _, base := range bases {
-		space := Space{MaxJitterTicks: 20, RepeatPayloads: true, ReceiveMax: []int{1, 3},
-			Actions: []sim.Action{sim.Lose, sim.Dup, sim.Delay, sim.Break, sim.Crash}}
+		space := Space{MaxJitterTicks: 20, RepeatPayloads: true, ReceiveMax: []int{1, 3}, MinMessages: 2,
+			IDPolicies: []model.IDPolicy{model.Sequential}, Actions: []sim.Action{sim.Lose, sim.Dup, sim.Delay, sim.Break, sim.Crash}}
 		gen := space.Gen(base)
 		params := gopter.DefaultGenParameters()
 		params.Rng = rand.New(rand.NewSource(5))
@@ -80,6 +81,9 @@ func TestCasesAndShrinksStayValid(t *testing.T) {
 				}
 				d := w.(Case)
 				check(d)
+				if d.Messages < space.MinMessages || d.JitterTicks > space.MaxJitterTicks || !slices.Contains(space.IDPolicies, d.IDPolicy) {
+					t.Fatalf("candidate %v leaves the space", d)
+				}
 				if !smaller(measure(d), measure(c)) {
 					t.Fatalf("candidate %v is not smaller than %v", d, c)
 				}

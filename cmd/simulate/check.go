@@ -23,7 +23,8 @@ sequence diagram and the "simulate run" line that replays it.
 
 The run flags set the base of every case. The search varies the number of
 messages (up to --max-messages), the fault schedule (up to --max-faults of
---actions), topics, packet-id policy and, up to --jitter, the network jitter.
+--actions), the topics (up to --topics, default 2), the packet-id policy
+(both unless --id-policy is given) and the network jitter (up to --jitter).
 The same --seed and flags give the same verdict and counterexample on any
 number of cores. Exit status: 0 when the property held, 1 when a
 counterexample was found, 2 for bad usage.`
@@ -46,14 +47,13 @@ func checkCmd(stdout, stderr io.Writer, args []string) error {
 	if rf.faults != "" {
 		return usagef("--faults: check draws its own schedules; use simulate run to replay one")
 	}
-	var drawn error
-	fs.Visit(func(f *flag.Flag) {
-		if f.Name == "messages" && drawn == nil {
-			drawn = usagef("--messages: check draws the number of messages per case; use --max-messages")
-		}
-	})
-	if drawn != nil {
-		return drawn
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	switch {
+	case set["messages"]:
+		return usagef("--messages: check draws the number of messages per case; use --max-messages")
+	case set["distinct-payloads"]:
+		return usagef("--distinct-payloads: check draws repeated payloads per case; use --repeat-payloads")
 	}
 	prop, err := properties.Lookup(*propName)
 	if err != nil {
@@ -76,9 +76,15 @@ func checkCmd(stdout, stderr io.Writer, args []string) error {
 		return usagef("--max-delay %d: must not be negative", *maxDelay)
 	}
 	space := properties.Space{MaxMessages: *maxMessages, MaxFaults: *maxFaults, MaxDelayTicks: *maxDelay,
-		MaxJitterTicks: base.Network.JitterTicks, RepeatPayloads: *repeat}
+		MaxJitterTicks: base.Network.JitterTicks, MaxTopics: base.Workload.Topics, RepeatPayloads: *repeat}
+	if set["id-policy"] {
+		space.IDPolicies = []model.IDPolicy{base.Endpoint.IDPolicy}
+	}
 	if space.Actions, err = parseActions(*actions, base.Endpoint.Mode); err != nil {
 		return err
+	}
+	if !set["topics"] {
+		space.MaxTopics = 0 // the space's default
 	}
 	if *nodes != "" {
 		space.Nodes = strings.Split(*nodes, ",")

@@ -96,6 +96,7 @@ func TestCheckBadUsageExitsTwo(t *testing.T) {
 		`unexpected argument "now"`:                  {"check", "now"},
 		"--workers 0: must be at least 1":            {"check", "--workers", "0"},
 		"--messages: check draws the number":         {"check", "--messages", "4"},
+		"--distinct-payloads: check draws":           {"check", "--distinct-payloads", "1"},
 		"--max-delay -1: must not be negative":       {"check", "--max-delay", "-1"},
 		"--max-faults 101: allowed 0..100":           {"check", "--max-faults", "101"},
 		"--mode: mode \"udp\"":                       {"check", "--mode", "udp"},
