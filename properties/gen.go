@@ -74,7 +74,7 @@ func (c Case) Apply(base sim.Config) sim.Config {
 type Space struct {
 	MinMessages int // messages per run, MinMessages..MaxMessages (default 1..5)
 	MaxMessages int
-	MaxFaults   int // faults per schedule, 0..MaxFaults (default 4)
+	MaxFaults   int // faults per schedule, 0..MaxFaults (default 4; negative: no faults at all)
 	// Actions are the fault kinds drawn (default: stream break, crash, delay;
 	// datagram lose, dup, delay). Per-packet loss and duplication are
 	// dropped in stream mode and breaks in datagram mode, which has no
@@ -115,8 +115,11 @@ func (s Space) Normalize(base sim.Config) Space {
 	if s.MaxMessages == 0 {
 		s.MaxMessages = max(5, s.MinMessages)
 	}
-	if s.MaxFaults == 0 {
+	switch {
+	case s.MaxFaults == 0:
 		s.MaxFaults = 4
+	case s.MaxFaults < 0:
+		s.Actions = []sim.Action{} // stays negative, so that normalising again keeps it
 	}
 	if s.Actions == nil {
 		s.Actions = []sim.Action{sim.Lose, sim.Dup, sim.Delay}
@@ -156,8 +159,6 @@ func (s Space) Validate() error {
 	switch {
 	case s.MinMessages < 1 || s.MaxMessages < s.MinMessages:
 		return fmt.Errorf("messages %d..%d: want 1 <= min <= max", s.MinMessages, s.MaxMessages)
-	case s.MaxFaults < 0:
-		return fmt.Errorf("max faults %d: must not be negative", s.MaxFaults)
 	case s.MaxFaults > 0 && len(s.Actions) == 0:
 		return fmt.Errorf("actions: no fault kind is allowed in this mode")
 	case len(s.Packets) == 0:
@@ -203,10 +204,10 @@ func probePackets(base sim.Config) []model.PacketType {
 func (s Space) Gen(base sim.Config) gopter.Gen {
 	base = base.Normalize()
 	s = s.Normalize(base)
-	heal := base.Network.HealTicks
+	heal, rm := base.Network.HealTicks, base.Endpoint.ReceiveMax
 	return func(p *gopter.GenParameters) *gopter.GenResult {
 		c := s.draw(p.Rng, p.MaxSize, heal)
-		return gopter.NewGenResult(c, s.shrinker())
+		return gopter.NewGenResult(c, s.shrinker(rm))
 	}
 }
 
@@ -271,13 +272,13 @@ func (s Space) drawFault(r *rand.Rand, messages int, heal int64) sim.Fault {
 // faults. Every candidate stays valid for the space's mode and inside its
 // bounds, since it only removes faults or moves values towards lower
 // bounds the space allows.
-func (s Space) shrinker() gopter.Shrinker {
+func (s Space) shrinker(baseReceiveMax int) gopter.Shrinker {
 	return func(v interface{}) gopter.Shrink {
-		return sliceShrink(s.candidates(v.(Case)))
+		return sliceShrink(s.candidates(v.(Case), baseReceiveMax))
 	}
 }
 
-func (s Space) candidates(c Case) []Case {
+func (s Space) candidates(c Case, baseReceiveMax int) []Case {
 	lo := max(s.MinMessages, 1)
 	var out []Case
 	with := func(f func(*Case)) {
@@ -313,6 +314,9 @@ func (s Space) candidates(c Case) []Case {
 	}
 	if c.DistinctPayloads > 0 {
 		with(func(d *Case) { d.DistinctPayloads = 0 })
+	}
+	if c.ReceiveMax != 0 && slices.Contains(s.ReceiveMax, baseReceiveMax) {
+		with(func(d *Case) { d.ReceiveMax = 0 }) // the base config's, which the space allows
 	}
 	if c.IDPolicy != model.LowestFree && slices.Contains(s.IDPolicies, model.LowestFree) {
 		with(func(d *Case) { d.IDPolicy = model.LowestFree })

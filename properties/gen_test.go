@@ -14,7 +14,7 @@ import (
 
 // measure is what shrinking must never increase; a candidate must lower at
 // least one part of it.
-func measure(c Case) [8]int64 {
+func measure(c Case) [9]int64 {
 	var n, at, ticks int64
 	for _, f := range c.Faults {
 		n, at, ticks = n+int64(f.N), at+f.At, ticks+f.Ticks
@@ -23,11 +23,15 @@ func measure(c Case) [8]int64 {
 	if c.Seed != 0 {
 		seed = 1
 	}
-	return [8]int64{int64(len(c.Faults)), int64(c.Messages), int64(c.Topics), int64(c.DistinctPayloads),
-		int64(c.IDPolicy), c.JitterTicks, seed, n + at + ticks}
+	rm := int64(0)
+	if c.ReceiveMax != 0 {
+		rm = 1
+	}
+	return [9]int64{int64(len(c.Faults)), int64(c.Messages), int64(c.Topics), int64(c.DistinctPayloads),
+		int64(c.IDPolicy), c.JitterTicks, seed, rm, n + at + ticks}
 }
 
-func smaller(a, b [8]int64) bool {
+func smaller(a, b [9]int64) bool {
 	strict := false
 	for i := range a {
 		if a[i] > b[i] {
@@ -48,7 +52,7 @@ func TestCasesAndShrinksStayValid(t *testing.T) {
 		{Variant: "qos2-a", Topology: sim.Brokered},
 	}
 	for _, base := range bases {
-		space := Space{MaxJitterTicks: 20, RepeatPayloads: true, ReceiveMax: []int{1, 3}, MinMessages: 2,
+		space := Space{MaxJitterTicks: 20, RepeatPayloads: true, ReceiveMax: []int{1, 3, 65535}, MinMessages: 2,
 			IDPolicies: []model.IDPolicy{model.Sequential}, Actions: []sim.Action{sim.Lose, sim.Dup, sim.Delay, sim.Break, sim.Crash}}
 		gen := space.Gen(base)
 		params := gopter.DefaultGenParameters()

@@ -52,6 +52,11 @@ var datagramBehaviours = []datagram{
 	// a 20-tick round trip plus at most 2x25 delay plus 2x10 jitter < 100.
 	{"loss+reorder", Space{Actions: []sim.Action{sim.Lose, sim.Delay}, MaxDelayTicks: 25, MaxJitterTicks: 10, ReceiveMax: reuse}, 0},
 	{"dup", Space{Actions: []sim.Action{sim.Dup}, ReceiveMax: reuse}, 0},
+	// No faults, only jitter up to 10 per packet: a round trip takes 20 to
+	// 40 ticks. A timer above that holds; one below it fires while the
+	// answer is still on its way.
+	{"jitter-timer-above-round-trip", Space{MaxFaults: -1, MaxJitterTicks: 10, ReceiveMax: reuse}, 60},
+	{"jitter-timer-below-round-trip", Space{MaxFaults: -1, MaxJitterTicks: 10, ReceiveMax: reuse}, 30},
 	// Duplicates with the same bounded reordering: copies now arrive apart.
 	{"dup+reorder", Space{Actions: []sim.Action{sim.Dup, sim.Delay}, MaxDelayTicks: 25, MaxJitterTicks: 10,
 		ReceiveMax: []int{1}, MaxMessages: 3}, 0},
@@ -59,7 +64,7 @@ var datagramBehaviours = []datagram{
 	// up to 100), with a timer so long that it never fires first.
 	{"dup+wide-reorder", Space{Actions: []sim.Action{sim.Dup}, MaxJitterTicks: 100}, 1000},
 	// A packet may be delayed beyond the retransmission timeout.
-	{"delay>retry", Space{Actions: []sim.Action{sim.Delay}, MaxDelayTicks: 300}, 0},
+	{"delay-beyond-timer", Space{Actions: []sim.Action{sim.Delay}, MaxDelayTicks: 300}, 0},
 	{"all", Space{Actions: []sim.Action{sim.Lose, sim.Dup, sim.Delay}, MaxDelayTicks: 300, MaxJitterTicks: 40}, 0},
 }
 
@@ -74,8 +79,8 @@ var reuse = []int{1, 2, 65535}
 // PUBCOMP for the acknowledgement of the next message with the same id.
 func TestQoS2Datagram(t *testing.T) {
 	want := map[string]bool{ // behaviour -> exactly once holds
-		"loss": true, "loss+reorder": true, "dup": true,
-		"dup+reorder": false, "dup+wide-reorder": false, "delay>retry": false, "all": false,
+		"loss": true, "loss+reorder": true, "dup": true, "jitter-timer-above-round-trip": true, "jitter-timer-below-round-trip": false,
+		"dup+reorder": false, "dup+wide-reorder": false, "delay-beyond-timer": false, "all": false,
 	}
 	for _, variant := range []string{"qos2-a", "qos2-b"} {
 		for _, b := range datagramBehaviours {

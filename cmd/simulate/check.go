@@ -75,7 +75,11 @@ func checkCmd(stdout, stderr io.Writer, args []string) error {
 	case *maxDelay < 0:
 		return usagef("--max-delay %d: must not be negative", *maxDelay)
 	}
-	space := properties.Space{MaxMessages: *maxMessages, MaxFaults: *maxFaults, MaxDelayTicks: *maxDelay,
+	faults := *maxFaults
+	if faults == 0 {
+		faults = -1 // the space reads 0 as its default
+	}
+	space := properties.Space{MaxMessages: *maxMessages, MaxFaults: faults, MaxDelayTicks: *maxDelay,
 		MaxJitterTicks: base.Network.JitterTicks, MaxTopics: base.Workload.Topics, RepeatPayloads: *repeat}
 	if set["id-policy"] {
 		space.IDPolicies = []model.IDPolicy{base.Endpoint.IDPolicy}
