@@ -177,3 +177,19 @@ func TestPropertiesDocExampleIsCurrent(t *testing.T) {
 		t.Errorf("docs/properties.md example is stale; the command now prints:\n%s", out)
 	}
 }
+
+// --max-faults 0 searches workloads and network settings alone: a timer
+// shorter than the longest round trip breaks QoS 2 over datagrams without a
+// single fault.
+func TestCheckWithoutFaults(t *testing.T) {
+	out, _, code := runArgs(t, "check", "--variant", "qos2-b", "--mode", "datagram", "--retry", "30", "--jitter", "10",
+		"--max-faults", "0", "--tests", "1000")
+	if code != 1 || !strings.Contains(out, "schedule:  (no faults") || !strings.Contains(out, "--retry 30 --jitter") {
+		t.Fatalf("exit %d, want a fault-free counterexample:\n%s", code, out)
+	}
+	out, _, code = runArgs(t, "check", "--variant", "qos2-b", "--mode", "datagram", "--retry", "60", "--jitter", "10",
+		"--max-faults", "0", "--tests", "1000")
+	if code != 0 {
+		t.Fatalf("timer above the longest round trip: exit %d, want 0\n%s", code, out)
+	}
+}
