@@ -26,8 +26,13 @@ func runCmd(stdout, stderr io.Writer, args []string) error {
 	format := fs.String("format", "text", "output: text (ASCII diagram and metrics), mermaid, json")
 	persist := fs.Bool("show-persist", false, "show session writes in the diagram")
 	timers := fs.Bool("show-timers", false, "show timers firing in the diagram")
+	scenario := fs.String("scenario", "", "run a built-in scenario under each variant it names (simulate scenarios lists them)")
+	scenarioFile := fs.String("scenario-file", "", "run a scenario file of your own, YAML or JSON (docs/scenarios.md)")
 	if err := parseFlags(fs, stderr, args); err != nil {
 		return err
+	}
+	if *scenario != "" || *scenarioFile != "" {
+		return runScenario(stdout, fs, *scenario, *scenarioFile, *format, sim.DiagramOptions{Persist: *persist, Timers: *timers})
 	}
 	cfg, err := rf.config()
 	if err != nil {
