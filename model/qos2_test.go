@@ -181,3 +181,31 @@ func TestCloneAndKey(t *testing.T) {
 		t.Fatalf("the original changed with its clone: %v / %v", a.Pending(nil), b.Pending(nil))
 	}
 }
+
+// CopyFrom gives an independent copy with the same key, whatever the
+// target held before.
+func TestCopyFromIsAnIndependentCopy(t *testing.T) {
+	v, _ := Lookup("qos2-a")
+	for _, mk := range []func(Config) Endpoint{v.NewSender, v.NewReceiver} {
+		a := mk(Config{Role: RoleServer})
+		b := mk(Config{Role: RoleServer})
+		a.Step(connected, nil)
+		a.Step(publish(1), nil)
+		a.Step(publishPkt(1, 1, false), nil)
+		b.Step(publishPkt(2, 2, false), nil)
+		if !b.(Copier).CopyFrom(a) || string(a.AppendKey(nil)) != string(b.AppendKey(nil)) {
+			t.Fatalf("%T: copy differs from its source", a)
+		}
+		before := string(a.AppendKey(nil))
+		b.Step(publishPkt(3, 3, false), nil)
+		b.Step(publish(4), nil)
+		if string(a.AppendKey(nil)) != before || string(b.AppendKey(nil)) == before {
+			t.Fatalf("%T: stepping the copy changed the source, or did nothing", a)
+		}
+		if b.(Copier).CopyFrom(&brokenKind{}) {
+			t.Fatalf("%T: CopyFrom accepted another kind", a)
+		}
+	}
+}
+
+type brokenKind struct{ Endpoint }

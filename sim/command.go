@@ -15,6 +15,11 @@ func (c Config) Command() string {
 	d := Config{Endpoint: model.Config{Mode: c.Endpoint.Mode}, Workload: c.Workload, Network: Network{LatencyTicks: c.Network.LatencyTicks}}
 	d.Workload.StartTicks, d.Network.HealTicks = 0, 0
 	d = d.Normalize()
+	// The default heal time follows the actual start time.
+	h := Config{Endpoint: d.Endpoint, Workload: c.Workload, Network: Network{LatencyTicks: c.Network.LatencyTicks}}
+	h.Network.HealTicks = 0
+	h = h.Normalize()
+	d.Network.HealTicks = h.Network.HealTicks
 	args := []string{"simulate", "run", "--variant", c.Variant}
 	add := func(name, value string) { args = append(args, "--"+name, value) }
 	addInt := func(name string, v, def int64) {

@@ -56,3 +56,12 @@ func TestTracingDoesNotChangeTheRun(t *testing.T) {
 		t.Fatalf("trace on/off differ: events %d/%d, end %d/%d", a.Events, b.Events, a.EndTicks, b.EndTicks)
 	}
 }
+
+// The replay line names only settings that differ from their defaults; a
+// moved start does not drag the derived heal time in with it.
+func TestCommandOmitsDerivedDefaults(t *testing.T) {
+	c := Config{Workload: Workload{StartTicks: 100, Messages: 2}}
+	if got, want := c.Command(), "simulate run --variant qos2-b --seed 0 --messages 2 --start 100"; got != want {
+		t.Fatalf("Command() = %s\nwant        %s", got, want)
+	}
+}

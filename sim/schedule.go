@@ -13,7 +13,7 @@ type Action uint8
 
 const (
 	Lose  Action = iota + 1 // the matched packet never arrives (datagram)
-	Dup                     // the matched packet arrives twice (datagram)
+	Dup                     // the matched packet arrives twice (datagram); the copy Ticks later than the original
 	Delay                   // the matched packet arrives Ticks later than it would
 	Break                   // the connection breaks: everything in flight is lost (stream)
 	Crash                   // a node crashes; it restarts after Ticks (0: the network's restart delay)
@@ -56,7 +56,7 @@ type Fault struct {
 	Type   model.PacketType // the packet matched
 	N      int              // its occurrence, from 1
 	At     int64            // AtTime
-	Ticks  int64            // Delay: extra ticks; Break: reconnect delay; Crash: restart delay (0: network default)
+	Ticks  int64            // Delay: extra ticks; Dup: the copy's extra ticks; Break: reconnect delay; Crash: restart delay (0: network default)
 }
 
 // Schedule is an explicit list of faults: printable, parseable, shrinkable.
@@ -80,8 +80,13 @@ func (f Fault) String() string {
 	var b strings.Builder
 	b.WriteString(f.Action.String())
 	switch f.Action {
-	case Lose, Dup:
+	case Lose:
 		b.WriteString(" " + f.packet())
+	case Dup:
+		b.WriteString(" " + f.packet())
+		if f.Ticks > 0 {
+			b.WriteString(" +" + strconv.FormatInt(f.Ticks, 10))
+		}
 	case Delay:
 		b.WriteString(" " + f.packet() + " +" + strconv.FormatInt(f.Ticks, 10))
 	case Break, Crash:
@@ -104,7 +109,7 @@ func (f Fault) String() string {
 	return b.String()
 }
 
-const scheduleGrammar = `a fault is one of: "lose TYPE#N", "dup TYPE#N", "delay TYPE#N +TICKS", ` +
+const scheduleGrammar = `a fault is one of: "lose TYPE#N", "dup TYPE#N [+TICKS]", "delay TYPE#N +TICKS", ` +
 	`"break (after-send|after-recv) TYPE#N [reconnect +TICKS]", "break at TICK [reconnect +TICKS]", ` +
 	`"crash NODE (after-send|after-recv) TYPE#N [restart +TICKS]", "crash NODE at TICK [restart +TICKS]"; ` +
 	`faults are separated by ";" or new lines`
@@ -138,8 +143,8 @@ func parseFault(text string) (Fault, error) {
 	case "lose", "dup", "delay":
 		f.Action = map[string]Action{"lose": Lose, "dup": Dup, "delay": Delay}[w[0]]
 		want := 2
-		if f.Action == Delay {
-			want = 3
+		if f.Action == Delay || (f.Action == Dup && len(w) == 3) {
+			want = 3 // a dup may say how much later its copy arrives
 		}
 		if len(w) != want {
 			return f, fmt.Errorf("%s takes %d word(s) after it", w[0], want-1)
@@ -147,7 +152,7 @@ func parseFault(text string) (Fault, error) {
 		if err := f.parsePacket(w[1]); err != nil {
 			return f, err
 		}
-		if f.Action == Delay {
+		if want == 3 {
 			t, err := parsePlus(w[2])
 			if err != nil {
 				return f, err

@@ -391,7 +391,7 @@ func (s *Sim) send(i int, p model.Packet) {
 	}
 	s.sends[p.Type]++
 	n := s.sends[p.Type]
-	var extra int64
+	var extra, dupExtra int64
 	lose, dup := false, false
 	for _, f := range s.faults {
 		if f.Type != p.Type || f.N != n {
@@ -401,7 +401,7 @@ func (s *Sim) send(i int, p model.Packet) {
 		case Lose:
 			lose = true
 		case Dup:
-			dup = true
+			dup, dupExtra = true, dupExtra+f.Ticks
 		case Delay:
 			extra += f.Ticks
 		case Break, Crash:
@@ -428,7 +428,7 @@ func (s *Sim) send(i int, p model.Packet) {
 		if s.cfg.Trace {
 			s.trace(TraceEvent{Kind: TDup, Node: s.nodeName(i), Peer: s.nodeName(peer), ID: id, Packet: s.tracePacket(p)})
 		}
-		s.schedule(l, side, peer, id, p, extra)
+		s.schedule(l, side, peer, id, p, extra+dupExtra)
 	}
 }
 

@@ -54,9 +54,13 @@ var errHelp = errors.New("help shown")
 func exitCode(err error, stderr io.Writer) int {
 	var u usageError
 	var v violationError
+	var c interface{ ExitCode() int }
 	switch {
 	case err == nil, errors.Is(err, errHelp):
 		return 0
+	case errors.As(err, &c): // a command's own status, such as explore's 3 for "stopped at a bound"
+		fmt.Fprintln(stderr, "simulate:", err)
+		return c.ExitCode()
 	case errors.As(err, &u):
 		fmt.Fprintln(stderr, "simulate:", err)
 		return 2

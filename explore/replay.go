@@ -1,0 +1,262 @@
+package explore
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/qoslab/qoslab/model"
+	"github.com/qoslab/qoslab/sim"
+)
+
+// violation builds the report for state id of a finished or stopped BFS.
+func (b *bfs) violation(id uint32, p Property, msg int) *Violation {
+	return b.x.violation(b.path(id), p, msg)
+}
+
+func (x *system) violation(path []move, p Property, msg int) *Violation {
+	t, last := x.trace(path)
+	v := &Violation{Property: p, Msg: msg, Steps: t.steps}
+	if p == Liveness {
+		for side := range 2 {
+			for _, l := range last.ep[side].Pending(nil) {
+				v.Pending = append(v.Pending, sideNames[side]+": "+l)
+			}
+			for _, q := range last.net[side] {
+				v.Pending = append(v.Pending, "in flight to "+sideNames[1-side]+": "+q.Label())
+			}
+			if last.down[side] {
+				v.Pending = append(v.Pending, sideNames[side]+": down")
+			}
+		}
+		for m := 0; m < x.o.Messages; m++ {
+			if int(last.published) <= m {
+				v.Pending = append(v.Pending, "m"+strconv.Itoa(m+1)+" not yet published")
+			}
+		}
+	}
+	x.replay(v, t)
+	return v
+}
+
+// replay translates the path into a simulator run. The explorer's moves
+// have no clock and the simulator's events do, so it lays the path out on
+// a timeline: each step gets a tick, every packet's arrival is shifted
+// (delay TYPE#N +T, dup TYPE#N +T for a late copy) to the tick of the step
+// that delivers it, packets still in flight at the end arrive after it,
+// breaks and crashes follow the packet event of the step before them and
+// reconnect or restart when the path does. Publications and timers cannot
+// be moved one by one (the simulator publishes every --interval ticks and
+// retries after --retry ticks), so a few intervals and retry timeouts are
+// tried; the first timeline the simulator can follow and that shows the same
+// violation wins.
+func (x *system) replay(v *Violation, t *tracer) {
+	notes := append([]string(nil), t.inexact...)
+	var first *sim.Config
+	ttls := []int64{x.o.TTLTicks}
+	if x.o.TTLTicks > 0 || x.o.Variant == "two-packet-pid-ttl" {
+		ttls = []int64{40, 100, 300, 1000, 3000}
+	}
+	for _, retry := range []int64{100, 200, 400, 1000, 3000, 10000} {
+		if x.stream && retry > 100 {
+			break // stream senders set no timers
+		}
+		for _, ttl := range ttls {
+			intervals := []int64{10, 20, 40, 80, 160, 320, 640}
+			if t.published <= 1 {
+				intervals = []int64{sim.DefaultIntervalTicks} // one publication: no interval to fit
+			}
+			for _, interval := range intervals {
+				c, ok := x.timeline(t, interval, retry, ttl)
+				if !ok {
+					continue
+				}
+				if first == nil {
+					first = &c
+				}
+				if x.reproduces(v, c) {
+					v.Replay, v.Reproduced = c, true
+					v.ReplayNote = strings.Join(notes, "; ")
+					return
+				}
+			}
+		}
+	}
+	if first == nil {
+		c, _ := x.timeline(t, sim.DefaultIntervalTicks, model.DefaultRetryTicks, x.o.TTLTicks)
+		first = &c
+		notes = append(notes, "no timeline fits the simulator's fixed publication interval and retry timeout")
+	}
+	v.Replay = *first
+	notes = append(notes, "the simulator does not show the same violation with this schedule")
+	v.ReplayNote = strings.Join(notes, "; ")
+}
+
+// timeline lays the traced path out in ticks for the given publication
+// interval and retry timeout; ok is false where the simulator could not
+// follow it (a publication or timer would come before a step it follows).
+func (x *system) timeline(t *tracer, interval, retry, ttl int64) (sim.Config, bool) {
+	const latency = sim.DefaultLatencyTicks
+	c := sim.Config{
+		Variant: x.o.Variant,
+		Endpoint: model.Config{Mode: x.o.Mode, Version: x.o.Version, IDPolicy: x.o.IDPolicy, IDSpace: x.o.IDs,
+			ReceiveMax: x.o.ReceiveMax, RetryLimit: x.o.RetryLimit, Volatile: x.o.Volatile, RetryTicks: retry,
+			TTLTicks: ttl, StoreCap: x.o.StoreCap},
+		Workload: sim.Workload{Messages: max(t.published, 1), IntervalTicks: interval, DistinctPayloads: x.o.DistinctPayloads},
+		Faults:   append(sim.Schedule(nil), t.sched...),
+		Seed:     1,
+	}
+	ok := true
+	n := len(t.info) - 1
+	at := make([]int64, n+1)
+	last := int64(0)
+	var start, reconnect int64
+	for j := 1; j <= n; j++ {
+		in := &t.info[j]
+		lb := last + 1
+		var tj int64
+		switch in.kind {
+		case mvPublish:
+			if in.msgIndex == 1 {
+				start = lb
+			}
+			tj = start + int64(in.msgIndex-1)*interval
+		case mvConnect:
+			switch {
+			case in.restart > 0:
+				if reconnect == 0 {
+					reconnect = lb - at[in.restart]
+				}
+				tj = at[in.restart] + reconnect
+			case in.fault >= 0:
+				tj = lb
+				f := &c.Faults[in.fault]
+				f.Ticks = tj - at[t.info[t.breakStep(in.fault)].anchor]
+			default:
+				tj = 0 // the simulator connects at tick 0, before any publication
+				lb = 0
+			}
+		case mvRestart:
+			tj = lb
+			for k := j - 1; k >= 1; k-- {
+				if t.info[k].kind == mvCrash && t.info[k].side == in.side {
+					c.Faults[t.info[k].fault].Ticks = tj - at[k]
+					break
+				}
+			}
+		case mvDeliver:
+			ti := t.tags[in.tag]
+			tj = max(lb, at[ti.sent]+latency)
+		case mvTimer:
+			tj = at[in.armed] + retry
+			if in.expiry {
+				tj = at[in.armed] + ttl
+			}
+		case mvBreak, mvCrash, mvLose, mvDup:
+			tj, lb = last, last // no time passes: the fault follows the step before
+		}
+		if tj < lb {
+			ok = false
+		}
+		at[j] = tj
+		last = tj
+	}
+	end := last
+	if reconnect > 0 {
+		c.Network.ReconnectTicks = reconnect
+	}
+	c.Workload.StartTicks = max(start, 1)
+	// Arrivals: shift each packet to the step that delivers it, and whatever
+	// is still in flight at the end to after it.
+	for _, name := range t.order {
+		ti := t.tags[name]
+		typ, num := splitTag(name)
+		if ti.lost && len(ti.delivered) == 0 {
+			continue
+		}
+		natural := at[ti.sent] + latency
+		first := end + 5
+		if len(ti.delivered) > 0 {
+			first = at[ti.delivered[0]]
+		}
+		if d := first - natural; d > 0 {
+			c.Faults = append(c.Faults, sim.Fault{Action: sim.Delay, Type: typ, N: num, Ticks: d})
+		}
+		if ti.dup {
+			second := end + 5
+			if len(ti.delivered) > 1 {
+				second = at[ti.delivered[1]]
+			}
+			for i := range c.Faults {
+				if f := &c.Faults[i]; f.Action == sim.Dup && f.Type == typ && f.N == num {
+					f.Ticks = max(second-first, 0)
+				}
+			}
+		}
+	}
+	// A timer the path did not fire must not fire in the simulator before
+	// the path is done with it.
+	for _, sp := range t.spans {
+		if sp.fired {
+			continue
+		}
+		until := end
+		if sp.to > 0 {
+			until = at[sp.to]
+		}
+		d := retry
+		if sp.expiry {
+			d = ttl
+		}
+		if at[sp.from]+d <= until {
+			ok = false
+		}
+	}
+	return c, ok
+}
+
+// breakStep is the step of break fault i.
+func (t *tracer) breakStep(i int) int {
+	for k := range t.info {
+		if t.info[k].kind == mvBreak && t.info[k].fault == i {
+			return k
+		}
+	}
+	return 0
+}
+func splitTag(name string) (model.PacketType, int) {
+	typ, num, _ := strings.Cut(name, "#")
+	tp, _ := model.ParsePacketType(typ)
+	n := 0
+	for _, c := range num {
+		n = n*10 + int(c-'0')
+	}
+	return tp, n
+}
+
+// reproduces runs c and reports whether it shows v's violation.
+func (x *system) reproduces(v *Violation, c sim.Config) bool {
+	res, err := sim.Run(c)
+	if err != nil {
+		return false
+	}
+	return showsViolation(res, v.Property, v.Msg)
+}
+
+func showsViolation(res *sim.Result, p Property, msg int) bool {
+	for _, m := range res.Messages {
+		if msg != 0 && int(m.Ref) != msg {
+			continue
+		}
+		switch p {
+		case NoDuplicate:
+			if m.Deliveries > 1 {
+				return true
+			}
+		case NoLoss:
+			if m.CompletedAt >= 0 && m.Deliveries == 0 {
+				return true
+			}
+		}
+	}
+	return p == Liveness && !res.Settled && !res.TimedOut
+}

@@ -1,0 +1,327 @@
+package explore
+
+import (
+	"fmt"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/qoslab/qoslab/model"
+)
+
+// Verdict is the outcome of a search.
+type Verdict uint8
+
+const (
+	// Proven: every reachable state within the bounds was visited, no
+	// safety property failed and liveness holds.
+	Proven Verdict = iota + 1
+	// Violated: a property failed; Result.Violation has a shortest trace.
+	Violated
+	// Incomplete: the search stopped at a state or memory bound (or was a
+	// random walk) without finding a violation: nothing is proven.
+	Incomplete
+)
+
+func (v Verdict) String() string {
+	switch v {
+	case Proven:
+		return "proven"
+	case Violated:
+		return "violated"
+	case Incomplete:
+		return "incomplete"
+	}
+	return "verdict" + strconv.Itoa(int(v))
+}
+
+// Property names what failed.
+type Property uint8
+
+const (
+	// NoDuplicate (always): no message is delivered to the receiving
+	// application twice.
+	NoDuplicate Property = iota + 1
+	// NoLoss (always): a message the sender reported complete has been
+	// delivered, or can still be: a PUBLISH carrying it is in flight, or
+	// the receiver stores it (Method A until PUBREL). Otherwise no copy of
+	// it exists any more and no continuation can deliver it.
+	NoLoss
+	// Liveness: from every reachable state, a path without
+	// further faults (no break, crash, loss or duplication; restarts,
+	// reconnects, deliveries, timers and publications allowed) reaches a
+	// state where every message is published, every flow has ended
+	// (completed or abandoned) and nothing is in flight.
+	Liveness
+)
+
+var propertyNames = [...]string{"", "no-duplicate", "no-loss", "progress"}
+
+func (p Property) String() string {
+	if int(p) < len(propertyNames) {
+		return propertyNames[p]
+	}
+	return "property" + strconv.Itoa(int(p))
+}
+
+// Result is what a search found.
+type Result struct {
+	Options     Options
+	Verdict     Verdict
+	States      int           // distinct states visited (random walks: states stepped through, not distinct)
+	Transitions int           // transitions taken, including those into visited states
+	MaxDepth    int           // deepest BFS level reached (moves from the initial state)
+	Elapsed     time.Duration //
+	// Abandoned is the number of visited states in which the sender has
+	// abandoned some message (retry limit, lost session): not a violation
+	// of exactly-once, but a message the application was told it lost.
+	Abandoned int
+	Stopped   string // why an incomplete search stopped
+	Violation *Violation
+	machines  *projection
+}
+
+// StatesPerSecond is the search throughput.
+func (r *Result) StatesPerSecond() float64 {
+	if r.Elapsed <= 0 {
+		return 0
+	}
+	return float64(r.States) / r.Elapsed.Seconds()
+}
+
+// Run explores o's closed system.
+func Run(o Options) (*Result, error) {
+	x, err := newSystem(o)
+	if err != nil {
+		return nil, err
+	}
+	if x.o.Search == Walk {
+		return x.walk(), nil
+	}
+	if x.o.Project {
+		p := newProjection()
+		x.obs = p
+		r := newBFS(x).run()
+		init := x.initial()
+		p.init = [2]string{stateName(init.ep[0]), stateName(init.ep[1])}
+		p.states[0][p.init[0]], p.states[1][p.init[1]] = true, true
+		r.machines = p
+		return r, nil
+	}
+	return newBFS(x).run(), nil
+}
+
+// check returns the safety property s violates and the message concerned.
+func (x *system) check(s *state) (Property, int) {
+	for m := 0; m < x.o.Messages; m++ {
+		if s.delivered[m] > 1 {
+			return NoDuplicate, m + 1
+		}
+		if s.completed&(1<<m) != 0 && s.delivered[m] == 0 && !publishInFlight(s, uint32(m+1)) && !stores(s.ep[server], m+1) {
+			return NoLoss, m + 1
+		}
+	}
+	return 0, 0
+}
+
+// stores reports whether a receiver keeps message ref for a later delivery
+// (Method A until PUBREL). Endpoints name the messages they store in their
+// Pending lines as "m<ref>", the convention of package model.
+func stores(e model.Endpoint, ref int) bool {
+	word := "m" + strconv.Itoa(ref)
+	for _, l := range e.Pending(nil) {
+		for _, f := range strings.Fields(l) {
+			if f == word {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func publishInFlight(s *state, ref uint32) bool {
+	for i := range s.net[client] {
+		if p := &s.net[client][i]; p.Type == model.PUBLISH && p.Msg.Ref == ref {
+			return true
+		}
+	}
+	return false
+}
+
+// goal: every message published and its flow ended, nothing in flight.
+func (x *system) goal(s *state) bool {
+	all := uint16(1)<<x.o.Messages - 1
+	return int(s.published) == x.o.Messages && (s.completed|s.abandoned)&all == all &&
+		len(s.net[0]) == 0 && len(s.net[1]) == 0
+}
+
+// bfs is one breadth-first search.
+type bfs struct {
+	x       *system
+	seen    *table
+	parent  []uint32
+	via     []move
+	depth   []uint16
+	edges   []uint64 // fault-free transitions from<<32|to, for liveness
+	goal    []bool   // the state is a liveness goal
+	keyBuf  []byte
+	moveBuf []move
+	res     *Result
+	start   time.Time
+}
+
+func newBFS(x *system) *bfs {
+	return &bfs{x: x, seen: newTable(1 << 12), res: &Result{Options: x.o}}
+}
+
+const noParent = ^uint32(0)
+
+// checkEvery is how many new states pass between two looks at the heap
+// (and progress reports): ReadMemStats stops the world briefly.
+const checkEvery = 1 << 16
+
+func (b *bfs) add(s *state, parent uint32, m move, depth int) (uint32, bool) {
+	b.keyBuf = s.appendKey(b.keyBuf[:0], b.x.o.Messages)
+	id, fresh := b.seen.insert(hashKey(b.keyBuf), uint32(len(b.parent)))
+	if !fresh {
+		return id, false
+	}
+	b.parent = append(b.parent, parent)
+	b.via = append(b.via, m)
+	b.depth = append(b.depth, uint16(depth))
+	s.id = id
+	b.goal = append(b.goal, b.x.goal(s))
+	if s.abandoned != 0 {
+		b.res.Abandoned++
+	}
+	return id, true
+}
+
+func (b *bfs) run() *Result {
+	x, r := b.x, b.res
+	b.start = time.Now()
+	defer func() { r.Elapsed = time.Since(b.start); r.States = len(b.parent) }()
+	init := x.initial()
+	b.add(&init, noParent, 0, 0)
+	if p, m := x.check(&init); p != 0 {
+		r.Verdict, r.Violation = Violated, b.violation(init.id, p, m)
+		return r
+	}
+	cur := []state{init}
+	var next []state
+	var mem runtime.MemStats
+	nextCheck := checkEvery
+	for depth := 0; len(cur) > 0; depth++ {
+		r.MaxDepth = depth
+		if x.o.MaxDepth > 0 && depth == x.o.MaxDepth {
+			r.Verdict = Incomplete
+			r.Stopped = fmt.Sprintf("stopped at depth %d (%d states, the %d at that depth not expanded): no violation in any schedule of up to %d moves",
+				depth, len(b.parent), len(cur), depth)
+			return r
+		}
+		for i := range cur {
+			s := &cur[i]
+			b.moveBuf = x.moves(s, b.moveBuf[:0])
+			for _, m := range b.moveBuf {
+				n := x.apply(s, m)
+				r.Transitions++
+				id, fresh := b.add(&n, s.id, m, depth+1)
+				if !m.fault() {
+					b.edges = append(b.edges, uint64(s.id)<<32|uint64(id))
+				}
+				if !fresh {
+					continue
+				}
+				x.persist(&n)
+				if p, msg := x.check(&n); p != 0 {
+					r.Verdict, r.Violation = Violated, b.violation(id, p, msg)
+					r.MaxDepth = depth + 1
+					return r
+				}
+				next = append(next, n)
+			}
+			if len(b.parent) >= nextCheck || len(b.parent) >= x.o.MaxStates {
+				nextCheck = len(b.parent) + checkEvery
+				runtime.ReadMemStats(&mem)
+				if x.o.Progress != nil {
+					x.o.Progress(Progress{States: len(b.parent), Transitions: r.Transitions, Depth: depth, HeapBytes: mem.HeapAlloc})
+				}
+				if len(b.parent) >= x.o.MaxStates || mem.HeapAlloc > x.o.MaxBytes {
+					r.Verdict = Incomplete
+					r.Stopped = fmt.Sprintf("stopped at %d states (heap %d MiB): levels 0..%d fully explored, level %d partly; no violation within depth %d",
+						len(b.parent), mem.HeapAlloc>>20, depth, depth+1, depth)
+					return r
+				}
+			}
+		}
+		clear(cur) // drop the endpoints of the finished level
+		cur, next = next, cur[:0]
+	}
+	if id, ok := b.liveness(); !ok {
+		r.Verdict, r.Violation = Violated, b.violation(id, Liveness, 0)
+		return r
+	}
+	r.Verdict = Proven
+	return r
+}
+
+// liveness marks every state from which a fault-free path reaches a goal
+// state (backwards over the fault-free edges) and returns the shallowest
+// state that cannot.
+func (b *bfs) liveness() (uint32, bool) {
+	n := len(b.parent)
+	// Reverse adjacency in CSR form.
+	start := make([]uint32, n+1)
+	for _, e := range b.edges {
+		start[uint32(e)+1]++
+	}
+	for i := 1; i <= n; i++ {
+		start[i] += start[i-1]
+	}
+	from := make([]uint32, len(b.edges))
+	fill := append([]uint32(nil), start[:n]...)
+	for _, e := range b.edges {
+		to := uint32(e)
+		from[fill[to]] = uint32(e >> 32)
+		fill[to]++
+	}
+	b.edges = nil
+	ok := make([]bool, n)
+	var queue []uint32
+	for id, g := range b.goal {
+		if g {
+			ok[id] = true
+			queue = append(queue, uint32(id))
+		}
+	}
+	for len(queue) > 0 {
+		v := queue[len(queue)-1]
+		queue = queue[:len(queue)-1]
+		for _, u := range from[start[v]:start[v+1]] {
+			if !ok[u] {
+				ok[u] = true
+				queue = append(queue, u)
+			}
+		}
+	}
+	for id := range ok {
+		if !ok[id] {
+			return uint32(id), false // ids are in BFS order: the first is a shallowest
+		}
+	}
+	return 0, true
+}
+
+// path returns the moves from the initial state to id.
+func (b *bfs) path(id uint32) []move {
+	var p []move
+	for b.parent[id] != noParent {
+		p = append(p, b.via[id])
+		id = b.parent[id]
+	}
+	for i, j := 0, len(p)-1; i < j; i, j = i+1, j-1 {
+		p[i], p[j] = p[j], p[i]
+	}
+	return p
+}

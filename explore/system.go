@@ -1,0 +1,439 @@
+package explore
+
+import (
+	"slices"
+
+	"github.com/qoslab/qoslab/model"
+)
+
+// moveKind is the kind of one transition of the closed system.
+type moveKind uint8
+
+const (
+	mvPublish moveKind = iota + 1 // the application hands the next message to the sender
+	mvConnect                     // stream: the transport comes up; client, then server, get conn-up
+	mvRestart                     // node side runs again after a crash
+	mvDeliver                     // the packet at idx of direction side arrives
+	mvTimer                       // armed timer idx of side fires
+	// Faults: everything from here on is left out of liveness paths.
+	mvBreak // stream: the connection breaks
+	mvCrash // node side crashes
+	mvLose  // datagram: the packet at idx of direction side is lost
+	mvDup   // datagram: the packet at idx of direction side is duplicated
+)
+
+var moveNames = [...]string{"", "publish", "connect", "restart", "deliver", "timer", "break", "crash", "lose", "dup"}
+
+// move is one transition, packed: kind, side (or direction) and index. It
+// is relative to the state it leaves, which is how a path is replayed.
+type move uint32
+
+func mkMove(k moveKind, side, idx int) move {
+	return move(uint32(k)<<24 | uint32(side)<<16 | uint32(idx))
+}
+func (m move) kind() moveKind { return moveKind(m >> 24) }
+func (m move) side() int      { return int(m>>16) & 0xff }
+func (m move) idx() int       { return int(m & 0xffff) }
+func (m move) fault() bool    { return m.kind() >= mvBreak }
+
+// observer sees every endpoint step and every network event of a move; the
+// trace builder and the state-machine projection use it. The search itself
+// runs without one.
+type observer interface {
+	// stepped: side's endpoint took input in from before to after.
+	stepped(side int, in model.Input, before, after model.Endpoint, out []model.Output)
+	// output: one output of that step, in order; entered says whether a
+	// sent packet got onto the network.
+	output(side int, o *model.Output, entered bool)
+	// network: a move's own event (p is the packet delivered, lost or
+	// duplicated), before any endpoint reacts.
+	network(m move, p model.Packet)
+}
+
+// system holds what is fixed during a search and the scratch space of one
+// step.
+//
+// A successor is built in scratch space: the endpoint a move steps is a
+// scratch copy (model.Copier) and a changed queue or timer set lives in a
+// scratch buffer, so that a successor found already visited costs no
+// allocation. persist gives a successor that is kept memory of its own.
+type system struct {
+	o      Options
+	v      model.Variant
+	cfg    model.Config
+	msgs   []model.Message
+	stream bool
+	out    []model.Output
+	obs    observer
+	// the successor being built: which of its parts are scratch
+	ep             [2]epOwner
+	ownNet, ownTim [2]bool
+	scratch        [2]model.Endpoint
+	netBuf         [2][]model.Packet
+	timBuf         [2][]model.Timer
+	// kept queues and timer sets are carved out of large chunks: one
+	// allocation per few thousand states instead of one per state
+	pkts slab[model.Packet]
+	tims slab[model.Timer]
+}
+
+// slab hands out immutable copies of slices from shared chunks. A copy is
+// capped at its length, so an append to it reallocates instead of writing
+// into its neighbour.
+type slab[T any] struct{ chunk []T }
+
+const slabChunk = 4096
+
+func (a *slab[T]) copy(src []T) []T {
+	if len(src) == 0 {
+		return nil
+	}
+	if len(src) > cap(a.chunk)-len(a.chunk) {
+		a.chunk = make([]T, 0, max(slabChunk, len(src)))
+	}
+	i := len(a.chunk)
+	a.chunk = append(a.chunk, src...)
+	return a.chunk[i:len(a.chunk):len(a.chunk)]
+}
+
+// epOwner says whose endpoint a successor holds.
+type epOwner uint8
+
+const (
+	epShared  epOwner = iota // the parent's, untouched
+	epScratch                // the system's scratch copy
+	epFresh                  // a clone of its own
+)
+
+func newSystem(o Options) (*system, error) {
+	o = o.Normalize()
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	v, _ := model.Lookup(o.Variant)
+	return &system{o: o, v: v, cfg: o.endpointConfig(), msgs: workload(o.Messages, o.DistinctPayloads), stream: o.Mode == model.Stream}, nil
+}
+
+// initial is the state before anything happened. A datagram association
+// needs no handshake, so both ends start up, as in the simulator.
+func (x *system) initial() state {
+	s := state{breaks: uint8(x.o.Breaks), crashes: uint8(x.o.Crashes), losses: uint8(x.o.Losses), dups: uint8(x.o.Dups)}
+	s.ep[client] = x.v.NewSender(x.cfg.As(model.RoleClient))
+	s.ep[server] = x.v.NewReceiver(x.cfg.As(model.RoleServer))
+	if !x.stream {
+		x.begin()
+		s.linkUp = true
+		x.step(&s, client, model.Input{Kind: model.InConnUp})
+		x.step(&s, server, model.Input{Kind: model.InConnUp})
+		x.persist(&s)
+	}
+	return s
+}
+
+// begin starts building a successor: nothing of it is owned yet.
+func (x *system) begin() {
+	x.ep, x.ownNet, x.ownTim = [2]epOwner{}, [2]bool{}, [2]bool{}
+}
+
+// persist gives n's scratch parts memory of their own, so that n outlives
+// the next successor built.
+func (x *system) persist(n *state) {
+	for side := range 2 {
+		if x.ep[side] == epScratch {
+			n.ep[side] = n.ep[side].Clone()
+		}
+		if x.ownNet[side] {
+			n.net[side] = x.pkts.copy(n.net[side])
+		}
+		if x.ownTim[side] {
+			n.timers[side] = x.tims.copy(n.timers[side])
+		}
+	}
+	x.begin()
+}
+
+// netScratch makes n's queue d the scratch buffer (a copy of what it held).
+func (x *system) netScratch(n *state, d int) {
+	if !x.ownNet[d] {
+		x.netBuf[d] = append(x.netBuf[d][:0], n.net[d]...)
+		n.net[d], x.ownNet[d] = x.netBuf[d], true
+	}
+}
+
+func (x *system) timScratch(n *state, side int) {
+	if !x.ownTim[side] {
+		x.timBuf[side] = append(x.timBuf[side][:0], n.timers[side]...)
+		n.timers[side], x.ownTim[side] = x.timBuf[side], true
+	}
+}
+
+// moves appends the moves enabled in s, in a fixed order.
+func (x *system) moves(s *state, dst []move) []move {
+	if int(s.published) < x.o.Messages && !s.down[client] {
+		dst = append(dst, mkMove(mvPublish, client, 0))
+	}
+	if x.stream && !s.linkUp && !s.down[client] && !s.down[server] {
+		dst = append(dst, mkMove(mvConnect, client, 0))
+	}
+	for side := range 2 {
+		if s.down[side] {
+			dst = append(dst, mkMove(mvRestart, side, 0))
+		}
+	}
+	for d := range 2 {
+		q := s.net[d]
+		if len(q) == 0 {
+			continue
+		}
+		if x.stream || !x.o.Reorder {
+			dst = append(dst, mkMove(mvDeliver, d, 0))
+			continue
+		}
+		for i := range q {
+			if i == 0 || !samePacket(&q[i-1], &q[i]) {
+				dst = append(dst, mkMove(mvDeliver, d, i))
+			}
+		}
+	}
+	quiet := len(s.net[0]) == 0 && len(s.net[1]) == 0
+	for side := range 2 {
+		if s.down[side] {
+			continue
+		}
+		for i, t := range s.timers[side] {
+			// A retry timer fires once the network is quiet (or at any
+			// moment with EarlyTimers); an expiry timer at any moment, since
+			// no TTL bounds how late a retransmission may arrive.
+			if quiet || x.o.EarlyTimers || t.Purpose() == model.TimerExpiry {
+				dst = append(dst, mkMove(mvTimer, side, i))
+			}
+		}
+	}
+	if s.breaks > 0 && s.linkUp && x.stream {
+		dst = append(dst, mkMove(mvBreak, 0, 0))
+	}
+	if s.crashes > 0 {
+		for side := range 2 {
+			if !s.down[side] {
+				dst = append(dst, mkMove(mvCrash, side, 0))
+			}
+		}
+	}
+	for _, k := range [2]moveKind{mvLose, mvDup} {
+		if (k == mvLose && s.losses == 0) || (k == mvDup && s.dups == 0) {
+			continue
+		}
+		for d := range 2 {
+			q := s.net[d]
+			for i := range q {
+				// Copies are interchangeable only where order does not count.
+				if i == 0 || !x.o.Reorder || !samePacket(&q[i-1], &q[i]) {
+					dst = append(dst, mkMove(k, d, i))
+				}
+			}
+		}
+	}
+	return dst
+}
+
+// apply returns the successor of s under m, built in scratch space: call
+// persist before keeping it or building another.
+func (x *system) apply(s *state, m move) state {
+	n := *s
+	x.begin()
+	side := m.side()
+	switch m.kind() {
+	case mvPublish:
+		msg := x.msgs[n.published]
+		n.published++
+		x.step(&n, client, model.Input{Kind: model.InPublish, Msg: msg})
+	case mvConnect:
+		n.linkUp = true
+		if x.obs != nil {
+			x.obs.network(m, model.Packet{})
+		}
+		x.step(&n, client, model.Input{Kind: model.InConnUp})
+		x.step(&n, server, model.Input{Kind: model.InConnUp})
+	case mvRestart:
+		n.down[side] = false
+		if x.obs != nil {
+			x.obs.network(m, model.Packet{})
+		}
+		x.step(&n, side, model.Input{Kind: model.InRestart})
+		if !x.stream {
+			x.step(&n, side, model.Input{Kind: model.InConnUp})
+		}
+	case mvDeliver:
+		p := x.take(&n, side, m.idx())
+		if x.obs != nil {
+			x.obs.network(m, p)
+		}
+		if !n.down[1-side] {
+			x.step(&n, 1-side, model.Input{Kind: model.InPacket, Packet: p})
+		}
+	case mvTimer:
+		t := n.timers[side][m.idx()]
+		x.cancel(&n, side, t)
+		x.step(&n, side, model.Input{Kind: model.InTimer, Timer: t})
+	case mvBreak:
+		n.breaks--
+		x.breakLink(&n, m)
+	case mvCrash:
+		n.crashes--
+		if x.obs != nil {
+			x.obs.network(m, model.Packet{})
+		}
+		x.step(&n, side, model.Input{Kind: model.InCrash})
+		n.down[side] = true
+		n.timers[side], x.ownTim[side] = nil, false // a dead node's timers never fire
+		if x.stream {
+			x.breakLink(&n, mkMove(mvBreak, 1, 0))
+		}
+	case mvLose:
+		n.losses--
+		p := x.take(&n, side, m.idx())
+		if x.obs != nil {
+			x.obs.network(m, p)
+		}
+	case mvDup:
+		n.dups--
+		p := s.net[side][m.idx()]
+		x.netScratch(&n, side)
+		x.netBuf[side] = slices.Insert(n.net[side], m.idx()+1, p)
+		n.net[side] = x.netBuf[side]
+		if x.obs != nil {
+			x.obs.network(m, p)
+		}
+	}
+	return n
+}
+
+// breakLink drops the connection: whatever is in flight is lost and each
+// running end learns it. side 1 of m marks a break caused by a crash.
+func (x *system) breakLink(n *state, m move) {
+	if !n.linkUp {
+		return
+	}
+	n.linkUp = false
+	if x.obs != nil {
+		x.obs.network(m, model.Packet{})
+	}
+	n.net = [2][]model.Packet{}
+	x.ownNet = [2]bool{}
+	for side := range 2 {
+		if !n.down[side] {
+			x.step(n, side, model.Input{Kind: model.InConnDown})
+		}
+	}
+}
+
+// take removes packet i of direction d.
+func (x *system) take(n *state, d, i int) model.Packet {
+	q := n.net[d]
+	p := q[i]
+	switch {
+	case len(q) == 1:
+		n.net[d], x.ownNet[d] = nil, false
+	case i == 0 && !x.ownNet[d]:
+		n.net[d] = q[1:len(q):len(q)] // shares the parent's tail; the cap stops appends from writing into it
+	default:
+		x.netScratch(n, d)
+		n.net[d] = slices.Delete(n.net[d], i, i+1)
+	}
+	return p
+}
+
+// step feeds in to side's endpoint (a clone: s's own stays untouched) and
+// carries out the outputs.
+func (x *system) step(n *state, side int, in model.Input) {
+	before := n.ep[side]
+	ep := before
+	if x.ep[side] == epShared {
+		ep = x.private(side, before)
+	}
+	if x.obs != nil {
+		before = before.Clone() // the observer sees the state before, and ep may be the same object later
+	}
+	x.out = ep.Step(in, x.out[:0])
+	n.ep[side] = ep
+	if x.obs != nil {
+		x.obs.stepped(side, in, before, ep, x.out)
+	}
+	for i := range x.out {
+		o := &x.out[i]
+		if x.obs != nil {
+			x.obs.output(side, o, o.Kind != model.OutSend || !x.stream || n.linkUp)
+		}
+		switch o.Kind {
+		case model.OutSend:
+			x.send(n, side, o.Packet)
+		case model.OutDeliver:
+			if side == server && o.Msg.Ref >= 1 && int(o.Msg.Ref) <= MaxMessages && n.delivered[o.Msg.Ref-1] < 255 {
+				n.delivered[o.Msg.Ref-1]++
+			}
+		case model.OutComplete:
+			if side == client {
+				n.completed |= 1 << (o.Msg.Ref - 1)
+			}
+		case model.OutAbandon:
+			if side == client {
+				n.abandoned |= 1 << (o.Msg.Ref - 1)
+			}
+		case model.OutSetTimer:
+			x.arm(n, side, o.Timer)
+		case model.OutCancelTimer:
+			x.cancel(n, side, o.Timer)
+		}
+	}
+}
+
+// private returns a copy of e that the successor may change: the scratch
+// copy where the endpoint supports it, else a clone.
+func (x *system) private(side int, e model.Endpoint) model.Endpoint {
+	if c, ok := x.scratch[side].(model.Copier); ok && c.CopyFrom(e) {
+		x.ep[side] = epScratch
+		return x.scratch[side]
+	}
+	c := e.Clone()
+	x.ep[side] = epFresh
+	if x.scratch[side] == nil {
+		x.scratch[side] = e.Clone() // a buffer for the next steps
+	}
+	return c
+}
+
+func (x *system) send(n *state, side int, p model.Packet) {
+	if x.stream && !n.linkUp {
+		return // a stream that is not connected carries nothing
+	}
+	x.netScratch(n, side)
+	q := n.net[side]
+	i := len(q)
+	if !x.stream && x.o.Reorder {
+		// A multiset: kept sorted, so equal contents give equal keys.
+		i, _ = slices.BinarySearchFunc(q, p, func(a, b model.Packet) int { return comparePackets(&a, &b) })
+	}
+	x.netBuf[side] = slices.Insert(q, i, p)
+	n.net[side] = x.netBuf[side]
+}
+
+func (x *system) arm(n *state, side int, t model.Timer) {
+	ts := n.timers[side]
+	i, found := slices.BinarySearch(ts, t)
+	if found {
+		return
+	}
+	x.timScratch(n, side)
+	x.timBuf[side] = slices.Insert(n.timers[side], i, t)
+	n.timers[side] = x.timBuf[side]
+}
+
+func (x *system) cancel(n *state, side int, t model.Timer) {
+	ts := n.timers[side]
+	i, found := slices.BinarySearch(ts, t)
+	if !found {
+		return
+	}
+	x.timScratch(n, side)
+	n.timers[side] = slices.Delete(n.timers[side], i, i+1)
+}

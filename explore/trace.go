@@ -1,0 +1,314 @@
+package explore
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/qoslab/qoslab/model"
+	"github.com/qoslab/qoslab/sim"
+)
+
+// Violation is a property that failed, with a shortest path to it.
+type Violation struct {
+	Property Property
+	Msg      int // the message concerned (0 for liveness)
+	// Steps is the path from the initial state, one entry per move.
+	Steps []Step
+	// Pending is what is left unfinished in the last state (liveness): the
+	// endpoints' Pending lines and the packets in flight.
+	Pending []string
+	// Replay is a simulator configuration meant to replay the path, and
+	// Reproduced whether running it shows the same violation; ReplayNote
+	// says where the translation is not exact.
+	Replay     sim.Config
+	Reproduced bool
+	ReplayNote string
+}
+
+// Step is one move of a trace and what it caused.
+type Step struct {
+	N     int    // 1-based
+	Move  string // canonical text, for example "deliver PUBREC id=1 to client"
+	Fault bool
+	// Row is the move drawn for a sequence diagram: an arrow From -> To
+	// (sides "client"/"server") with Label, or a note over From.
+	From, To, Label string
+	Lost            bool     // the arrow ends in a cross: the packet was lost or dropped
+	Notes           []string // consequences: deliver m1, complete m1, sends dropped ...
+}
+
+func (v *Violation) String() string {
+	what := v.Property.String()
+	if v.Msg > 0 {
+		what += " (m" + strconv.Itoa(v.Msg) + ")"
+	}
+	return fmt.Sprintf("%s violated after %d steps", what, len(v.Steps))
+}
+
+// tag is one packet put on the network, as the simulator's fault schedule
+// names it: the n-th packet of its type that entered the network.
+type tag struct {
+	p    model.Packet
+	typ  model.PacketType
+	n    int
+	sent int // step that sent it
+}
+
+// tracer replays a path and records it, both as Steps and as the facts the
+// simulator replay is computed from.
+type tracer struct {
+	x         *system
+	s         state // before the current move
+	step      *Step
+	flight    [2][]tag
+	sends     [model.NumPacketTypes]int
+	recvs     [model.NumPacketTypes]int
+	anchor    []string // per step: the packet event a break or crash right after it matches
+	info      []stepInfo
+	tags      map[string]*tagInfo
+	order     []string // tag names in send order
+	spans     []timerSpan
+	armed     [2]map[model.Timer]int // open spans: timer -> index in spans
+	sched     sim.Schedule
+	inexact   []string
+	published int
+	steps     []Step
+}
+
+// stepInfo is what the replay's timeline needs to know about one step.
+type stepInfo struct {
+	kind     moveKind
+	side     int
+	tag      string // deliver: the packet's tag
+	armed    int    // timer: the step that armed it
+	anchor   int    // break, crash: the step whose packet event it follows
+	fault    int    // break, crash: index in sched; connect: index of the break it ends (-1: none)
+	restart  int    // connect: the restart step it follows (0: none)
+	dropped  bool   // deliver to a node that is down
+	msgIndex int    // publish: 1-based message number
+	expiry   bool   // timer: an expiry timer (its delay is the TTL, not the retry timeout)
+}
+
+type tagInfo struct {
+	name      string
+	sent      int
+	delivered []int // steps at which copies arrived
+	lost      bool  // lost by the network, or with a break
+	dup       bool
+}
+
+// timerSpan is one arming of a timer: from the step that set it to the step
+// that fired, cancelled, re-armed or killed it (0: still armed at the end).
+type timerSpan struct {
+	from, to int
+	fired    bool
+	expiry   bool
+}
+
+func (t *tracer) stepped(side int, in model.Input, before, after model.Endpoint, out []model.Output) {
+}
+
+func (t *tracer) output(side int, o *model.Output, entered bool) {
+	st := t.step
+	switch o.Kind {
+	case model.OutSend:
+		if !entered {
+			st.Notes = append(st.Notes, sideNames[side]+" sends "+o.Packet.Label()+": dropped, not connected")
+			return
+		}
+		t.sends[o.Packet.Type]++
+		tg := tag{p: o.Packet, typ: o.Packet.Type, n: t.sends[o.Packet.Type], sent: st.N}
+		t.flight[side] = append(t.flight[side], tg)
+		t.anchor[st.N] = "after-send " + tg.name()
+		t.tags[tg.name()] = &tagInfo{name: tg.name(), sent: st.N}
+		t.order = append(t.order, tg.name())
+	case model.OutSetTimer:
+		t.endSpan(side, o.Timer, false)
+		t.armed[side][o.Timer] = len(t.spans)
+		t.spans = append(t.spans, timerSpan{from: st.N, expiry: o.Timer.Purpose() == model.TimerExpiry})
+	case model.OutCancelTimer:
+		t.endSpan(side, o.Timer, false)
+	case model.OutDeliver:
+		st.Notes = append(st.Notes, sideNames[side]+" delivers m"+strconv.Itoa(int(o.Msg.Ref)))
+	case model.OutComplete:
+		st.Notes = append(st.Notes, sideNames[side]+" completes m"+strconv.Itoa(int(o.Msg.Ref)))
+	case model.OutAbandon:
+		st.Notes = append(st.Notes, sideNames[side]+" abandons m"+strconv.Itoa(int(o.Msg.Ref))+": "+o.Note)
+	}
+}
+
+func (t *tracer) endSpan(side int, tm model.Timer, fired bool) {
+	if i, ok := t.armed[side][tm]; ok {
+		t.spans[i].to, t.spans[i].fired = t.step.N, fired
+		delete(t.armed[side], tm)
+	}
+}
+
+func (tg tag) name() string { return tg.typ.String() + "#" + strconv.Itoa(tg.n) }
+
+// pick finds the in-flight tag carrying p in direction d: the oldest copy,
+// which is the one a FIFO network delivers.
+func (t *tracer) pick(d int, p model.Packet) tag {
+	for i, tg := range t.flight[d] {
+		if samePacket(&tg.p, &p) {
+			t.flight[d] = append(t.flight[d][:i:i], t.flight[d][i+1:]...)
+			return tg
+		}
+	}
+	return tag{p: p, typ: p.Type}
+}
+
+func (t *tracer) network(m move, p model.Packet) {
+	st := t.step
+	side := m.side()
+	switch m.kind() {
+	case mvConnect:
+		st.Move, st.From = "connect", "client"
+	case mvRestart:
+		st.Move, st.From = "restart "+sideNames[side], sideNames[side]
+	case mvDeliver:
+		tg := t.pick(side, p)
+		st.Move = "deliver " + p.Label() + " to " + sideNames[1-side]
+		st.From, st.To, st.Label = sideNames[side], sideNames[1-side], p.Label()
+		in := &t.info[st.N]
+		in.tag = tg.name()
+		if ti := t.tags[tg.name()]; ti != nil {
+			ti.delivered = append(ti.delivered, st.N)
+		}
+		if tg.sent != st.N-1 && tg.sent > 0 {
+			st.Notes = append(st.Notes, "sent at step "+strconv.Itoa(tg.sent))
+		}
+		if t.s.down[1-side] {
+			st.Lost, in.dropped = true, true
+			st.Notes = append(st.Notes, "dropped: "+sideNames[1-side]+" is down")
+			return
+		}
+		t.recvs[p.Type]++
+		t.anchor[st.N] = "after-recv " + p.Type.String() + "#" + strconv.Itoa(t.recvs[p.Type])
+	case mvBreak:
+		if side == 1 {
+			st.Notes = append(st.Notes, "connection lost with the crashed node")
+		} else {
+			st.Move, st.From, st.To = "break", "client", "server"
+			t.info[st.N].fault = len(t.sched)
+			t.sched = append(t.sched, t.anchored(sim.Fault{Action: sim.Break}, st.N))
+		}
+		for d := range 2 {
+			for _, tg := range t.flight[d] {
+				st.Notes = append(st.Notes, tg.p.Label()+" lost in flight")
+				if ti := t.tags[tg.name()]; ti != nil {
+					ti.lost = true
+				}
+			}
+			t.flight[d] = nil
+		}
+	case mvCrash:
+		st.Move, st.From = "crash "+sideNames[side], sideNames[side]
+		t.info[st.N].fault = len(t.sched)
+		t.sched = append(t.sched, t.anchored(sim.Fault{Action: sim.Crash, Node: sideNames[side]}, st.N))
+		for tm := range t.armed[side] {
+			t.endSpan(side, tm, false) // a dead node's timers never fire
+		}
+	case mvLose, mvDup:
+		tg := t.pick(side, p)
+		st.From, st.To, st.Label = sideNames[side], sideNames[1-side], p.Label()
+		if m.kind() == mvDup {
+			st.To, st.Label = "", ""
+		}
+		a := sim.Lose
+		st.Move = "lose " + p.Label()
+		if m.kind() == mvDup {
+			a = sim.Dup
+			st.Move = "network duplicates " + p.Label() + " (in flight)"
+			t.flight[side] = append(t.flight[side], tg, tg)
+			if ti := t.tags[tg.name()]; ti != nil {
+				if ti.dup {
+					t.inexact = append(t.inexact, tg.name()+" duplicated twice: the simulator duplicates a packet once")
+				}
+				ti.dup = true
+			}
+		} else {
+			st.Lost = true
+			if ti := t.tags[tg.name()]; ti != nil {
+				if ti.dup {
+					t.inexact = append(t.inexact, "one copy of the duplicated "+tg.name()+" lost: the simulator loses all copies")
+				}
+				ti.lost = true
+			}
+		}
+		if tg.n > 0 {
+			t.sched = append(t.sched, sim.Fault{Action: a, Type: tg.typ, N: tg.n})
+		}
+	}
+}
+
+// anchored places a break or crash where the simulator can match it: right
+// after the packet event of this step (a packet received and processed, or
+// one put on the wire), else of the latest step that had one.
+func (t *tracer) anchored(f sim.Fault, n int) sim.Fault {
+	for k := n - 1; k >= 1; k-- {
+		if a := t.anchor[k]; a != "" {
+			when, pk, _ := strings.Cut(a, " ")
+			f.When = sim.AfterSend
+			if when == "after-recv" {
+				f.When = sim.AfterRecv
+			}
+			typ, num, _ := strings.Cut(pk, "#")
+			f.Type, _ = model.ParsePacketType(typ)
+			f.N, _ = strconv.Atoi(num)
+			t.info[n].anchor = k
+			if k != n-1 {
+				t.inexact = append(t.inexact, fmt.Sprintf("step %d (%s) anchored to step %d, the latest packet event", n, f.Action, k))
+			}
+			return f
+		}
+	}
+	f.When, f.At = sim.AtTime, 0
+	return f
+}
+
+// trace replays path from the initial state and records it.
+func (x *system) trace(path []move) (*tracer, state) {
+	t := &tracer{x: x, anchor: make([]string, len(path)+2), info: make([]stepInfo, len(path)+1),
+		tags: map[string]*tagInfo{}}
+	t.armed = [2]map[model.Timer]int{{}, {}}
+	y := *x
+	y.obs = t
+	y.out, y.scratch, y.netBuf, y.timBuf = nil, [2]model.Endpoint{}, [2][]model.Packet{}, [2][]model.Timer{}
+	t.step = &Step{N: 0}
+	s := y.initial()
+	lastBreak, lastRestart := -1, 0
+	for i, m := range path {
+		t.s = s
+		t.step = &Step{N: i + 1, Fault: m.fault()}
+		in := &t.info[i+1]
+		in.kind, in.side, in.fault = m.kind(), m.side(), -1
+		switch m.kind() {
+		case mvPublish:
+			t.step.Move, t.step.From = "publish m"+strconv.Itoa(int(s.published)+1), "client"
+			t.published++
+			in.msgIndex = t.published
+		case mvTimer:
+			tm := s.timers[m.side()][m.idx()]
+			t.step.Move, t.step.From = sideNames[m.side()]+" timer "+tm.String()+" fires", sideNames[m.side()]
+			if k, ok := t.armed[m.side()][tm]; ok {
+				in.armed = t.spans[k].from
+			}
+			in.expiry = tm.Purpose() == model.TimerExpiry
+			t.endSpan(m.side(), tm, true)
+		case mvConnect:
+			in.fault, in.restart = lastBreak, lastRestart
+			lastBreak, lastRestart = -1, 0
+		case mvRestart:
+			lastRestart = i + 1
+		}
+		s = y.apply(&s, m)
+		y.persist(&s)
+		if m.kind() == mvBreak {
+			lastBreak = in.fault
+		}
+		t.steps = append(t.steps, *t.step)
+	}
+	return t, s
+}
