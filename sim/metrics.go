@@ -31,14 +31,9 @@ type Result struct {
 	Persists   int                       `json:"persists"`     // session writes the endpoints asked for
 	PeakHeld   int                       `json:"peak_held"`    // largest number of ids/messages a receiver held at once
 	PeakHeldBy []NodePeak                `json:"peak_held_by"` // the same per receiving endpoint
-	// PeakHeldAt is when PeakHeld was first reached, and PeakHeldEvent the
-	// trace position of the input that reached it (-1 without a trace), so
-	// that a bound on receiver state can point at the moment it broke.
-	PeakHeldAt    int64 `json:"-"`
-	PeakHeldEvent int   `json:"-"`
-	Events        int64 `json:"events"` // simulator events processed
-	EndTicks      int64 `json:"end_ticks"`
-	TimedOut      bool  `json:"timed_out,omitempty"`
+	Events     int64                     `json:"events"`       // simulator events processed
+	EndTicks   int64                     `json:"end_ticks"`
+	TimedOut   bool                      `json:"timed_out,omitempty"`
 	// Settled is true when every message completed and nothing is pending;
 	// otherwise Pending says what is left.
 	Settled bool     `json:"settled"`
@@ -49,6 +44,11 @@ type Result struct {
 	// leg, which runs at the lower QoS of Variant and SubscriberVariant
 	// (model.Forward).
 	Legs []string `json:"legs"`
+	// PeakHeldAt is when PeakHeld was first reached, and PeakHeldEvent the
+	// trace position of the input that reached it (-1 without a trace), so
+	// that a bound on receiver state can point at the moment it broke.
+	PeakHeldAt    int64 `json:"-"`
+	PeakHeldEvent int   `json:"-"`
 }
 
 func newResult(cfg Config, msgs []model.Message) *Result {
