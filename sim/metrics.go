@@ -44,6 +44,11 @@ type Result struct {
 	// leg, which runs at the lower QoS of Variant and SubscriberVariant
 	// (model.Forward).
 	Legs []string `json:"legs"`
+	// PeakHeldAt is when PeakHeld was first reached, and PeakHeldEvent the
+	// trace position of the input that reached it (-1 without a trace), so
+	// that a bound on receiver state can point at the moment it broke.
+	PeakHeldAt    int64 `json:"-"`
+	PeakHeldEvent int   `json:"-"`
 }
 
 func newResult(cfg Config, msgs []model.Message) *Result {

@@ -15,7 +15,9 @@ type slot struct {
 	sender  bool
 	forward int // slot that re-publishes what this slot delivers; -1: the application
 	timers  map[model.Timer]timerState
-	peak    int // largest Held() seen
+	peak    int   // largest Held() seen
+	peakAt  int64 // when it was first reached
+	peakPos int   // trace position of the input that reached it (-1 without a trace)
 }
 
 // timerState tracks one timer of a slot. Re-arming does not queue a new
@@ -280,7 +282,7 @@ func (s *Sim) step(i int, in model.Input) {
 	sl := &s.slots[i]
 	s.out = sl.ep.Step(in, s.out[:0])
 	if h := sl.ep.Held(); h > sl.peak {
-		sl.peak = h
+		sl.peak, sl.peakAt, sl.peakPos = h, s.now, len(s.res.Trace)-1
 	}
 	for k := range s.out {
 		s.apply(i, &s.out[k])
@@ -631,6 +633,9 @@ func (s *Sim) finish() {
 	for i := range s.slots {
 		sl := &s.slots[i]
 		if !sl.sender {
+			if sl.peak > r.PeakHeld {
+				r.PeakHeldAt, r.PeakHeldEvent = sl.peakAt, sl.peakPos
+			}
 			r.PeakHeld = max(r.PeakHeld, sl.peak)
 			r.PeakHeldBy = append(r.PeakHeldBy, NodePeak{Node: s.nodeName(i), Peak: sl.peak})
 		}
