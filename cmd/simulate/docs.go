@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/qoslab/qoslab/model"
+	"github.com/qoslab/qoslab/properties"
 	"github.com/qoslab/qoslab/sim"
 	"github.com/qoslab/qoslab/study"
 )
@@ -31,6 +32,9 @@ Block kinds:
   output ARGS           the text output of simulate ARGS, fenced
   markdown ARGS         the output of simulate ARGS, as is (tables in --format markdown)
   counterexample ARGS   like output, for a simulate run that must duplicate or lose a message
+  shrunk FILE           a counterexample the property search found and shrank (a golden file of
+                        package properties, path from the repository root): its header, then
+                        its replay run, which must still violate the property
   chart NAME ARGS       simulate sweep ARGS drawn to charts/NAME.png and .svg, and the image link
   findings ARGS         what simulate ARGS (a compare) found, one line per variant
   reference WHAT        a reference table: columns, profiles, params or variants`
@@ -103,7 +107,7 @@ func generateDocs(dir string) (map[string][]byte, error) {
 		out := blockRe.ReplaceAllFunc(doc, func(m []byte) []byte {
 			sub := blockRe.FindSubmatch(m)
 			kind, arg := string(sub[1]), string(sub[2])
-			body, err := docBlock(kind, arg, files)
+			body, err := docBlock(kind, arg, dir, files)
 			if err != nil && firstErr == nil {
 				firstErr = fmt.Errorf("%s: block %q %s: %w", name, kind, arg, err)
 			}
@@ -118,8 +122,10 @@ func generateDocs(dir string) (map[string][]byte, error) {
 }
 
 // docBlock produces one block's body; charts go into files.
-func docBlock(kind, arg string, files map[string][]byte) (string, error) {
+func docBlock(kind, arg, dir string, files map[string][]byte) (string, error) {
 	switch kind {
+	case "shrunk":
+		return shrunkBlock(filepath.Join(dir, "..", arg))
 	case "output", "counterexample":
 		out, err := simulateOutput(arg)
 		if err != nil {
@@ -141,7 +147,7 @@ func docBlock(kind, arg string, files map[string][]byte) (string, error) {
 	case "reference":
 		return reference(arg)
 	}
-	return "", fmt.Errorf("unknown kind: allowed output, markdown, counterexample, chart, findings, reference")
+	return "", fmt.Errorf("unknown kind: allowed output, markdown, counterexample, shrunk, chart, findings, reference")
 }
 
 func simulateOutput(args string) (string, error) {
@@ -156,18 +162,7 @@ func simulateOutput(args string) (string, error) {
 // duplicates or loses a message. A variant fixed or changed fails here,
 // rather than leaving a stale claim in the document.
 func mustViolate(args string) error {
-	words := splitArgs(args)
-	if len(words) == 0 || words[0] != "run" {
-		return fmt.Errorf("a counterexample is a simulate run command")
-	}
-	fs := newFlagSet("run", "")
-	rf := addRunFlags(fs)
-	fs.String("format", "text", "")
-	fs.SetOutput(io.Discard)
-	if err := fs.Parse(words[1:]); err != nil {
-		return err
-	}
-	cfg, err := rf.config()
+	cfg, err := runConfigOf(args)
 	if err != nil {
 		return err
 	}
@@ -179,6 +174,78 @@ func mustViolate(args string) error {
 		return fmt.Errorf("not a counterexample: every message was delivered exactly once")
 	}
 	return nil
+}
+
+// shrunkBlock shows a counterexample found by the property search: the
+// golden file's header (what was searched, the shrunk case, the violation)
+// and the diagram of its replay command, which is run again and checked
+// against the property named in the header.
+func shrunkBlock(path string) (string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	lines := strings.Split(string(data), "\n")
+	var header []string
+	var replay, property string
+	for _, l := range lines {
+		if l == "" {
+			break
+		}
+		header = append(header, l)
+		if r, ok := strings.CutPrefix(l, "replay: simulate "); ok {
+			replay = strings.TrimSpace(r)
+		}
+		if _, after, ok := strings.Cut(l, ", property "); ok {
+			property, _, _ = strings.Cut(after, ",")
+		}
+	}
+	if replay == "" || property == "" {
+		return "", fmt.Errorf("%s: no \"property\" or \"replay:\" line in the header", path)
+	}
+	p, err := properties.Lookup(property)
+	if err != nil {
+		return "", err
+	}
+	cfg, err := runConfigOf(replay)
+	if err != nil {
+		return "", err
+	}
+	cfg.Trace = true
+	res, err := sim.Run(cfg)
+	if err != nil {
+		return "", err
+	}
+	vs, err := properties.Check(res, p)
+	if err != nil {
+		return "", err
+	}
+	if len(vs) == 0 {
+		return "", fmt.Errorf("%s: the replay no longer violates %s", path, property)
+	}
+	out, err := simulateOutput(replay)
+	if err != nil {
+		return "", err
+	}
+	return "```text\n" + strings.Join(header, "\n") + "\n\n$ simulate " + replay + "\n" + out + "```\n", nil
+}
+
+// runConfigOf parses a `run` command line into its config.
+func runConfigOf(args string) (sim.Config, error) {
+	words := splitArgs(args)
+	if len(words) == 0 || words[0] != "run" {
+		return sim.Config{}, fmt.Errorf("%q is not a simulate run command", args)
+	}
+	fs := newFlagSet("run", "")
+	rf := addRunFlags(fs)
+	fs.String("format", "text", "")
+	fs.Bool("show-persist", false, "")
+	fs.Bool("show-timers", false, "")
+	fs.SetOutput(io.Discard)
+	if err := fs.Parse(words[1:]); err != nil {
+		return sim.Config{}, err
+	}
+	return rf.config()
 }
 
 // chartBlock runs a sweep that draws charts/NAME.{png,svg} and links the SVG.

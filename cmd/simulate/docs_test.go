@@ -54,7 +54,7 @@ func TestDocsAreCurrent(t *testing.T) {
 	}
 	// Every block kind is used, and a counterexample that no longer is one
 	// fails generation.
-	if _, err := docBlock("counterexample", `run --variant qos2-b --messages 1 --faults "break after-send PUBREC#1"`, map[string][]byte{}); err == nil ||
+	if _, err := docBlock("counterexample", `run --variant qos2-b --messages 1 --faults "break after-send PUBREC#1"`, "", map[string][]byte{}); err == nil ||
 		!strings.Contains(err.Error(), "not a counterexample") {
 		t.Errorf("a run without a violation was accepted as a counterexample: %v", err)
 	}
