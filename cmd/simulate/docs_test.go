@@ -79,6 +79,11 @@ func TestDocCommandsRun(t *testing.T) {
 		}
 		t.Chdir(t.TempDir())
 		for _, line := range lines {
+			// A trailing "# exit N" comment gives the expected exit status.
+			want := 0
+			if m := regexp.MustCompile(`#\s*exit (\d+)`).FindStringSubmatch(line); m != nil {
+				want = atoi(t, m[1])
+			}
 			line = strings.TrimSpace(regexp.MustCompile(`\s+#.*$`).ReplaceAllString(line, ""))
 			switch {
 			case line == "go generate ./...", line == "go build -o simulate ./cmd/simulate":
@@ -89,18 +94,18 @@ func TestDocCommandsRun(t *testing.T) {
 					t.Fatalf("%s: %q: no ::: list", name, line)
 				}
 				for _, a := range strings.Fields(argList) {
-					mustRunLine(t, name, strings.ReplaceAll(cmd, "{}", a))
+					mustRunLine(t, name, strings.ReplaceAll(cmd, "{}", a), want)
 					ran++
 				}
 			case strings.HasPrefix(line, "./simulate "):
-				mustRunLine(t, name, strings.TrimPrefix(line, "./simulate "))
+				mustRunLine(t, name, strings.TrimPrefix(line, "./simulate "), want)
 				ran++
 			case strings.HasPrefix(line, "go run ./cmd/simulate"):
 				args := strings.TrimSpace(strings.TrimPrefix(line, "go run ./cmd/simulate"))
 				if strings.HasPrefix(args, "docs") {
 					args += " --dir " + filepath.Join(root, "docs")
 				}
-				mustRunLine(t, name, args)
+				mustRunLine(t, name, args, want)
 				ran++
 			default:
 				t.Errorf("%s: sh line %q is not a simulate command this test knows how to run", name, line)
@@ -136,10 +141,10 @@ func TestDocCommandsRun(t *testing.T) {
 	}
 }
 
-func mustRunLine(t *testing.T, doc, args string) {
+func mustRunLine(t *testing.T, doc, args string, want int) {
 	t.Helper()
-	if _, errOut, code := runArgs(t, splitCommand(t, args)...); code != 0 {
-		t.Errorf("%s: simulate %s: exit %d: %s", doc, args, code, errOut)
+	if _, errOut, code := runArgs(t, splitCommand(t, args)...); code != want {
+		t.Errorf("%s: simulate %s: exit %d, want %d: %s", doc, args, code, want, errOut)
 	}
 }
 
