@@ -77,6 +77,14 @@ func TestDocCommandsRun(t *testing.T) {
 		for _, m := range shBlockRe.FindAllSubmatch(doc, -1) {
 			lines = append(lines, strings.Split(strings.TrimSpace(string(m[1])), "\n")...)
 		}
+		// Commands quoted inline in the prose too; an inline `docs` only checks.
+		for _, m := range regexp.MustCompile("`(go run \\./cmd/simulate[^`]*)`").FindAllSubmatch(doc, -1) {
+			line := string(m[1])
+			if strings.HasPrefix(line, "go run ./cmd/simulate docs") && !strings.Contains(line, "--check") {
+				line += " --check"
+			}
+			lines = append(lines, line)
+		}
 		t.Chdir(t.TempDir())
 		for _, line := range lines {
 			// A trailing "# exit N" comment gives the expected exit status.
