@@ -130,6 +130,20 @@ func TestCompareAnalytic(t *testing.T) {
 	}
 }
 
+// The table does not depend on the number of workers.
+func TestCompareIsTheSameOnAnyNumberOfWorkers(t *testing.T) {
+	args := []string{"compare", "--profiles", "storm,flapping", "--runs", "30", "--messages", "20", "--format", "csv"}
+	want, errOut, code := runArgs(t, append(args, "--workers", "1")...)
+	if code != 0 {
+		t.Fatal(errOut)
+	}
+	for _, w := range []string{"2", "5"} {
+		if got, _, _ := runArgs(t, append(args, "--workers", w)...); got != want {
+			t.Errorf("--workers %s gives a different table:\n%s\nwant\n%s", w, got, want)
+		}
+	}
+}
+
 // In the broker topology each row's subscriber leg runs the row's variant
 // unless --sub-variant names one.
 func TestCompareBrokerLegsFollowTheRow(t *testing.T) {
