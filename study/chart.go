@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -21,6 +22,49 @@ type points struct {
 func (p points) Len() int                        { return len(p.xs) }
 func (p points) XY(i int) (float64, float64)     { return p.xs[i], p.ys[i] }
 func (p points) YError(i int) (float64, float64) { return p.cis[i], p.cis[i] }
+
+// exactLines are the analytic model's values of the charted metrics, one
+// line per variant, for a sweep run with --analytic (cells outside the
+// model's assumptions are left out).
+func (s *Study) exactLines(ms []Metric) map[string]*points {
+	lines := map[string]*points{}
+	if !s.Analytic {
+		return lines
+	}
+	for _, m := range ms {
+		for _, ac := range analyticColumns {
+			if ac.metric != m.Key {
+				continue
+			}
+			for _, l := range s.Cells {
+				x, err := strconv.ParseFloat(l.Value, 64)
+				if l.Analytic == nil || err != nil || math.IsNaN(ac.value(l.Analytic)) {
+					continue
+				}
+				name := l.Variant + " exact"
+				if len(ms) > 1 {
+					name += " " + m.Head
+				}
+				p := lines[name]
+				if p == nil {
+					p = &points{}
+					lines[name] = p
+				}
+				p.xs, p.ys, p.cis = append(p.xs, x), append(p.ys, ac.value(l.Analytic)), append(p.cis, 0)
+			}
+		}
+	}
+	return lines
+}
+
+func sortedKeys(m map[string]*points) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
 
 // Chart draws a sweep's metrics against the swept parameter, one line per
 // variant (and metric, when there are several) with its 95% confidence
@@ -65,6 +109,7 @@ func (s *Study) Chart(w io.Writer, accs []Acc, ms []Metric, format string) error
 			p.xs, p.ys, p.cis = append(p.xs, x), append(p.ys, e.Mean), append(p.cis, ci)
 		}
 	}
+	exact := s.exactLines(ms)
 	axis := ms[0].Axis
 	if len(ms) > 1 {
 		var heads []string
@@ -97,6 +142,22 @@ func (s *Study) Chart(w io.Writer, accs []Acc, ms []Metric, format string) error
 		bars.Color = plotutil.Color(i)
 		pl.Add(line, pts, bars)
 		pl.Legend.Add(v, line, pts)
+	}
+	index := map[string]int{}
+	for i, name := range order {
+		index[name] = i
+	}
+	for _, name := range sortedKeys(exact) {
+		p := exact[name]
+		line, err := plotter.NewLine(p)
+		if err != nil {
+			return err
+		}
+		// The exact line has the colour of the simulated line it checks.
+		line.Color = plotutil.Color(index[strings.Replace(name, " exact", "", 1)])
+		line.Width = vg.Points(0.5)
+		pl.Add(line)
+		pl.Legend.Add(name, line)
 	}
 	// Counts and rates start at zero: a flat line near 4 must not look
 	// like a swing.
