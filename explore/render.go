@@ -2,6 +2,7 @@ package explore
 
 import (
 	"fmt"
+	"github.com/qoslab/qoslab/sim"
 	"io"
 	"strings"
 )
@@ -19,7 +20,7 @@ func WriteTrace(w io.Writer, v *Violation) error {
 		case s.Label != "":
 			left := s.From == "server"
 			row[0], row[width+1] = 'C', 'S'
-			copy(row[1:], arrowText(s.Label, width, left, s.Lost))
+			copy(row[1:], sim.Arrow(s.Label, width, left, s.Lost))
 		case s.Move == "break":
 			for i := 1; i <= width; i++ {
 				row[i] = '~'
@@ -60,25 +61,6 @@ func WriteTrace(w io.Writer, v *Violation) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
-}
-
-func arrowText(label string, n int, left, lost bool) []byte {
-	body := []byte(" " + strings.Repeat("-", n-2) + " ")
-	start := max((n-len(label)-2)/2, 2)
-	copy(body[start:], " "+label+" ")
-	head := byte('>')
-	if left {
-		head = '<'
-	}
-	if lost {
-		head = 'x'
-	}
-	if left {
-		body[1] = head
-	} else {
-		body[n-2] = head
-	}
-	return body
 }
 
 // WriteMermaid writes a violation's path as a Mermaid sequenceDiagram.

@@ -142,7 +142,7 @@ func WriteASCII(w io.Writer, t Trace, opt DiagramOptions) error {
 		case l.from != "":
 			a, z := col[l.from], col[l.to]
 			row[a], row[z] = letter(l.from)[0], letter(l.to)[0]
-			copy(row[min(a, z)+1:], arrow(l.label, abs(z-a)-1, z < a, l.lostWhy != ""))
+			copy(row[min(a, z)+1:], Arrow(l.label, abs(z-a)-1, z < a, l.lostWhy != ""))
 			if l.lostWhy != "" {
 				suffix = "lost: " + l.lostWhy
 			}
@@ -174,9 +174,10 @@ func WriteASCII(w io.Writer, t Trace, opt DiagramOptions) error {
 	return err
 }
 
-// arrow draws "--- LABEL --->" in n cells, pointing left when left is set;
-// a lost packet ends in "x" short of its target.
-func arrow(label string, n int, left, lost bool) []byte {
+// Arrow draws "--- LABEL --->" in n cells, pointing left when left is set;
+// a lost packet ends in "x" short of its target. The explorer's diagrams use
+// it too, so that both draw packets alike.
+func Arrow(label string, n int, left, lost bool) []byte {
 	body := []byte(" " + strings.Repeat("-", n-2) + " ")
 	start := (n - len(label) - 2) / 2
 	if start < 2 {

@@ -99,15 +99,7 @@ func configFrom(t *testing.T, args []string) (c sim.Config) {
 // splitCommand splits a shell line with double-quoted words.
 func splitCommand(t *testing.T, line string) []string {
 	t.Helper()
-	var words []string
-	for _, m := range regexp.MustCompile(`"((?:[^"\\]|\\.)*)"|(\S+)`).FindAllStringSubmatch(line, -1) {
-		if m[2] != "" {
-			words = append(words, m[2])
-		} else {
-			words = append(words, strings.ReplaceAll(m[1], `\"`, `"`))
-		}
-	}
-	return words
+	return splitArgs(line)
 }
 
 // The README's example block is the real output of its command.
