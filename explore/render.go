@@ -2,9 +2,10 @@ package explore
 
 import (
 	"fmt"
-	"github.com/qoslab/qoslab/sim"
 	"io"
 	"strings"
+
+	"github.com/qoslab/qoslab/sim"
 )
 
 // WriteTrace draws a violation's path as a text sequence diagram: one row
