@@ -18,7 +18,7 @@ func (x *system) violation(path []move, p Property, msg int) *Violation {
 	v := &Violation{Property: p, Msg: msg, Steps: t.steps}
 	if p == Liveness {
 		for side := range 2 {
-			for _, l := range last.ep[side].Pending(nil) {
+			for _, l := range x.eps.get(side, last.ep[side]).Pending(nil) {
 				v.Pending = append(v.Pending, sideNames[side]+": "+l)
 			}
 			for _, q := range last.net[side] {

@@ -104,7 +104,7 @@ func Run(o Options) (*Result, error) {
 		x.obs = p
 		r := newBFS(x).run()
 		init := x.initial()
-		p.init = [2]string{stateName(init.ep[0]), stateName(init.ep[1])}
+		p.init = [2]string{stateName(x.eps.get(0, init.ep[0])), stateName(x.eps.get(1, init.ep[1]))}
 		p.states[0][p.init[0]], p.states[1][p.init[1]] = true, true
 		r.machines = p
 		return r, nil
@@ -118,7 +118,7 @@ func (x *system) check(s *state) (Property, int) {
 		if s.delivered[m] > 1 {
 			return NoDuplicate, m + 1
 		}
-		if s.completed&(1<<m) != 0 && s.delivered[m] == 0 && !publishInFlight(s, uint32(m+1)) && !stores(s.ep[server], m+1) {
+		if s.completed&(1<<m) != 0 && s.delivered[m] == 0 && !publishInFlight(s, uint32(m+1)) && !x.eps.stores(server, s.ep[server], m+1) {
 			return NoLoss, m + 1
 		}
 	}

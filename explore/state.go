@@ -18,10 +18,10 @@ const (
 var sideNames = [2]string{"client", "server"}
 
 // state is one state of the closed system. States are immutable once built:
-// successors share the endpoints, queues and timer sets they do not change
-// (copy on write), which keeps a step down to one Clone.
+// successors share the queues and timer sets they do not change (copy on
+// write), and the endpoints are interned (see endpoints).
 type state struct {
-	ep        [2]model.Endpoint
+	ep        [2]uint32         // interned endpoint ids
 	net       [2][]model.Packet // in flight from side d to the other
 	timers    [2][]model.Timer  // armed timers of side d, sorted
 	delivered [MaxMessages]uint8
@@ -37,16 +37,11 @@ type state struct {
 	id        uint32 // index in the explorer's tables (not part of the key)
 }
 
-// appendKey appends the canonical encoding of s. Endpoint encodings are
-// length-prefixed so that their concatenation stays unambiguous.
+// appendKey appends the canonical encoding of s. An endpoint is encoded
+// by its interned id, which stands for exactly one endpoint encoding.
 func (s *state) appendKey(dst []byte, msgs int) []byte {
-	for side := range 2 {
-		at := len(dst)
-		dst = append(dst, 0, 0)
-		dst = s.ep[side].AppendKey(dst)
-		n := len(dst) - at - 2
-		dst[at], dst[at+1] = byte(n>>8), byte(n)
-	}
+	dst = binary.AppendUvarint(dst, uint64(s.ep[client]))
+	dst = binary.AppendUvarint(dst, uint64(s.ep[server]))
 	for d := range 2 {
 		dst = binary.AppendUvarint(dst, uint64(len(s.net[d])))
 		for i := range s.net[d] {

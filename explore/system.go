@@ -40,7 +40,8 @@ func (m move) fault() bool    { return m.kind() >= mvBreak }
 // trace builder and the state-machine projection use it. The search itself
 // runs without one.
 type observer interface {
-	// stepped: side's endpoint took input in from before to after.
+	// stepped: side's endpoint took input in from before to after. The
+	// endpoints and outputs are shared: read only.
 	stepped(side int, in model.Input, before, after model.Endpoint, out []model.Output)
 	// output: one output of that step, in order; entered says whether a
 	// sent packet got onto the network.
@@ -53,22 +54,20 @@ type observer interface {
 // system holds what is fixed during a search and the scratch space of one
 // step.
 //
-// A successor is built in scratch space: the endpoint a move steps is a
-// scratch copy (model.Copier) and a changed queue or timer set lives in a
-// scratch buffer, so that a successor found already visited costs no
+// A successor is built in scratch space: a changed queue or timer set lives
+// in a scratch buffer, so that a successor found already visited costs no
 // allocation. persist gives a successor that is kept memory of its own.
+// Endpoints are interned and their steps remembered (see endpoints).
 type system struct {
 	o      Options
 	v      model.Variant
 	cfg    model.Config
 	msgs   []model.Message
 	stream bool
-	out    []model.Output
 	obs    observer
+	eps    *endpoints
 	// the successor being built: which of its parts are scratch
-	ep             [2]epOwner
 	ownNet, ownTim [2]bool
-	scratch        [2]model.Endpoint
 	netBuf         [2][]model.Packet
 	timBuf         [2][]model.Timer
 	// kept queues and timer sets are carved out of large chunks: one
@@ -96,30 +95,22 @@ func (a *slab[T]) copy(src []T) []T {
 	return a.chunk[i:len(a.chunk):len(a.chunk)]
 }
 
-// epOwner says whose endpoint a successor holds.
-type epOwner uint8
-
-const (
-	epShared  epOwner = iota // the parent's, untouched
-	epScratch                // the system's scratch copy
-	epFresh                  // a clone of its own
-)
-
 func newSystem(o Options) (*system, error) {
 	o = o.Normalize()
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
 	v, _ := model.Lookup(o.Variant)
-	return &system{o: o, v: v, cfg: o.endpointConfig(), msgs: workload(o.Messages, o.DistinctPayloads), stream: o.Mode == model.Stream}, nil
+	return &system{o: o, v: v, cfg: o.endpointConfig(), msgs: workload(o.Messages, o.DistinctPayloads), stream: o.Mode == model.Stream,
+		eps: newEndpoints(o.Messages)}, nil
 }
 
 // initial is the state before anything happened. A datagram association
 // needs no handshake, so both ends start up, as in the simulator.
 func (x *system) initial() state {
 	s := state{breaks: uint8(x.o.Breaks), crashes: uint8(x.o.Crashes), losses: uint8(x.o.Losses), dups: uint8(x.o.Dups)}
-	s.ep[client] = x.v.NewSender(x.cfg.As(model.RoleClient))
-	s.ep[server] = x.v.NewReceiver(x.cfg.As(model.RoleServer))
+	s.ep[client] = x.eps.intern(client, x.v.NewSender(x.cfg.As(model.RoleClient)))
+	s.ep[server] = x.eps.intern(server, x.v.NewReceiver(x.cfg.As(model.RoleServer)))
 	if !x.stream {
 		x.begin()
 		s.linkUp = true
@@ -132,16 +123,13 @@ func (x *system) initial() state {
 
 // begin starts building a successor: nothing of it is owned yet.
 func (x *system) begin() {
-	x.ep, x.ownNet, x.ownTim = [2]epOwner{}, [2]bool{}, [2]bool{}
+	x.ownNet, x.ownTim = [2]bool{}, [2]bool{}
 }
 
 // persist gives n's scratch parts memory of their own, so that n outlives
 // the next successor built.
 func (x *system) persist(n *state) {
 	for side := range 2 {
-		if x.ep[side] == epScratch {
-			n.ep[side] = n.ep[side].Clone()
-		}
 		if x.ownNet[side] {
 			n.net[side] = x.pkts.copy(n.net[side])
 		}
@@ -343,24 +331,16 @@ func (x *system) take(n *state, d, i int) model.Packet {
 	return p
 }
 
-// step feeds in to side's endpoint (a clone: s's own stays untouched) and
-// carries out the outputs.
+// step feeds in to side's endpoint and carries out the outputs.
 func (x *system) step(n *state, side int, in model.Input) {
-	before := n.ep[side]
-	ep := before
-	if x.ep[side] == epShared {
-		ep = x.private(side, before)
-	}
+	from := n.ep[side]
+	r := x.eps.step(side, from, &in)
+	n.ep[side] = r.to
 	if x.obs != nil {
-		before = before.Clone() // the observer sees the state before, and ep may be the same object later
+		x.obs.stepped(side, in, x.eps.get(side, from), x.eps.get(side, r.to), r.out)
 	}
-	x.out = ep.Step(in, x.out[:0])
-	n.ep[side] = ep
-	if x.obs != nil {
-		x.obs.stepped(side, in, before, ep, x.out)
-	}
-	for i := range x.out {
-		o := &x.out[i]
+	for i := range r.out {
+		o := &r.out[i]
 		if x.obs != nil {
 			x.obs.output(side, o, o.Kind != model.OutSend || !x.stream || n.linkUp)
 		}
@@ -385,21 +365,6 @@ func (x *system) step(n *state, side int, in model.Input) {
 			x.cancel(n, side, o.Timer)
 		}
 	}
-}
-
-// private returns a copy of e that the successor may change: the scratch
-// copy where the endpoint supports it, else a clone.
-func (x *system) private(side int, e model.Endpoint) model.Endpoint {
-	if c, ok := x.scratch[side].(model.Copier); ok && c.CopyFrom(e) {
-		x.ep[side] = epScratch
-		return x.scratch[side]
-	}
-	c := e.Clone()
-	x.ep[side] = epFresh
-	if x.scratch[side] == nil {
-		x.scratch[side] = e.Clone() // a buffer for the next steps
-	}
-	return c
 }
 
 func (x *system) send(n *state, side int, p model.Packet) {
