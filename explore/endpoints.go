@@ -2,8 +2,8 @@ package explore
 
 import "github.com/qoslab/qoslab/model"
 
-// endpoints interns the endpoint states of one search and memoizes their
-// steps.
+// endpoints interns the endpoint states and the packets of one search and
+// memoizes the endpoints' steps.
 //
 // A closed system has far fewer distinct endpoint states than system
 // states: the same sender state recurs with every arrangement of the
@@ -11,50 +11,53 @@ import "github.com/qoslab/qoslab/model"
 // state (by its AppendKey encoding, which the Endpoint contract makes a
 // canonical encoding of the whole state) is stored once, immutable, under a
 // small id; a system state holds the two ids, and its key encodes them
-// instead of the endpoints. Endpoints are pure functions of their state and
-// input, so the outcome of a step (the next endpoint state and the outputs)
-// is remembered per (id, input): in steady state a transition neither
-// copies, steps nor encodes an endpoint, and the search visits exactly the
-// states it would visit by stepping copies.
+// instead of the endpoints. Packets are interned the same way (by
+// appendPacket), so a queue is a short slice of ids. Endpoints are pure
+// functions of their state and input, so the outcome of a step (the next
+// endpoint state and the outputs) is remembered per (id, input): in steady
+// state a transition neither copies, steps nor encodes an endpoint, and the
+// search visits exactly the states it would visit by stepping copies.
 type endpoints struct {
-	msgs    int
+	msgs    []model.Message // the workload, by Ref-1
 	side    [2]epSide
+	pkts    []model.Packet    // by packet id
+	pktIDs  map[string]pktID // appendPacket encoding -> id
 	keyBuf  []byte
 	out     []model.Output
 	scratch [2]model.Endpoint
 	outs    slab[model.Output] // remembered outputs, immutable
+	acts    slab[act]
 }
+
+// pktID is an interned packet.
+type pktID = uint32
 
 type epSide struct {
 	ids    map[string]uint32 // AppendKey encoding -> id
 	eps    []model.Endpoint  // by id; never changed after interning
 	stored []uint16          // by id: bit m-1 set when the endpoint stores message m
-	steps  map[stepKey]stepResult
+	steps  memo
 }
 
-// stepKey is an endpoint id and every field of an input that an endpoint
-// may read. A message is its Ref: within one workload the Ref determines
-// topic and payload (as in the state key's packet encoding).
-type stepKey struct {
-	ep    uint32
-	timer model.Timer
-	ref   uint32 // InPublish: Msg.Ref; InPacket: Packet.Msg.Ref
-	id    uint16
-	kind  model.InKind
-	typ   model.PacketType
-	msgID uint64
-	flags uint32 // qos, reason, dup, session present, clean start
+// act is an output as the search carries it out: its kind and its packet
+// id, message ref or timer.
+type act struct {
+	kind model.OutKind
+	arg  uint32
 }
 
+// stepResult is the remembered outcome of one step: the next endpoint
+// state, the outputs (for observers) and the same outputs as acts.
 type stepResult struct {
-	to  uint32
-	out []model.Output // shared and immutable
+	to   uint32
+	out  []model.Output // shared and immutable
+	acts []act          // acts[i] is out[i]
 }
 
-func newEndpoints(msgs int) *endpoints {
-	c := &endpoints{msgs: msgs}
+func newEndpoints(msgs []model.Message) *endpoints {
+	c := &endpoints{msgs: msgs, pktIDs: map[string]pktID{}}
 	for side := range c.side {
-		c.side[side] = epSide{ids: map[string]uint32{}, steps: map[stepKey]stepResult{}}
+		c.side[side] = epSide{ids: map[string]uint32{}, steps: newMemo()}
 	}
 	return c
 }
@@ -71,12 +74,24 @@ func (c *endpoints) intern(side int, e model.Endpoint) uint32 {
 	t.ids[string(c.keyBuf)] = id
 	t.eps = append(t.eps, e)
 	var stored uint16
-	for m := 1; m <= c.msgs; m++ {
+	for m := 1; m <= len(c.msgs); m++ {
 		if stores(e, m) {
 			stored |= 1 << (m - 1)
 		}
 	}
 	t.stored = append(t.stored, stored)
+	return id
+}
+
+// packet returns the id of p.
+func (c *endpoints) packet(p *model.Packet) pktID {
+	c.keyBuf = appendPacket(c.keyBuf[:0], p)
+	if id, ok := c.pktIDs[string(c.keyBuf)]; ok {
+		return id
+	}
+	id := pktID(len(c.pkts))
+	c.pktIDs[string(c.keyBuf)] = id
+	c.pkts = append(c.pkts, *p)
 	return id
 }
 
@@ -89,59 +104,123 @@ func (c *endpoints) stores(side int, id uint32, ref int) bool {
 	return c.side[side].stored[id]&(1<<(ref-1)) != 0
 }
 
-func keyOf(id uint32, in *model.Input) stepKey {
-	k := stepKey{ep: id, kind: in.Kind}
-	switch in.Kind {
+// An input is its kind and one argument: the message ref of a publication,
+// the packet id of a packet, the timer of a timer (none for the others).
+// A Timer (purpose<<16 | key) fits in 24 bits, and so do packet ids in
+// practice.
+const argBits = 24
+
+// input builds the input of kind with arg.
+func (c *endpoints) input(kind model.InKind, arg uint32) model.Input {
+	in := model.Input{Kind: kind}
+	switch kind {
 	case model.InPublish:
-		k.ref = in.Msg.Ref
+		in.Msg = c.msgs[arg-1]
 	case model.InPacket:
-		p := &in.Packet
-		k.ref, k.id, k.typ, k.msgID = p.Msg.Ref, p.ID, p.Type, p.MsgID
-		k.flags = uint32(p.QoS) | uint32(p.Reason)<<8
-		if p.Dup {
-			k.flags |= 1 << 16
-		}
-		if p.SessionPresent {
-			k.flags |= 1 << 17
-		}
-		if p.CleanStart {
-			k.flags |= 1 << 18
-		}
+		in.Packet = c.pkts[arg]
 	case model.InTimer:
-		k.timer = in.Timer
+		in.Timer = model.Timer(arg)
 	}
-	return k
+	return in
 }
 
-// step returns the outcome of feeding in to endpoint id of side.
-func (c *endpoints) step(side int, id uint32, in *model.Input) stepResult {
+// stepKey packs endpoint id, input kind and argument (never 0: kinds start
+// at 1); ok is false when the argument does not fit (then the step is not
+// remembered).
+func stepKey(id uint32, kind model.InKind, arg uint32) (uint64, bool) {
+	return uint64(id)<<32 | uint64(kind)<<argBits | uint64(arg), arg < 1<<argBits
+}
+
+// step returns the outcome of feeding input (kind, arg) to endpoint id of
+// side.
+func (c *endpoints) step(side int, id uint32, kind model.InKind, arg uint32) *stepResult {
 	t := &c.side[side]
-	k := keyOf(id, in)
-	if r, ok := t.steps[k]; ok {
-		return r
+	k, ok := stepKey(id, kind, arg)
+	if ok {
+		if r := t.steps.get(k); r != nil {
+			return r
+		}
 	}
 	e := c.private(side, t.eps[id])
-	c.out = e.Step(*in, c.out[:0])
-	r := stepResult{out: c.outs.copy(c.out)}
+	c.out = e.Step(c.input(kind, arg), c.out[:0])
+	r := &stepResult{out: c.outs.copy(c.out)}
+	acts := make([]act, len(r.out))
+	for i := range r.out {
+		o := &r.out[i]
+		acts[i].kind = o.Kind
+		switch o.Kind {
+		case model.OutSend:
+			acts[i].arg = c.packet(&o.Packet)
+		case model.OutDeliver, model.OutComplete, model.OutAbandon:
+			acts[i].arg = o.Msg.Ref
+		case model.OutSetTimer, model.OutCancelTimer:
+			acts[i].arg = uint32(o.Timer)
+		}
+	}
+	r.acts = c.acts.copy(acts)
 	n := len(t.eps)
 	r.to = c.intern(side, e)
 	if int(r.to) == n {
 		c.scratch[side] = nil // e is kept now
 	}
-	t.steps[k] = r
+	if ok {
+		t.steps.put(k, r)
+	}
 	return r
 }
 
 // private returns a copy of e to step: the scratch copy where the endpoint
 // supports it (model.Copier), else a clone.
 func (c *endpoints) private(side int, e model.Endpoint) model.Endpoint {
-	if c.scratch[side] == nil {
-		c.scratch[side] = e.Clone()
-		return c.scratch[side]
-	}
-	if cp, ok := c.scratch[side].(model.Copier); ok && cp.CopyFrom(e) {
-		return c.scratch[side]
+	if c.scratch[side] != nil {
+		if cp, ok := c.scratch[side].(model.Copier); ok && cp.CopyFrom(e) {
+			return c.scratch[side]
+		}
 	}
 	c.scratch[side] = e.Clone()
 	return c.scratch[side]
+}
+
+// memo is an open-addressing hash table from step keys to remembered
+// outcomes, linear probing, at most half full.
+type memo struct {
+	keys []uint64 // 0 marks a free slot
+	vals []*stepResult
+	n    int
+}
+
+func newMemo() memo { return memo{keys: make([]uint64, 256), vals: make([]*stepResult, 256)} }
+
+func slotOf(k uint64, mask uint64) uint64 { return (k * 0x9e3779b97f4a7c15) >> 32 & mask }
+
+func (m *memo) get(k uint64) *stepResult {
+	mask := uint64(len(m.keys) - 1)
+	for i := slotOf(k, mask); ; i = (i + 1) & mask {
+		switch m.keys[i] {
+		case k:
+			return m.vals[i]
+		case 0:
+			return nil
+		}
+	}
+}
+
+func (m *memo) put(k uint64, r *stepResult) {
+	if 2*(m.n+1) > len(m.keys) {
+		old, oldVals := m.keys, m.vals
+		m.keys, m.vals = make([]uint64, 2*len(old)), make([]*stepResult, 2*len(old))
+		m.n = 0
+		for i, k := range old {
+			if k != 0 {
+				m.put(k, oldVals[i])
+			}
+		}
+	}
+	mask := uint64(len(m.keys) - 1)
+	i := slotOf(k, mask)
+	for m.keys[i] != 0 {
+		i = (i + 1) & mask
+	}
+	m.keys[i], m.vals[i] = k, r
+	m.n++
 }

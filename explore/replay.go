@@ -22,7 +22,7 @@ func (x *system) violation(path []move, p Property, msg int) *Violation {
 				v.Pending = append(v.Pending, sideNames[side]+": "+l)
 			}
 			for _, q := range last.net[side] {
-				v.Pending = append(v.Pending, "in flight to "+sideNames[1-side]+": "+q.Label())
+				v.Pending = append(v.Pending, "in flight to "+sideNames[1-side]+": "+x.eps.pkts[q].Label())
 			}
 			if last.down[side] {
 				v.Pending = append(v.Pending, sideNames[side]+": down")

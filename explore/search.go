@@ -118,7 +118,7 @@ func (x *system) check(s *state) (Property, int) {
 		if s.delivered[m] > 1 {
 			return NoDuplicate, m + 1
 		}
-		if s.completed&(1<<m) != 0 && s.delivered[m] == 0 && !publishInFlight(s, uint32(m+1)) && !x.eps.stores(server, s.ep[server], m+1) {
+		if s.completed&(1<<m) != 0 && s.delivered[m] == 0 && !x.publishInFlight(s, uint32(m+1)) && !x.eps.stores(server, s.ep[server], m+1) {
 			return NoLoss, m + 1
 		}
 	}
@@ -140,9 +140,9 @@ func stores(e model.Endpoint, ref int) bool {
 	return false
 }
 
-func publishInFlight(s *state, ref uint32) bool {
-	for i := range s.net[client] {
-		if p := &s.net[client][i]; p.Type == model.PUBLISH && p.Msg.Ref == ref {
+func (x *system) publishInFlight(s *state, ref uint32) bool {
+	for _, id := range s.net[client] {
+		if p := &x.eps.pkts[id]; p.Type == model.PUBLISH && p.Msg.Ref == ref {
 			return true
 		}
 	}

@@ -22,7 +22,7 @@ var sideNames = [2]string{"client", "server"}
 // write), and the endpoints are interned (see endpoints).
 type state struct {
 	ep        [2]uint32         // interned endpoint ids
-	net       [2][]model.Packet // in flight from side d to the other
+	net       [2][]pktID        // in flight from side d to the other
 	timers    [2][]model.Timer  // armed timers of side d, sorted
 	delivered [MaxMessages]uint8
 	completed uint16 // bit m-1: the sender completed message m
@@ -44,8 +44,8 @@ func (s *state) appendKey(dst []byte, msgs int) []byte {
 	dst = binary.AppendUvarint(dst, uint64(s.ep[server]))
 	for d := range 2 {
 		dst = binary.AppendUvarint(dst, uint64(len(s.net[d])))
-		for i := range s.net[d] {
-			dst = appendPacket(dst, &s.net[d][i])
+		for _, p := range s.net[d] {
+			dst = binary.AppendUvarint(dst, uint64(p))
 		}
 		dst = binary.AppendUvarint(dst, uint64(len(s.timers[d])))
 		for _, t := range s.timers[d] {

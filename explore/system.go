@@ -68,11 +68,11 @@ type system struct {
 	eps    *endpoints
 	// the successor being built: which of its parts are scratch
 	ownNet, ownTim [2]bool
-	netBuf         [2][]model.Packet
+	netBuf         [2][]pktID
 	timBuf         [2][]model.Timer
 	// kept queues and timer sets are carved out of large chunks: one
 	// allocation per few thousand states instead of one per state
-	pkts slab[model.Packet]
+	qs   slab[pktID]
 	tims slab[model.Timer]
 }
 
@@ -101,8 +101,9 @@ func newSystem(o Options) (*system, error) {
 		return nil, err
 	}
 	v, _ := model.Lookup(o.Variant)
-	return &system{o: o, v: v, cfg: o.endpointConfig(), msgs: workload(o.Messages, o.DistinctPayloads), stream: o.Mode == model.Stream,
-		eps: newEndpoints(o.Messages)}, nil
+	msgs := workload(o.Messages, o.DistinctPayloads)
+	return &system{o: o, v: v, cfg: o.endpointConfig(), msgs: msgs, stream: o.Mode == model.Stream,
+		eps: newEndpoints(msgs)}, nil
 }
 
 // initial is the state before anything happened. A datagram association
@@ -114,8 +115,8 @@ func (x *system) initial() state {
 	if !x.stream {
 		x.begin()
 		s.linkUp = true
-		x.step(&s, client, model.Input{Kind: model.InConnUp})
-		x.step(&s, server, model.Input{Kind: model.InConnUp})
+		x.step(&s, client, model.InConnUp, 0)
+		x.step(&s, server, model.InConnUp, 0)
 		x.persist(&s)
 	}
 	return s
@@ -131,7 +132,7 @@ func (x *system) begin() {
 func (x *system) persist(n *state) {
 	for side := range 2 {
 		if x.ownNet[side] {
-			n.net[side] = x.pkts.copy(n.net[side])
+			n.net[side] = x.qs.copy(n.net[side])
 		}
 		if x.ownTim[side] {
 			n.timers[side] = x.tims.copy(n.timers[side])
@@ -178,7 +179,7 @@ func (x *system) moves(s *state, dst []move) []move {
 			continue
 		}
 		for i := range q {
-			if i == 0 || !samePacket(&q[i-1], &q[i]) {
+			if i == 0 || q[i-1] != q[i] {
 				dst = append(dst, mkMove(mvDeliver, d, i))
 			}
 		}
@@ -215,7 +216,7 @@ func (x *system) moves(s *state, dst []move) []move {
 			q := s.net[d]
 			for i := range q {
 				// Copies are interchangeable only where order does not count.
-				if i == 0 || !x.o.Reorder || !samePacket(&q[i-1], &q[i]) {
+				if i == 0 || !x.o.Reorder || q[i-1] != q[i] {
 					dst = append(dst, mkMove(k, d, i))
 				}
 			}
@@ -232,37 +233,36 @@ func (x *system) apply(s *state, m move) state {
 	side := m.side()
 	switch m.kind() {
 	case mvPublish:
-		msg := x.msgs[n.published]
 		n.published++
-		x.step(&n, client, model.Input{Kind: model.InPublish, Msg: msg})
+		x.step(&n, client, model.InPublish, uint32(n.published)) // message Ref n.published
 	case mvConnect:
 		n.linkUp = true
 		if x.obs != nil {
 			x.obs.network(m, model.Packet{})
 		}
-		x.step(&n, client, model.Input{Kind: model.InConnUp})
-		x.step(&n, server, model.Input{Kind: model.InConnUp})
+		x.step(&n, client, model.InConnUp, 0)
+		x.step(&n, server, model.InConnUp, 0)
 	case mvRestart:
 		n.down[side] = false
 		if x.obs != nil {
 			x.obs.network(m, model.Packet{})
 		}
-		x.step(&n, side, model.Input{Kind: model.InRestart})
+		x.step(&n, side, model.InRestart, 0)
 		if !x.stream {
-			x.step(&n, side, model.Input{Kind: model.InConnUp})
+			x.step(&n, side, model.InConnUp, 0)
 		}
 	case mvDeliver:
 		p := x.take(&n, side, m.idx())
 		if x.obs != nil {
-			x.obs.network(m, p)
+			x.obs.network(m, x.eps.pkts[p])
 		}
 		if !n.down[1-side] {
-			x.step(&n, 1-side, model.Input{Kind: model.InPacket, Packet: p})
+			x.step(&n, 1-side, model.InPacket, p)
 		}
 	case mvTimer:
 		t := n.timers[side][m.idx()]
 		x.cancel(&n, side, t)
-		x.step(&n, side, model.Input{Kind: model.InTimer, Timer: t})
+		x.step(&n, side, model.InTimer, uint32(t))
 	case mvBreak:
 		n.breaks--
 		x.breakLink(&n, m)
@@ -271,7 +271,7 @@ func (x *system) apply(s *state, m move) state {
 		if x.obs != nil {
 			x.obs.network(m, model.Packet{})
 		}
-		x.step(&n, side, model.Input{Kind: model.InCrash})
+		x.step(&n, side, model.InCrash, 0)
 		n.down[side] = true
 		n.timers[side], x.ownTim[side] = nil, false // a dead node's timers never fire
 		if x.stream {
@@ -281,7 +281,7 @@ func (x *system) apply(s *state, m move) state {
 		n.losses--
 		p := x.take(&n, side, m.idx())
 		if x.obs != nil {
-			x.obs.network(m, p)
+			x.obs.network(m, x.eps.pkts[p])
 		}
 	case mvDup:
 		n.dups--
@@ -290,7 +290,7 @@ func (x *system) apply(s *state, m move) state {
 		x.netBuf[side] = slices.Insert(n.net[side], m.idx()+1, p)
 		n.net[side] = x.netBuf[side]
 		if x.obs != nil {
-			x.obs.network(m, p)
+			x.obs.network(m, x.eps.pkts[p])
 		}
 	}
 	return n
@@ -306,17 +306,17 @@ func (x *system) breakLink(n *state, m move) {
 	if x.obs != nil {
 		x.obs.network(m, model.Packet{})
 	}
-	n.net = [2][]model.Packet{}
+	n.net = [2][]pktID{}
 	x.ownNet = [2]bool{}
 	for side := range 2 {
 		if !n.down[side] {
-			x.step(n, side, model.Input{Kind: model.InConnDown})
+			x.step(n, side, model.InConnDown, 0)
 		}
 	}
 }
 
 // take removes packet i of direction d.
-func (x *system) take(n *state, d, i int) model.Packet {
+func (x *system) take(n *state, d, i int) pktID {
 	q := n.net[d]
 	p := q[i]
 	switch {
@@ -331,43 +331,43 @@ func (x *system) take(n *state, d, i int) model.Packet {
 	return p
 }
 
-// step feeds in to side's endpoint and carries out the outputs.
-func (x *system) step(n *state, side int, in model.Input) {
+// step feeds input (kind, arg) to side's endpoint (see endpoints.input)
+// and carries out the outputs.
+func (x *system) step(n *state, side int, kind model.InKind, arg uint32) {
 	from := n.ep[side]
-	r := x.eps.step(side, from, &in)
+	r := x.eps.step(side, from, kind, arg)
 	n.ep[side] = r.to
 	if x.obs != nil {
-		x.obs.stepped(side, in, x.eps.get(side, from), x.eps.get(side, r.to), r.out)
+		x.obs.stepped(side, x.eps.input(kind, arg), x.eps.get(side, from), x.eps.get(side, r.to), r.out)
 	}
-	for i := range r.out {
-		o := &r.out[i]
+	for i, a := range r.acts {
 		if x.obs != nil {
-			x.obs.output(side, o, o.Kind != model.OutSend || !x.stream || n.linkUp)
+			x.obs.output(side, &r.out[i], a.kind != model.OutSend || !x.stream || n.linkUp)
 		}
-		switch o.Kind {
+		switch a.kind {
 		case model.OutSend:
-			x.send(n, side, o.Packet)
+			x.send(n, side, a.arg)
 		case model.OutDeliver:
-			if side == server && o.Msg.Ref >= 1 && int(o.Msg.Ref) <= MaxMessages && n.delivered[o.Msg.Ref-1] < 255 {
-				n.delivered[o.Msg.Ref-1]++
+			if side == server && a.arg >= 1 && a.arg <= MaxMessages && n.delivered[a.arg-1] < 255 {
+				n.delivered[a.arg-1]++
 			}
 		case model.OutComplete:
 			if side == client {
-				n.completed |= 1 << (o.Msg.Ref - 1)
+				n.completed |= 1 << (a.arg - 1)
 			}
 		case model.OutAbandon:
 			if side == client {
-				n.abandoned |= 1 << (o.Msg.Ref - 1)
+				n.abandoned |= 1 << (a.arg - 1)
 			}
 		case model.OutSetTimer:
-			x.arm(n, side, o.Timer)
+			x.arm(n, side, model.Timer(a.arg))
 		case model.OutCancelTimer:
-			x.cancel(n, side, o.Timer)
+			x.cancel(n, side, model.Timer(a.arg))
 		}
 	}
 }
 
-func (x *system) send(n *state, side int, p model.Packet) {
+func (x *system) send(n *state, side int, p pktID) {
 	if x.stream && !n.linkUp {
 		return // a stream that is not connected carries nothing
 	}
@@ -376,7 +376,8 @@ func (x *system) send(n *state, side int, p model.Packet) {
 	i := len(q)
 	if !x.stream && x.o.Reorder {
 		// A multiset: kept sorted, so equal contents give equal keys.
-		i, _ = slices.BinarySearchFunc(q, p, func(a, b model.Packet) int { return comparePackets(&a, &b) })
+		pk := x.eps.pkts
+		i, _ = slices.BinarySearchFunc(q, p, func(a, b pktID) int { return comparePackets(&pk[a], &pk[b]) })
 	}
 	x.netBuf[side] = slices.Insert(q, i, p)
 	n.net[side] = x.netBuf[side]

@@ -275,7 +275,7 @@ func (x *system) trace(path []move) (*tracer, state) {
 	t.armed = [2]map[model.Timer]int{{}, {}}
 	y := *x
 	y.obs = t
-	y.netBuf, y.timBuf = [2][]model.Packet{}, [2][]model.Timer{}
+	y.netBuf, y.timBuf = [2][]pktID{}, [2][]model.Timer{}
 	t.step = &Step{N: 0}
 	s := y.initial()
 	lastBreak, lastRestart := -1, 0
