@@ -20,7 +20,7 @@ import "github.com/qoslab/qoslab/model"
 type endpoints struct {
 	msgs    []model.Message // the workload, by Ref-1
 	side    [2]epSide
-	pkts    []model.Packet    // by packet id
+	pkts    []model.Packet   // by packet id
 	pktIDs  map[string]pktID // appendPacket encoding -> id
 	keyBuf  []byte
 	out     []model.Output

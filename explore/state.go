@@ -21,9 +21,9 @@ var sideNames = [2]string{"client", "server"}
 // successors share the queues and timer sets they do not change (copy on
 // write), and the endpoints are interned (see endpoints).
 type state struct {
-	ep        [2]uint32         // interned endpoint ids
-	net       [2][]pktID        // in flight from side d to the other
-	timers    [2][]model.Timer  // armed timers of side d, sorted
+	ep        [2]uint32        // interned endpoint ids
+	net       [2][]pktID       // in flight from side d to the other
+	timers    [2][]model.Timer // armed timers of side d, sorted
 	delivered [MaxMessages]uint8
 	completed uint16 // bit m-1: the sender completed message m
 	abandoned uint16 // bit m-1: the sender abandoned message m
