@@ -165,7 +165,8 @@ type bfs struct {
 	depth   []uint16
 	edges   []uint64 // fault-free transitions from<<32|to, for liveness
 	goal    []bool   // the state is a liveness goal
-	keyBuf  []byte
+	words   []uint64 // the encoding of the successor at hand
+	dec     decoder
 	moveBuf []move
 	res     *Result
 	start   time.Time
@@ -181,9 +182,11 @@ const noParent = ^uint32(0)
 // (and progress reports): ReadMemStats stops the world briefly.
 const checkEvery = 1 << 16
 
+// add looks s up and records it if it is new; b.words is its encoding
+// afterwards.
 func (b *bfs) add(s *state, parent uint32, m move, depth int) (uint32, bool) {
-	b.keyBuf = s.appendKey(b.keyBuf[:0], b.x.o.Messages)
-	id, fresh := b.seen.insert(hashKey(b.keyBuf), uint32(len(b.parent)))
+	b.words = s.appendWords(b.words[:0], b.x.o.Messages)
+	id, fresh := b.seen.insert(hashWords(b.words), uint32(len(b.parent)))
 	if !fresh {
 		return id, false
 	}
@@ -208,23 +211,25 @@ func (b *bfs) run() *Result {
 		r.Verdict, r.Violation = Violated, b.violation(init.id, p, m)
 		return r
 	}
-	cur := []state{init}
-	var next []state
+	var cur, next level
+	cur.push(b.words, init.id)
+	var s state
 	var mem runtime.MemStats
 	nextCheck := checkEvery
-	for depth := 0; len(cur) > 0; depth++ {
+	for depth := 0; cur.len() > 0; depth++ {
 		r.MaxDepth = depth
 		if x.o.MaxDepth > 0 && depth == x.o.MaxDepth {
 			r.Verdict = Incomplete
 			r.Stopped = fmt.Sprintf("stopped at depth %d (%d states, the %d at that depth not expanded): no violation in any schedule of up to %d moves",
-				depth, len(b.parent), len(cur), depth)
+				depth, len(b.parent), cur.len(), depth)
 			return r
 		}
-		for i := range cur {
-			s := &cur[i]
-			b.moveBuf = x.moves(s, b.moveBuf[:0])
+		for i := range cur.len() {
+			b.dec.decode(&s, cur.get(i), x.o.Messages)
+			s.id = cur.ids[i]
+			b.moveBuf = x.moves(&s, b.moveBuf[:0])
 			for _, m := range b.moveBuf {
-				n := x.apply(s, m)
+				n := x.apply(&s, m)
 				r.Transitions++
 				id, fresh := b.add(&n, s.id, m, depth+1)
 				if !m.fault() {
@@ -233,13 +238,12 @@ func (b *bfs) run() *Result {
 				if !fresh {
 					continue
 				}
-				x.persist(&n)
 				if p, msg := x.check(&n); p != 0 {
 					r.Verdict, r.Violation = Violated, b.violation(id, p, msg)
 					r.MaxDepth = depth + 1
 					return r
 				}
-				next = append(next, n)
+				next.push(b.words, id)
 			}
 			if len(b.parent) >= nextCheck || len(b.parent) >= x.o.MaxStates {
 				nextCheck = len(b.parent) + checkEvery
@@ -255,8 +259,8 @@ func (b *bfs) run() *Result {
 				}
 			}
 		}
-		clear(cur) // drop the endpoints of the finished level
-		cur, next = next, cur[:0]
+		cur.reset()
+		cur, next = next, cur
 	}
 	if id, ok := b.liveness(); !ok {
 		r.Verdict, r.Violation = Violated, b.violation(id, Liveness, 0)
