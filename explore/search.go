@@ -213,7 +213,7 @@ func (b *bfs) run() *Result {
 	}
 	var cur, next level
 	cur.push(b.words, init.id)
-	var s state
+	var s, n state
 	var mem runtime.MemStats
 	nextCheck := checkEvery
 	for depth := 0; cur.len() > 0; depth++ {
@@ -229,7 +229,7 @@ func (b *bfs) run() *Result {
 			s.id = cur.ids[i]
 			b.moveBuf = x.moves(&s, b.moveBuf[:0])
 			for _, m := range b.moveBuf {
-				n := x.apply(&s, m)
+				x.apply(&n, &s, m)
 				r.Transitions++
 				id, fresh := b.add(&n, s.id, m, depth+1)
 				if !m.fault() {

@@ -225,75 +225,74 @@ func (x *system) moves(s *state, dst []move) []move {
 	return dst
 }
 
-// apply returns the successor of s under m, built in scratch space: call
-// persist before keeping it or building another.
-func (x *system) apply(s *state, m move) state {
-	n := *s
+// apply sets n to the successor of s under m, built in scratch space: call
+// persist before keeping it or building another. n and s are distinct.
+func (x *system) apply(n, s *state, m move) {
+	*n = *s
 	x.begin()
 	side := m.side()
 	switch m.kind() {
 	case mvPublish:
 		n.published++
-		x.step(&n, client, model.InPublish, uint32(n.published)) // message Ref n.published
+		x.step(n, client, model.InPublish, uint32(n.published)) // message Ref n.published
 	case mvConnect:
 		n.linkUp = true
 		if x.obs != nil {
 			x.obs.network(m, model.Packet{})
 		}
-		x.step(&n, client, model.InConnUp, 0)
-		x.step(&n, server, model.InConnUp, 0)
+		x.step(n, client, model.InConnUp, 0)
+		x.step(n, server, model.InConnUp, 0)
 	case mvRestart:
 		n.down[side] = false
 		if x.obs != nil {
 			x.obs.network(m, model.Packet{})
 		}
-		x.step(&n, side, model.InRestart, 0)
+		x.step(n, side, model.InRestart, 0)
 		if !x.stream {
-			x.step(&n, side, model.InConnUp, 0)
+			x.step(n, side, model.InConnUp, 0)
 		}
 	case mvDeliver:
-		p := x.take(&n, side, m.idx())
+		p := x.take(n, side, m.idx())
 		if x.obs != nil {
 			x.obs.network(m, x.eps.pkts[p])
 		}
 		if !n.down[1-side] {
-			x.step(&n, 1-side, model.InPacket, p)
+			x.step(n, 1-side, model.InPacket, p)
 		}
 	case mvTimer:
 		t := n.timers[side][m.idx()]
-		x.cancel(&n, side, t)
-		x.step(&n, side, model.InTimer, uint32(t))
+		x.cancel(n, side, t)
+		x.step(n, side, model.InTimer, uint32(t))
 	case mvBreak:
 		n.breaks--
-		x.breakLink(&n, m)
+		x.breakLink(n, m)
 	case mvCrash:
 		n.crashes--
 		if x.obs != nil {
 			x.obs.network(m, model.Packet{})
 		}
-		x.step(&n, side, model.InCrash, 0)
+		x.step(n, side, model.InCrash, 0)
 		n.down[side] = true
 		n.timers[side], x.ownTim[side] = nil, false // a dead node's timers never fire
 		if x.stream {
-			x.breakLink(&n, mkMove(mvBreak, 1, 0))
+			x.breakLink(n, mkMove(mvBreak, 1, 0))
 		}
 	case mvLose:
 		n.losses--
-		p := x.take(&n, side, m.idx())
+		p := x.take(n, side, m.idx())
 		if x.obs != nil {
 			x.obs.network(m, x.eps.pkts[p])
 		}
 	case mvDup:
 		n.dups--
 		p := s.net[side][m.idx()]
-		x.netScratch(&n, side)
+		x.netScratch(n, side)
 		x.netBuf[side] = slices.Insert(n.net[side], m.idx()+1, p)
 		n.net[side] = x.netBuf[side]
 		if x.obs != nil {
 			x.obs.network(m, x.eps.pkts[p])
 		}
 	}
-	return n
 }
 
 // breakLink drops the connection: whatever is in flight is lost and each

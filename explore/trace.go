@@ -303,7 +303,9 @@ func (x *system) trace(path []move) (*tracer, state) {
 		case mvRestart:
 			lastRestart = i + 1
 		}
-		s = y.apply(&s, m)
+		var n state
+		y.apply(&n, &s, m)
+		s = n
 		y.persist(&s)
 		if m.kind() == mvBreak {
 			lastBreak = in.fault

@@ -26,7 +26,9 @@ func (x *system) walk() *Result {
 				break
 			}
 			m := moves[rng.IntN(len(moves))]
-			s = x.apply(&s, m)
+			var n state
+			x.apply(&n, &s, m)
+			s = n
 			x.persist(&s)
 			path = append(path, m)
 			r.Transitions++
