@@ -18,8 +18,9 @@
 //     session state survives unless Options.Volatile.
 //
 // Search is breadth first with visited states kept as 128-bit hashes of a
-// canonical encoding (the endpoints' AppendKey plus the network, timers and
-// budgets), so the first violation found is a shortest one. Safety is
+// canonical encoding (the endpoints, interned by their AppendKey, plus the
+// network, timers and budgets), so the first violation found is a shortest
+// one. Safety is
 // checked on every state; liveness over the explored graph once it is
 // complete. Random walks (Options.Search = Walk) check safety only, for
 // spaces too large to finish.

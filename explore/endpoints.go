@@ -35,7 +35,7 @@ type pktID = uint32
 type epSide struct {
 	ids    map[string]uint32 // AppendKey encoding -> id
 	eps    []model.Endpoint  // by id; never changed after interning
-	stored []uint16          // by id: bit m-1 set when the endpoint stores message m
+	stored []uint16          // server: by id, bit m-1 set when the endpoint stores message m
 	steps  memo
 }
 
@@ -74,7 +74,7 @@ func (c *endpoints) intern(side int, e model.Endpoint) uint32 {
 	t.ids[string(c.keyBuf)] = id
 	t.eps = append(t.eps, e)
 	var stored uint16
-	for m := 1; m <= len(c.msgs); m++ {
+	for m := 1; side == server && m <= len(c.msgs); m++ { // the safety check asks only about the receiver
 		if stores(e, m) {
 			stored |= 1 << (m - 1)
 		}
@@ -98,10 +98,10 @@ func (c *endpoints) packet(p *model.Packet) pktID {
 // get returns the endpoint with id (shared: do not step or change it).
 func (c *endpoints) get(side int, id uint32) model.Endpoint { return c.side[side].eps[id] }
 
-// stores reports whether endpoint id of side keeps message ref (1-based)
-// for a later delivery.
-func (c *endpoints) stores(side int, id uint32, ref int) bool {
-	return c.side[side].stored[id]&(1<<(ref-1)) != 0
+// stores reports whether the receiver's endpoint id keeps message ref
+// (1-based) for a later delivery.
+func (c *endpoints) stores(id uint32, ref int) bool {
+	return c.side[server].stored[id]&(1<<(ref-1)) != 0
 }
 
 // An input is its kind and one argument: the message ref of a publication,

@@ -118,7 +118,7 @@ func (x *system) check(s *state) (Property, int) {
 		if s.delivered[m] > 1 {
 			return NoDuplicate, m + 1
 		}
-		if s.completed&(1<<m) != 0 && s.delivered[m] == 0 && !x.publishInFlight(s, uint32(m+1)) && !x.eps.stores(server, s.ep[server], m+1) {
+		if s.completed&(1<<m) != 0 && s.delivered[m] == 0 && !x.publishInFlight(s, uint32(m+1)) && !x.eps.stores(s.ep[server], m+1) {
 			return NoLoss, m + 1
 		}
 	}
@@ -160,9 +160,7 @@ func (x *system) goal(s *state) bool {
 type bfs struct {
 	x       *system
 	seen    *table
-	parent  []uint32
-	via     []move
-	depth   []uint16
+	back    []backLink // by state id: how BFS first reached it
 	edges   []uint64 // fault-free transitions from<<32|to, for liveness
 	goal    []bool   // the state is a liveness goal
 	words   []uint64 // the encoding of the successor at hand
@@ -176,6 +174,12 @@ func newBFS(x *system) *bfs {
 	return &bfs{x: x, seen: newTable(1 << 12), res: &Result{Options: x.o}}
 }
 
+// backLink is a state's parent and the move from it.
+type backLink struct {
+	parent uint32
+	via    move
+}
+
 const noParent = ^uint32(0)
 
 // checkEvery is how many new states pass between two looks at the heap
@@ -184,15 +188,13 @@ const checkEvery = 1 << 16
 
 // add looks s up and records it if it is new; b.words is its encoding
 // afterwards.
-func (b *bfs) add(s *state, parent uint32, m move, depth int) (uint32, bool) {
+func (b *bfs) add(s *state, parent uint32, m move) (uint32, bool) {
 	b.words = s.appendWords(b.words[:0], b.x.o.Messages)
-	id, fresh := b.seen.insert(hashWords(b.words), uint32(len(b.parent)))
+	id, fresh := b.seen.insert(hashWords(b.words), uint32(len(b.back)))
 	if !fresh {
 		return id, false
 	}
-	b.parent = append(b.parent, parent)
-	b.via = append(b.via, m)
-	b.depth = append(b.depth, uint16(depth))
+	b.back = append(b.back, backLink{parent, m})
 	s.id = id
 	b.goal = append(b.goal, b.x.goal(s))
 	if s.abandoned != 0 {
@@ -204,9 +206,9 @@ func (b *bfs) add(s *state, parent uint32, m move, depth int) (uint32, bool) {
 func (b *bfs) run() *Result {
 	x, r := b.x, b.res
 	b.start = time.Now()
-	defer func() { r.Elapsed = time.Since(b.start); r.States = len(b.parent) }()
+	defer func() { r.Elapsed = time.Since(b.start); r.States = len(b.back) }()
 	init := x.initial()
-	b.add(&init, noParent, 0, 0)
+	b.add(&init, noParent, 0)
 	if p, m := x.check(&init); p != 0 {
 		r.Verdict, r.Violation = Violated, b.violation(init.id, p, m)
 		return r
@@ -221,7 +223,7 @@ func (b *bfs) run() *Result {
 		if x.o.MaxDepth > 0 && depth == x.o.MaxDepth {
 			r.Verdict = Incomplete
 			r.Stopped = fmt.Sprintf("stopped at depth %d (%d states, the %d at that depth not expanded): no violation in any schedule of up to %d moves",
-				depth, len(b.parent), cur.len(), depth)
+				depth, len(b.back), cur.len(), depth)
 			return r
 		}
 		for i := range cur.len() {
@@ -231,7 +233,7 @@ func (b *bfs) run() *Result {
 			for _, m := range b.moveBuf {
 				x.apply(&n, &s, m)
 				r.Transitions++
-				id, fresh := b.add(&n, s.id, m, depth+1)
+				id, fresh := b.add(&n, s.id, m)
 				if !m.fault() {
 					b.edges = append(b.edges, uint64(s.id)<<32|uint64(id))
 				}
@@ -245,16 +247,16 @@ func (b *bfs) run() *Result {
 				}
 				next.push(b.words, id)
 			}
-			if len(b.parent) >= nextCheck || len(b.parent) >= x.o.MaxStates {
-				nextCheck = len(b.parent) + checkEvery
+			if len(b.back) >= nextCheck || len(b.back) >= x.o.MaxStates {
+				nextCheck = len(b.back) + checkEvery
 				runtime.ReadMemStats(&mem)
 				if x.o.Progress != nil {
-					x.o.Progress(Progress{States: len(b.parent), Transitions: r.Transitions, Depth: depth, HeapBytes: mem.HeapAlloc})
+					x.o.Progress(Progress{States: len(b.back), Transitions: r.Transitions, Depth: depth, HeapBytes: mem.HeapAlloc})
 				}
-				if len(b.parent) >= x.o.MaxStates || mem.HeapAlloc > x.o.MaxBytes {
+				if len(b.back) >= x.o.MaxStates || mem.HeapAlloc > x.o.MaxBytes {
 					r.Verdict = Incomplete
 					r.Stopped = fmt.Sprintf("stopped at %d states (heap %d MiB): levels 0..%d fully explored, level %d partly; no violation within depth %d",
-						len(b.parent), mem.HeapAlloc>>20, depth, depth+1, depth)
+						len(b.back), mem.HeapAlloc>>20, depth, depth+1, depth)
 					return r
 				}
 			}
@@ -274,7 +276,7 @@ func (b *bfs) run() *Result {
 // state (backwards over the fault-free edges) and returns the shallowest
 // state that cannot.
 func (b *bfs) liveness() (uint32, bool) {
-	n := len(b.parent)
+	n := len(b.back)
 	// Reverse adjacency in CSR form.
 	start := make([]uint32, n+1)
 	for _, e := range b.edges {
@@ -320,9 +322,9 @@ func (b *bfs) liveness() (uint32, bool) {
 // path returns the moves from the initial state to id.
 func (b *bfs) path(id uint32) []move {
 	var p []move
-	for b.parent[id] != noParent {
-		p = append(p, b.via[id])
-		id = b.parent[id]
+	for b.back[id].parent != noParent {
+		p = append(p, b.back[id].via)
+		id = b.back[id].parent
 	}
 	for i, j := 0, len(p)-1; i < j; i, j = i+1, j-1 {
 		p[i], p[j] = p[j], p[i]
