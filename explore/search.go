@@ -161,9 +161,9 @@ type bfs struct {
 	x       *system
 	seen    *table
 	back    []backLink // by state id: how BFS first reached it
-	edges   []uint64 // fault-free transitions from<<32|to, for liveness
-	goal    []bool   // the state is a liveness goal
-	words   []uint64 // the encoding of the successor at hand
+	edges   []uint64   // fault-free transitions from<<32|to, for liveness
+	goal    []bool     // the state is a liveness goal
+	words   []uint64   // the encoding of the successor at hand
 	dec     decoder
 	moveBuf []move
 	res     *Result
