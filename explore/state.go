@@ -63,30 +63,41 @@ func (s *state) appendWords(dst []uint64, msgs int) []uint64 {
 	for i := 0; i < msgs; i += 8 {
 		dst = append(dst, binary.LittleEndian.Uint64(s.delivered[i:]))
 	}
-	var w uint64
-	odd := false
-	put := func(v uint32) {
-		if odd {
-			dst = append(dst, w|uint64(v)<<32)
-		} else {
-			w = uint64(v)
-		}
-		odd = !odd
-	}
+	p := packer{dst: dst}
 	for d := range 2 {
-		for _, p := range s.net[d] {
-			put(p)
+		for _, id := range s.net[d] {
+			p.put(id)
 		}
 	}
 	for side := range 2 {
 		for _, t := range s.timers[side] {
-			put(uint32(t))
+			p.put(uint32(t))
 		}
 	}
-	if odd {
-		dst = append(dst, w)
+	return p.flush()
+}
+
+// packer appends 32-bit values two to a word.
+type packer struct {
+	dst []uint64
+	w   uint64
+	odd bool
+}
+
+func (p *packer) put(v uint32) {
+	if p.odd {
+		p.dst = append(p.dst, p.w|uint64(v)<<32)
+	} else {
+		p.w = uint64(v)
 	}
-	return dst
+	p.odd = !p.odd
+}
+
+func (p *packer) flush() []uint64 {
+	if p.odd {
+		p.dst = append(p.dst, p.w)
+	}
+	return p.dst
 }
 
 // wordsFixed is the length of the fixed part of appendWords' encoding.
@@ -114,23 +125,15 @@ func (d *decoder) decode(s *state, w []uint64, msgs int) {
 	for i := 5; i < fixed; i++ {
 		binary.LittleEndian.PutUint64(s.delivered[(i-5)*8:], w[i])
 	}
-	// The variable part as a stream of 32-bit values.
-	at, rest := 0, w[fixed:]
-	next := func() uint32 {
-		v := rest[at/2] >> (32 * (at & 1))
-		at++
-		return uint32(v)
-	}
+	// The variable part: a stream of 32-bit values, two to a word.
+	rest := w[fixed:]
+	nn, nt := nets[0]+nets[1], tims[0]+tims[1]
 	d.net, d.tim = d.net[:0], d.tim[:0]
-	for _, k := range nets {
-		for range k {
-			d.net = append(d.net, next())
-		}
+	for i := range nn {
+		d.net = append(d.net, uint32(rest[i/2]>>(32*(i&1))))
 	}
-	for _, k := range tims {
-		for range k {
-			d.tim = append(d.tim, model.Timer(next()))
-		}
+	for i := nn; i < nn+nt; i++ {
+		d.tim = append(d.tim, model.Timer(rest[i/2]>>(32*(i&1))))
 	}
 	if k := nets[0]; k > 0 {
 		s.net[0] = d.net[:k:k]
