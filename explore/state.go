@@ -58,8 +58,9 @@ func (s *state) appendWords(dst []uint64, msgs int) []uint64 {
 		uint64(s.ep[client])|uint64(s.ep[server])<<32,
 		uint64(s.completed)|uint64(s.abandoned)<<16|uint64(s.published)<<32|flags<<40|uint64(s.breaks)<<48|uint64(s.crashes)<<56,
 		uint64(len(s.net[0]))|uint64(len(s.net[1]))<<32,
-		uint64(len(s.timers[0]))|uint64(len(s.timers[1]))<<32,
-		uint64(s.losses)|uint64(s.dups)<<8)
+		// A side's timers are distinct (purpose, id) pairs: three purposes
+		// times 65,535 ids, far below the 2^24 a count may reach here.
+		uint64(len(s.timers[0]))|uint64(len(s.timers[1]))<<24|uint64(s.losses)<<48|uint64(s.dups)<<56)
 	for i := 0; i < msgs; i += 8 {
 		dst = append(dst, binary.LittleEndian.Uint64(s.delivered[i:]))
 	}
@@ -101,7 +102,7 @@ func (p *packer) flush() []uint64 {
 }
 
 // wordsFixed is the length of the fixed part of appendWords' encoding.
-func wordsFixed(msgs int) int { return 5 + (msgs+7)/8 }
+func wordsFixed(msgs int) int { return 4 + (msgs+7)/8 }
 
 // decoder holds the memory of decoded states' queues and timer sets.
 type decoder struct {
@@ -119,11 +120,11 @@ func (d *decoder) decode(s *state, w []uint64, msgs int) {
 	s.linkUp, s.down = flags&1 != 0, [2]bool{flags&2 != 0, flags&4 != 0}
 	s.breaks, s.crashes = uint8(w[1]>>48), uint8(w[1]>>56)
 	nets := [2]int{int(uint32(w[2])), int(w[2] >> 32)}
-	tims := [2]int{int(uint32(w[3])), int(w[3] >> 32)}
-	s.losses, s.dups = uint8(w[4]), uint8(w[4]>>8)
+	tims := [2]int{int(w[3] & (1<<24 - 1)), int(w[3] >> 24 & (1<<24 - 1))}
+	s.losses, s.dups = uint8(w[3]>>48), uint8(w[3]>>56)
 	fixed := wordsFixed(msgs)
-	for i := 5; i < fixed; i++ {
-		binary.LittleEndian.PutUint64(s.delivered[(i-5)*8:], w[i])
+	for i := 4; i < fixed; i++ {
+		binary.LittleEndian.PutUint64(s.delivered[(i-4)*8:], w[i])
 	}
 	// The variable part: a stream of 32-bit values, two to a word.
 	rest := w[fixed:]
