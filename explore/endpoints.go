@@ -27,6 +27,8 @@ type endpoints struct {
 	scratch [2]model.Endpoint
 	outs    slab[model.Output] // remembered outputs, immutable
 	acts    slab[act]
+	actBuf  []act
+	results slab[stepResult] // the remembered steps themselves
 }
 
 // pktID is an interned packet.
@@ -143,21 +145,22 @@ func (c *endpoints) step(side int, id uint32, kind model.InKind, arg uint32) *st
 	}
 	e := c.private(side, t.eps[id])
 	c.out = e.Step(c.input(kind, arg), c.out[:0])
-	r := &stepResult{out: c.outs.copy(c.out)}
-	acts := make([]act, len(r.out))
+	r := c.results.add(stepResult{out: c.outs.copy(c.out)})
+	c.actBuf = c.actBuf[:0]
 	for i := range r.out {
 		o := &r.out[i]
-		acts[i].kind = o.Kind
+		a := act{kind: o.Kind}
 		switch o.Kind {
 		case model.OutSend:
-			acts[i].arg = c.packet(&o.Packet)
+			a.arg = c.packet(&o.Packet)
 		case model.OutDeliver, model.OutComplete, model.OutAbandon:
-			acts[i].arg = o.Msg.Ref
+			a.arg = o.Msg.Ref
 		case model.OutSetTimer, model.OutCancelTimer:
-			acts[i].arg = uint32(o.Timer)
+			a.arg = uint32(o.Timer)
 		}
+		c.actBuf = append(c.actBuf, a)
 	}
-	r.acts = c.acts.copy(acts)
+	r.acts = c.acts.copy(c.actBuf)
 	n := len(t.eps)
 	r.to = c.intern(side, e)
 	if int(r.to) == n {

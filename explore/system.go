@@ -81,18 +81,33 @@ type system struct {
 // into its neighbour.
 type slab[T any] struct{ chunk []T }
 
+// Chunks start small and double up to slabChunk, so that a small search
+// allocates little.
 const slabChunk = 4096
+
+func (a *slab[T]) grow(n int) {
+	a.chunk = make([]T, 0, max(min(slabChunk, 2*cap(a.chunk)), 64, n))
+}
 
 func (a *slab[T]) copy(src []T) []T {
 	if len(src) == 0 {
 		return nil
 	}
 	if len(src) > cap(a.chunk)-len(a.chunk) {
-		a.chunk = make([]T, 0, max(slabChunk, len(src)))
+		a.grow(len(src))
 	}
 	i := len(a.chunk)
 	a.chunk = append(a.chunk, src...)
 	return a.chunk[i:len(a.chunk):len(a.chunk)]
+}
+
+// add stores v in the current chunk and returns where.
+func (a *slab[T]) add(v T) *T {
+	if len(a.chunk) == cap(a.chunk) {
+		a.grow(1)
+	}
+	a.chunk = append(a.chunk, v)
+	return &a.chunk[len(a.chunk)-1]
 }
 
 func newSystem(o Options) (*system, error) {
