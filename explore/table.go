@@ -2,18 +2,12 @@ package explore
 
 // table is the visited set: an open-addressing hash table from state key
 // to state id, linear probing, at most 3/4 full. Keys are already uniform
-// hashes, so the low bits of the first word pick the slot. A slot holds
-// the key and the id side by side, so that a probe touches one cache line
-// (a lookup is a cache miss on any table much larger than the caches). It
-// stores 24 bytes per slot and nothing the garbage collector has to scan.
+// hashes, so the low bits of the first word pick the slot. It stores 20
+// bytes per slot and nothing the garbage collector has to scan.
 type table struct {
-	slots []slot
-	n     int
-}
-
-type slot struct {
-	k  key
-	id uint32
+	keys []key
+	ids  []uint32
+	n    int
 }
 
 // emptyKey marks a free slot; a state whose hash is emptyKey is stored
@@ -26,7 +20,7 @@ func newTable(capacity int) *table {
 	for size*3/4 < capacity {
 		size *= 2
 	}
-	return &table{slots: make([]slot, size)}
+	return &table{keys: make([]key, size), ids: make([]uint32, size)}
 }
 
 // insert returns the id stored under k, or stores id and reports fresh.
@@ -34,17 +28,16 @@ func (t *table) insert(k key, id uint32) (uint32, bool) {
 	if k == emptyKey {
 		k = key{0, 1}
 	}
-	if (t.n+1)*4 > len(t.slots)*3 {
+	if (t.n+1)*4 > len(t.keys)*3 {
 		t.grow()
 	}
-	mask := uint64(len(t.slots) - 1)
+	mask := uint64(len(t.keys) - 1)
 	for i := k[0] & mask; ; i = (i + 1) & mask {
-		s := &t.slots[i]
-		switch s.k {
+		switch t.keys[i] {
 		case k:
-			return s.id, false
+			return t.ids[i], false
 		case emptyKey:
-			s.k, s.id = k, id
+			t.keys[i], t.ids[i] = k, id
 			t.n++
 			return id, true
 		}
@@ -52,17 +45,17 @@ func (t *table) insert(k key, id uint32) (uint32, bool) {
 }
 
 func (t *table) grow() {
-	old := t.slots
-	t.slots = make([]slot, 2*len(old))
-	mask := uint64(len(t.slots) - 1)
-	for _, s := range old {
-		if s.k == emptyKey {
+	old, oldIDs := t.keys, t.ids
+	t.keys, t.ids = make([]key, 2*len(old)), make([]uint32, 2*len(old))
+	mask := uint64(len(t.keys) - 1)
+	for j, k := range old {
+		if k == emptyKey {
 			continue
 		}
-		i := s.k[0] & mask
-		for t.slots[i].k != emptyKey {
+		i := k[0] & mask
+		for t.keys[i] != emptyKey {
 			i = (i + 1) & mask
 		}
-		t.slots[i] = s
+		t.keys[i], t.ids[i] = k, oldIDs[j]
 	}
 }
