@@ -166,12 +166,28 @@ type bfs struct {
 	words   []uint64   // the encoding of the successor at hand
 	dec     decoder
 	moveBuf []move
-	res     *Result
-	start   time.Time
+	batch   []successor // the successors of the state at hand
+	batchW  []uint64    // their encodings
+
+	res   *Result
+	start time.Time
 }
 
 func newBFS(x *system) *bfs {
 	return &bfs{x: x, seen: newTable(1 << 12), res: &Result{Options: x.o}}
+}
+
+// successor is one successor of the state being expanded: its key, its
+// encoding (batchW[from:to]), the move to it and what the search records
+// about it if it is new.
+type successor struct {
+	k         key
+	from, to  int
+	m         move
+	goal      bool
+	abandoned bool
+	prop      Property
+	msg       int
 }
 
 // backLink is a state's parent and the move from it.
@@ -230,22 +246,43 @@ func (b *bfs) run() *Result {
 			b.dec.decode(&s, cur.get(i), x.o.Messages)
 			s.id = cur.ids[i]
 			b.moveBuf = x.moves(&s, b.moveBuf[:0])
+			// All successors are built and hashed first, and their table
+			// slots touched, so that the cache misses of their lookups
+			// overlap instead of coming one after the other.
+			b.batch, b.batchW = b.batch[:0], b.batchW[:0]
 			for _, m := range b.moveBuf {
 				x.apply(&n, &s, m)
+				from := len(b.batchW)
+				b.batchW = n.appendWords(b.batchW, x.o.Messages)
+				c := successor{k: hashWords(b.batchW[from:]), from: from, to: len(b.batchW), m: m,
+					goal: x.goal(&n), abandoned: n.abandoned != 0}
+				c.prop, c.msg = x.check(&n)
+				b.batch = append(b.batch, c)
+			}
+			for j := range b.batch {
+				b.seen.touch(b.batch[j].k)
+			}
+			for j := range b.batch {
+				c := &b.batch[j]
 				r.Transitions++
-				id, fresh := b.add(&n, s.id, m)
-				if !m.fault() {
+				id, fresh := b.seen.insert(c.k, uint32(len(b.back)))
+				if !c.m.fault() {
 					b.edges = append(b.edges, uint64(s.id)<<32|uint64(id))
 				}
 				if !fresh {
 					continue
 				}
-				if p, msg := x.check(&n); p != 0 {
-					r.Verdict, r.Violation = Violated, b.violation(id, p, msg)
+				b.back = append(b.back, backLink{s.id, c.m})
+				b.goal = append(b.goal, c.goal)
+				if c.abandoned {
+					r.Abandoned++
+				}
+				if c.prop != 0 {
+					r.Verdict, r.Violation = Violated, b.violation(id, c.prop, c.msg)
 					r.MaxDepth = depth + 1
 					return r
 				}
-				next.push(b.words, id)
+				next.push(b.batchW[c.from:c.to], id)
 			}
 			if len(b.back) >= nextCheck || len(b.back) >= x.o.MaxStates {
 				nextCheck = len(b.back) + checkEvery
