@@ -166,8 +166,9 @@ type bfs struct {
 	words   []uint64   // the encoding of the successor at hand
 	dec     decoder
 	moveBuf []move
-	batch   []successor // the successors of the state at hand
+	batch   []successor // the successors of the states at hand
 	batchW  []uint64    // their encodings
+	ends    []int       // batch[ends[i-1]:ends[i]] are the successors of the i-th
 
 	res   *Result
 	start time.Time
@@ -177,12 +178,16 @@ func newBFS(x *system) *bfs {
 	return &bfs{x: x, seen: newTable(1 << 12), res: &Result{Options: x.o}}
 }
 
-// successor is one successor of the state being expanded: its key, its
+// batchStates is how many states are expanded together.
+const batchStates = 8
+
+// successor is one successor of a state being expanded: its key, its
 // encoding (batchW[from:to]), the move to it and what the search records
 // about it if it is new.
 type successor struct {
 	k         key
 	from, to  int
+	parent    uint32
 	m         move
 	goal      bool
 	abandoned bool
@@ -242,59 +247,67 @@ func (b *bfs) run() *Result {
 				depth, len(b.back), cur.len(), depth)
 			return r
 		}
-		for i := range cur.len() {
-			b.dec.decode(&s, cur.get(i), x.o.Messages)
-			s.id = cur.ids[i]
-			b.moveBuf = x.moves(&s, b.moveBuf[:0])
-			// All successors are built and hashed first, and their table
-			// slots touched, so that the cache misses of their lookups
-			// overlap instead of coming one after the other.
-			b.batch, b.batchW = b.batch[:0], b.batchW[:0]
-			for _, m := range b.moveBuf {
-				x.apply(&n, &s, m)
-				from := len(b.batchW)
-				b.batchW = n.appendWords(b.batchW, x.o.Messages)
-				c := successor{k: hashWords(b.batchW[from:]), from: from, to: len(b.batchW), m: m,
-					goal: x.goal(&n), abandoned: n.abandoned != 0}
-				c.prop, c.msg = x.check(&n)
-				b.batch = append(b.batch, c)
+		for i := 0; i < cur.len(); {
+			// The successors of a few states are built and hashed first,
+			// and their table slots touched, so that the cache misses of
+			// their lookups overlap instead of coming one after the other.
+			b.batch, b.batchW, b.ends = b.batch[:0], b.batchW[:0], b.ends[:0]
+			for end := min(i+batchStates, cur.len()); i < end; i++ {
+				b.dec.decode(&s, cur.get(i), x.o.Messages)
+				s.id = cur.ids[i]
+				b.moveBuf = x.moves(&s, b.moveBuf[:0])
+				for _, m := range b.moveBuf {
+					x.apply(&n, &s, m)
+					from := len(b.batchW)
+					b.batchW = n.appendWords(b.batchW, x.o.Messages)
+					c := successor{k: hashWords(b.batchW[from:]), from: from, to: len(b.batchW), parent: s.id, m: m,
+						goal: x.goal(&n), abandoned: n.abandoned != 0}
+					c.prop, c.msg = x.check(&n)
+					b.batch = append(b.batch, c)
+				}
+				b.ends = append(b.ends, len(b.batch))
 			}
 			for j := range b.batch {
 				b.seen.touch(b.batch[j].k)
 			}
-			for j := range b.batch {
-				c := &b.batch[j]
-				r.Transitions++
-				id, fresh := b.seen.insert(c.k, uint32(len(b.back)))
-				if !c.m.fault() {
-					b.edges = append(b.edges, uint64(s.id)<<32|uint64(id))
+			j := 0
+			for _, end := range b.ends {
+				for ; j < end; j++ {
+					c := &b.batch[j]
+					r.Transitions++
+					id, fresh := b.seen.insert(c.k, uint32(len(b.back)))
+					if !c.m.fault() {
+						b.edges = append(b.edges, uint64(c.parent)<<32|uint64(id))
+					}
+					if !fresh {
+						continue
+					}
+					b.back = append(b.back, backLink{c.parent, c.m})
+					b.goal = append(b.goal, c.goal)
+					if c.abandoned {
+						r.Abandoned++
+					}
+					if c.prop != 0 {
+						r.Verdict, r.Violation = Violated, b.violation(id, c.prop, c.msg)
+						r.MaxDepth = depth + 1
+						return r
+					}
+					next.push(b.batchW[c.from:c.to], id)
 				}
-				if !fresh {
-					continue
-				}
-				b.back = append(b.back, backLink{s.id, c.m})
-				b.goal = append(b.goal, c.goal)
-				if c.abandoned {
-					r.Abandoned++
-				}
-				if c.prop != 0 {
-					r.Verdict, r.Violation = Violated, b.violation(id, c.prop, c.msg)
-					r.MaxDepth = depth + 1
-					return r
-				}
-				next.push(b.batchW[c.from:c.to], id)
-			}
-			if len(b.back) >= nextCheck || len(b.back) >= x.o.MaxStates {
-				nextCheck = len(b.back) + checkEvery
-				runtime.ReadMemStats(&mem)
-				if x.o.Progress != nil {
-					x.o.Progress(Progress{States: len(b.back), Transitions: r.Transitions, Depth: depth, HeapBytes: mem.HeapAlloc})
-				}
-				if len(b.back) >= x.o.MaxStates || mem.HeapAlloc > x.o.MaxBytes {
-					r.Verdict = Incomplete
-					r.Stopped = fmt.Sprintf("stopped at %d states (heap %d MiB): levels 0..%d fully explored, level %d partly; no violation within depth %d",
-						len(b.back), mem.HeapAlloc>>20, depth, depth+1, depth)
-					return r
+				// Bounds are looked at after each expanded state, as
+				// without batches, so that a search stops at the same state.
+				if len(b.back) >= nextCheck || len(b.back) >= x.o.MaxStates {
+					nextCheck = len(b.back) + checkEvery
+					runtime.ReadMemStats(&mem)
+					if x.o.Progress != nil {
+						x.o.Progress(Progress{States: len(b.back), Transitions: r.Transitions, Depth: depth, HeapBytes: mem.HeapAlloc})
+					}
+					if len(b.back) >= x.o.MaxStates || mem.HeapAlloc > x.o.MaxBytes {
+						r.Verdict = Incomplete
+						r.Stopped = fmt.Sprintf("stopped at %d states (heap %d MiB): levels 0..%d fully explored, level %d partly; no violation within depth %d",
+							len(b.back), mem.HeapAlloc>>20, depth, depth+1, depth)
+						return r
+					}
 				}
 			}
 		}
