@@ -22,6 +22,13 @@ func BenchmarkExploreDatagram(b *testing.B) {
 	benchExplore(b, Options{Variant: "qos2-b", Mode: model.Datagram, Messages: 4, IDs: 2, Losses: 2, Dups: 2})
 }
 
+// BenchmarkExploreStreamLarge is a larger stream model (qos2-b, 7
+// messages, 6 breaks, 3 crashes, 4 ids: 1,350,139 states), whose visited
+// table outgrows the caches.
+func BenchmarkExploreStreamLarge(b *testing.B) {
+	benchExplore(b, Options{Variant: "qos2-b", Messages: 7, Breaks: 6, Crashes: 3, IDs: 4})
+}
+
 func benchExplore(b *testing.B, o Options) {
 	b.ReportAllocs()
 	states := 0
