@@ -64,8 +64,8 @@ func checkCmd(stdout, stderr io.Writer, args []string) error {
 		return err
 	}
 	switch {
-	case *tests < 1:
-		return usagef("--tests %d: must be at least 1", *tests)
+	case *tests < 1 || *tests > maxTests:
+		return usagef("--tests %d: allowed 1..%d", *tests, maxTests)
 	case *workers < 1:
 		return usagef("--workers %d: must be at least 1", *workers)
 	case *maxMessages < 1 || *maxMessages > 1000:
@@ -114,6 +114,9 @@ func checkCmd(stdout, stderr io.Writer, args []string) error {
 	}
 	return nil
 }
+
+// maxTests bounds --tests: the search keeps one result per 200 tests.
+const maxTests = 100_000_000
 
 func writeCheck(w io.Writer, r properties.Report) {
 	s := r.Search

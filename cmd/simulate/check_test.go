@@ -85,7 +85,7 @@ func stable(out string) string {
 func TestCheckBadUsageExitsTwo(t *testing.T) {
 	cases := map[string][]string{
 		`--property: unknown property "fast"`:        {"check", "--property", "fast"},
-		"--tests 0: must be at least 1":              {"check", "--tests", "0"},
+		"--tests 0: allowed 1..100000000":            {"check", "--tests", "0"},
 		"--faults: check draws its own schedules":    {"check", "--faults", "lose PUBREC#1"},
 		"--actions: lose needs --mode datagram":      {"check", "--actions", "lose"},
 		"--actions: break needs --mode stream":       {"check", "--mode", "datagram", "--actions", "break"},

@@ -36,13 +36,22 @@ func compareCmd(stdout, stderr io.Writer, args []string) error {
 	if err != nil {
 		return usagef("--columns: %v", err)
 	}
+	// A profile sets the network: a value given for these would be ignored.
+	if err := f.notWith("compare takes the network from --profiles (simulate compare --help lists them); vary it with simulate sweep, or use simulate run",
+		"mode", "loss", "dup", "jitter", "break-mean", "crash-mean"); err != nil {
+		return err
+	}
 	var ps []study.Profile
+	var names []string
 	for _, name := range strings.Split(*profiles, ",") {
 		p, err := study.LookupProfile(strings.TrimSpace(name))
 		if err != nil {
 			return usagef("--profiles: %v", err)
 		}
-		ps = append(ps, p)
+		ps, names = append(ps, p), append(names, p.Name)
+	}
+	if err := noRepeats("profiles", names); err != nil {
+		return err
 	}
 	variants, err := f.variantList()
 	if err != nil {

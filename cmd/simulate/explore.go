@@ -74,6 +74,13 @@ func (f *exploreFlags) options() (explore.Options, error) {
 		RetryLimit: f.retryLimit, Volatile: f.volatile, Breaks: f.breaks, Crashes: f.crashes, Losses: f.losses,
 		Dups: f.dups, Reorder: f.reorder, EarlyTimers: f.early, MaxStates: f.maxStates, MaxBytes: f.maxMemMiB << 20,
 		Walks: f.walks, WalkDepth: f.walkDepth, MaxDepth: f.maxDepth, Seed: f.seed, DistinctPayloads: f.distinct, TTLTicks: f.ttl, StoreCap: f.storeCap}
+	if err := nonEmpty(map[string]string{"variant": f.variant, "mode": f.mode, "mqtt": f.version,
+		"id-policy": f.idPolicy, "search": f.search}); err != nil {
+		return o, err
+	}
+	if _, err := model.Lookup(f.variant); err != nil {
+		return o, usagef("--variant: %v", err)
+	}
 	var err error
 	if o.Mode, err = model.ParseMode(f.mode); err != nil {
 		return o, usagef("--mode: %v", err)

@@ -83,14 +83,26 @@ func run(stdout, stderr io.Writer, args []string) error {
 	}
 	name := args[0]
 	if name == "-h" || name == "--help" || name == "help" {
-		writeUsage(stdout)
-		return nil
+		if len(args) == 1 {
+			writeUsage(stdout)
+			return nil
+		}
+		if len(args) > 2 {
+			return usagef("%s: unexpected argument %q (simulate help COMMAND shows a command's flags)", name, args[2])
+		}
+		name, args = args[1], []string{args[1], "--help"} // simulate help run = simulate run --help
 	}
 	c, ok := commands[name]
 	if !ok {
 		return usagef("unknown command %q: allowed commands are %s (simulate --help)", name, strings.Join(commandNames(), ", "))
 	}
-	return c.run(stdout, stderr, args[1:])
+	err := c.run(stdout, stderr, args[1:])
+	var h helpRequest
+	if errors.As(err, &h) { // asked for: the usage is the result, on stdout
+		h.fs.SetOutput(stdout)
+		h.fs.Usage()
+	}
+	return err
 }
 
 func commandNames() []string {

@@ -45,7 +45,7 @@ func TestBadInputExitsTwoAndNamesTheField(t *testing.T) {
 		`unknown command "fly"`:                   {"fly"},
 		"--faults: fault 1":                       {"run", "--faults", "lose PUBREC"},
 		"--messages 0: allowed 1..":               {"run", "--messages", "0"},
-		"flag provided but not defined":           {"run", "--bogus"},
+		"--bogus: not a flag of simulate run":     {"run", "--bogus"},
 		`--format "svg"`:                          {"run", "--format", "svg"},
 		`unexpected argument "extra"`:             {"run", "extra"},
 	}

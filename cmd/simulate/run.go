@@ -31,17 +31,17 @@ func runCmd(stdout, stderr io.Writer, args []string) error {
 	if err := parseFlags(fs, stderr, args); err != nil {
 		return err
 	}
+	switch *format {
+	case "text", "mermaid", "json":
+	default:
+		return usagef("--format %q: allowed values are text, mermaid, json", *format)
+	}
 	if *scenario != "" || *scenarioFile != "" {
 		return runScenario(stdout, fs, *scenario, *scenarioFile, *format, sim.DiagramOptions{Persist: *persist, Timers: *timers})
 	}
 	cfg, err := rf.config()
 	if err != nil {
 		return err
-	}
-	switch *format {
-	case "text", "mermaid", "json":
-	default:
-		return usagef("--format %q: allowed values are text, mermaid, json", *format)
 	}
 	cfg.Trace = true
 	res, err := sim.Run(cfg)
