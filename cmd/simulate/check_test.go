@@ -94,7 +94,7 @@ func TestCheckBadUsageExitsTwo(t *testing.T) {
 		`unknown variant "qos9"`:                     {"check", "--variant", "qos9"},
 		"--max-messages 0: allowed 1..1000":          {"check", "--max-messages", "0"},
 		`unexpected argument "now"`:                  {"check", "now"},
-		"--workers 0: must be at least 1":            {"check", "--workers", "0"},
+		"--workers -1: must not be negative":         {"check", "--workers", "-1"},
 		"--messages: check draws the number":         {"check", "--messages", "4"},
 		"--distinct-payloads: check draws":           {"check", "--distinct-payloads", "1"},
 		"--max-delay -1: must not be negative":       {"check", "--max-delay", "-1"},

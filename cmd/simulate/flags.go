@@ -243,6 +243,14 @@ func flagMessage(fs *flag.FlagSet, err error) string {
 	return msg
 }
 
+// notFor marks run flags that a command refuses (it sets them itself) in
+// its --help, so that the list of flags does not offer them.
+func notFor(fs *flag.FlagSet, why string, names ...string) {
+	for _, n := range names {
+		fs.Lookup(n).Usage = "not for simulate " + fs.Name() + ": " + why
+	}
+}
+
 // helpRequest is --help: main prints the command's usage on stdout and exits 0.
 type helpRequest struct{ fs *flag.FlagSet }
 
