@@ -79,8 +79,8 @@ func checkCmd(stdout, stderr io.Writer, args []string) error {
 		return usagef("--max-messages %d: allowed 1..1000", *maxMessages)
 	case *maxFaults < 0 || *maxFaults > 100:
 		return usagef("--max-faults %d: allowed 0..100", *maxFaults)
-	case *maxDelay < 0:
-		return usagef("--max-delay %d: must not be negative", *maxDelay)
+	case *maxDelay < 0 || *maxDelay > sim.MaxFaultTicks:
+		return usagef("--max-delay %d: allowed 0..%d ticks (0: two latencies)", *maxDelay, sim.MaxFaultTicks)
 	}
 	faults := *maxFaults
 	if faults == 0 {

@@ -112,8 +112,8 @@ func (f *exploreFlags) options() (explore.Options, error) {
 	if f.ttl < 0 {
 		return o, usagef("--ttl %d: must not be negative", f.ttl)
 	}
-	if f.maxMemMiB < 1 {
-		return o, usagef("--max-mem %d: must be at least 1 MiB", f.maxMemMiB)
+	if f.maxMemMiB < 1 || f.maxMemMiB > 1<<30 { // MiB << 20 must not overflow
+		return o, usagef("--max-mem %d: allowed 1..%d MiB", f.maxMemMiB, 1<<30)
 	}
 	o = o.Normalize()
 	if err := o.Validate(); err != nil {

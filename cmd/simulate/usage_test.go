@@ -80,7 +80,10 @@ var usageCases = []usageCase{
 	{[]string{"run", "--faults", "lose PUBREC#0"}, 2, `occurrence "0" in "PUBREC#0": want a whole number >= 1`},
 	{[]string{"run", "--faults", "lose PUBREC#99999999999999999999"}, 2, `occurrence "99999999999999999999"`},
 	{[]string{"run", "--faults", "delay PUBREL#1 +-5"}, 2, `duration "+-5": want +TICKS`},
-	{[]string{"run", "--faults", "break at -5"}, 2, `time "-5": want a whole number of ticks >= 0`},
+	{[]string{"run", "--faults", "break at -5"}, 2, `time "-5": want a whole number of ticks 0..1000000000`},
+	{[]string{"run", "--faults", "delay PUBREC#1 +9223372036854775807"}, 2, `duration "+9223372036854775807": want +TICKS with TICKS a whole number 1..1000000000`},
+	{[]string{"run", "--faults", "break at 9223372036854775807"}, 2, `time "9223372036854775807": want a whole number of ticks 0..1000000000`},
+	{[]string{"run", "--faults", "crash server at 35 restart +1000000001"}, 2, `duration "+1000000001"`},
 	{[]string{"run", "--faults", "crash nobody at 40"}, 2, `node "nobody": allowed values are`},
 	{[]string{"run", "--faults", "lose PUBREC#1"}, 2, "per-packet faults need mode datagram"},
 	{[]string{"run", "--format", "csv"}, 2, `--format "csv": allowed values are text, mermaid, json`},
@@ -104,6 +107,8 @@ var usageCases = []usageCase{
 	{[]string{"check", "--tests", "0"}, 2, "--tests 0: allowed 1..100000000"},
 	{[]string{"check", "--tests", "99999999999"}, 2, "--tests 99999999999: allowed 1..100000000"},
 	{[]string{"check", "--tests", "5", "--jitter", "9223372036854775807"}, 2, "--jitter 9223372036854775807: allowed 0..1000000000 ticks"},
+	{[]string{"check", "--tests", "5", "--max-delay", "9223372036854775807"}, 2, "--max-delay 9223372036854775807: allowed 0..1000000000 ticks"},
+	{[]string{"check", "--tests", "200", "--actions", "delay", "--max-delay", "20000000"}, 0, ""}, // delays past the old horizon are not losses
 	{[]string{"check", "--tests", "5", "--format", "csv"}, 2, `--format "csv": allowed values are text, mermaid, json`},
 	{[]string{"check", "--tests", "5", "--workers", "-1"}, 2, "--workers -1: must not be negative (0: one per core)"},
 	{[]string{"check", "--tests", "5", "--messages", "3"}, 2, "--messages: check draws the number of messages per case; use --max-messages"},
@@ -126,7 +131,8 @@ var usageCases = []usageCase{
 	{[]string{"explore", "--mode", ""}, 2, "--mode: empty value"},
 	{[]string{"explore", "--search", "dfs"}, 2, `--search: search "dfs": allowed values are bfs, walk`},
 	{[]string{"explore", "--max-states", "0"}, 2, "--max-states 0: allowed 1..2147483648"},
-	{[]string{"explore", "--max-mem", "0"}, 2, "--max-mem 0: must be at least 1 MiB"},
+	{[]string{"explore", "--max-mem", "0"}, 2, "--max-mem 0: allowed 1..1073741824 MiB"},
+	{[]string{"explore", "--max-mem", "17592186044416"}, 2, "--max-mem 17592186044416: allowed 1..1073741824 MiB"},
 	{[]string{"explore", "--seed", "-1"}, 2, `--seed "-1": want a whole number from 0`},
 	{[]string{"explore", "--loss", "0.1"}, 2, "--loss: not a flag of simulate explore"},
 	{[]string{"explore", "--faults", "x"}, 2, "--faults: not a flag of simulate explore"},
@@ -272,6 +278,16 @@ func TestUsage(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A delay longer than the old fixed horizon (heal + 10,000,000 ticks) is
+// waited for, not cut off and counted as a loss; one that would overflow
+// the clock is refused (it used to wrap around and arrive at once).
+func TestLongDelaysAreWaitedFor(t *testing.T) {
+	out, errOut, code := runArgs(t, "run", "--messages", "1", "--faults", "delay PUBREC#1 +20000000")
+	if code != 0 || !strings.Contains(out, "settled at t=20000060") || !strings.Contains(out, "1 exactly once") {
+		t.Fatalf("exit %d: %s\n%s", code, errOut, out)
 	}
 }
 
