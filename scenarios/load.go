@@ -478,6 +478,11 @@ func (l *loader) validate(sc *Scenario, root *yaml.Node) {
 		l.fail(root, "sub-variant", "%s: a subscriber leg needs topology broker", sc.SubVariant)
 		return
 	}
+	if sc.Base.Endpoint.SessionExpiryTicks > 0 && sc.Base.Endpoint.Version != model.V5 {
+		l.fail(root, "session-expiry", "%d: the Session Expiry Interval is MQTT 5.0's; mqtt %s has none",
+			sc.Base.Endpoint.SessionExpiryTicks, sc.Base.Endpoint.Version)
+		return
+	}
 	for _, e := range sc.Expect {
 		if _, err := model.Lookup(e.Variant); err != nil {
 			continue // unregistered (library only): reported as skipped when run

@@ -52,6 +52,7 @@ func TestStrictLoading(t *testing.T) {
 		{head + "messages: three\n" + tail, `s.yaml:3: field "messages": want a whole number 1..10000000, got the string "three"`},
 		{head + "messages: 2.5\n" + tail, `field "messages": want a whole number`},
 		{head + "messages: -4\n" + tail, `s.yaml:3: field "messages": -4 is negative; allowed 1..10000000`},
+		{head + "mqtt: 3.1.1\nsession-expiry: 30\n" + tail, `field "session-expiry": 30: the Session Expiry Interval is MQTT 5.0's; mqtt 3.1.1 has none`},
 		{head + "interval: 0\n" + tail, `field "interval": 0 is out of range; allowed 1..1000000000`},
 		{head + "latency: 9223372036854775807\n" + tail, `field "latency": 9223372036854775807 is out of range; allowed 1..1000000000`},
 		{head + "jitter: -1\n" + tail, `field "jitter": -1 is negative; allowed 0..1000000000`},

@@ -170,6 +170,13 @@ func (f *runFlags) config() (sim.Config, error) {
 		return c, usagef("--dup %v: a probability, allowed 0..1", f.dup)
 	}
 	c.Network.Loss, c.Network.Dup, c.Endpoint.Volatile = f.loss, f.dup, f.volatile
+	// Flags whose setting would be ignored are refused, like --loss in stream mode.
+	if f.subVariant != "" && c.Topology != sim.Brokered {
+		return c, usagef("--sub-variant %s: the subscriber leg needs --topology broker", f.subVariant)
+	}
+	if f.sessionExpiry > 0 && c.Endpoint.Version != model.V5 {
+		return c, usagef("--session-expiry %d: the Session Expiry Interval is MQTT 5.0's; --mqtt %s has none", f.sessionExpiry, f.version)
+	}
 	c = c.Normalize()
 	if err := c.Validate(); err != nil {
 		return c, usageError{err.Error()}

@@ -88,6 +88,8 @@ var usageCases = []usageCase{
 	{[]string{"run", "--faults", "lose PUBREC#1"}, 2, "per-packet faults need mode datagram"},
 	{[]string{"run", "--format", "csv"}, 2, `--format "csv": allowed values are text, mermaid, json`},
 	{[]string{"run", "--format", ""}, 2, `--format "": allowed values are text, mermaid, json`},
+	{[]string{"run", "--sub-variant", "qos1"}, 2, "--sub-variant qos1: the subscriber leg needs --topology broker"},
+	{[]string{"run", "--mqtt", "3.1.1", "--session-expiry", "100"}, 2, "--session-expiry 100: the Session Expiry Interval is MQTT 5.0's; --mqtt 3.1.1 has none"},
 	{[]string{"run", "--messages", "2", "--faults", ";;"}, 0, ""}, // an empty schedule is no faults
 	// run: scenarios
 	{[]string{"run", "--scenario", "nope"}, 2, `unknown scenario "nope": allowed values are break-point-1`},
@@ -154,6 +156,7 @@ var usageCases = []usageCase{
 	{[]string{"compare", "--runs", "1", "--shard", "half"}, 2, `--shard: shard "half": want i/n`},
 	{[]string{"compare", "--runs", "1", "--format", "mermaid"}, 2, `--format "mermaid": allowed values are text, markdown, csv, json`},
 	{[]string{"compare", "--runs", "1", "--columns", "nope"}, 2, `--columns: unknown metric "nope"`},
+	{[]string{"compare", "--runs", "1", "--columns", "lost_per_1k,lost_per_1k"}, 2, `--columns: metric "lost_per_1k" named twice`},
 	{[]string{"compare", "--runs", "1", "--profiles", "clean,"}, 2, `--profiles: unknown profile "": allowed values are clean, lossy`},
 	{[]string{"compare", "--runs", "1", "--profiles", "clean,clean"}, 2, `--profiles: "clean" named twice`},
 	{[]string{"compare", "--runs", "1", "--variants", "nope"}, 2, `--variants: unknown variant "nope"`},
