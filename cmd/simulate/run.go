@@ -43,7 +43,12 @@ func runCmd(stdout, stderr io.Writer, args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg.Trace = true
+	// The trace grows with the run (about 7 KB a message): a diagram of a
+	// long run would be unreadable and its trace would not fit in memory.
+	cfg.Trace = cfg.Workload.Messages <= maxRunTraceMessages
+	if *format == "mermaid" && !cfg.Trace {
+		return usagef("--format mermaid: draws runs of at most %d messages, not --messages %d", maxRunTraceMessages, cfg.Workload.Messages)
+	}
 	res, err := sim.Run(cfg)
 	if err != nil {
 		return usageError{err.Error()}
@@ -51,6 +56,10 @@ func runCmd(stdout, stderr io.Writer, args []string) error {
 	opt := sim.DiagramOptions{Persist: *persist, Timers: *timers}
 	return writeRun(stdout, res, *format, opt)
 }
+
+// maxRunTraceMessages bounds the runs whose trace run keeps, draws and
+// writes in JSON; longer runs print their metrics only.
+const maxRunTraceMessages = 10_000
 
 func writeRun(w io.Writer, res *sim.Result, format string, opt sim.DiagramOptions) error {
 	switch format {
@@ -71,6 +80,10 @@ func writeRun(w io.Writer, res *sim.Result, format string, opt sim.DiagramOption
 		fmt.Fprintf(w, "faults: %s\n", c.Faults)
 	}
 	fmt.Fprintln(w)
+	if !c.Trace {
+		fmt.Fprintf(w, "(no diagram: it is drawn for runs of at most %d messages)\n\n", maxRunTraceMessages)
+		return writeMetrics(w, res)
+	}
 	if err := sim.WriteASCII(w, res.Trace, opt); err != nil {
 		return err
 	}
@@ -132,7 +145,7 @@ type runOutput struct {
 	EndTicks int64              `json:"end_ticks"`
 	Events   int64              `json:"events"`
 	Messages []sim.MessageStats `json:"messages"`
-	Trace    sim.Trace          `json:"trace"`
+	Trace    sim.Trace          `json:"trace,omitempty"` // runs of at most maxRunTraceMessages
 }
 
 func runJSON(res *sim.Result) runOutput {

@@ -87,6 +87,7 @@ var usageCases = []usageCase{
 	{[]string{"run", "--faults", "crash nobody at 40"}, 2, `node "nobody": allowed values are`},
 	{[]string{"run", "--faults", "lose PUBREC#1"}, 2, "per-packet faults need mode datagram"},
 	{[]string{"run", "--format", "csv"}, 2, `--format "csv": allowed values are text, mermaid, json`},
+	{[]string{"run", "--messages", "10001", "--format", "mermaid"}, 2, "--format mermaid: draws runs of at most 10000 messages, not --messages 10001"},
 	{[]string{"run", "--format", ""}, 2, `--format "": allowed values are text, mermaid, json`},
 	{[]string{"run", "--sub-variant", "qos1"}, 2, "--sub-variant qos1: the subscriber leg needs --topology broker"},
 	{[]string{"run", "--mqtt", "3.1.1", "--session-expiry", "100"}, 2, "--session-expiry 100: the Session Expiry Interval is MQTT 5.0's; --mqtt 3.1.1 has none"},
@@ -291,6 +292,16 @@ func TestLongDelaysAreWaitedFor(t *testing.T) {
 	out, errOut, code := runArgs(t, "run", "--messages", "1", "--faults", "delay PUBREC#1 +20000000")
 	if code != 0 || !strings.Contains(out, "settled at t=20000060") || !strings.Contains(out, "1 exactly once") {
 		t.Fatalf("exit %d: %s\n%s", code, errOut, out)
+	}
+}
+
+// A long run prints its metrics without a diagram: its trace is not kept
+// (10,000,000 messages used to take tens of GB).
+func TestLongRunHasNoDiagram(t *testing.T) {
+	out, errOut, code := runArgs(t, "run", "--messages", "10001", "--interval", "1")
+	if code != 0 || !strings.Contains(out, "(no diagram: it is drawn for runs of at most 10000 messages)") ||
+		!strings.Contains(out, "10001 exactly once") || strings.Contains(out, "PUBLISH id=") {
+		t.Fatalf("exit %d: %s\n%.600s", code, errOut, out)
 	}
 }
 
