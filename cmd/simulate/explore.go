@@ -122,6 +122,22 @@ func (f *exploreFlags) options() (explore.Options, error) {
 	return o, nil
 }
 
+// searchFlags refuses the bounds of the other kind of search, which the
+// chosen one would ignore: random walks stop after --walks walks of
+// --walk-depth moves, a breadth-first search at --max-states, --max-depth
+// or --max-mem.
+func searchFlags(fs *flag.FlagSet, search explore.Search) error {
+	only := map[string]explore.Search{"walks": explore.Walk, "walk-depth": explore.Walk, "seed": explore.Walk,
+		"max-states": explore.BFS, "max-depth": explore.BFS, "max-mem": explore.BFS}
+	var err error
+	fs.Visit(func(f *flag.Flag) {
+		if s, ok := only[f.Name]; ok && s != search && err == nil {
+			err = usagef("--%s: applies to --search %s, not %s", f.Name, s, search)
+		}
+	})
+	return err
+}
+
 // searchGCPercent is the garbage collector's target while a search runs:
 // its heap is almost all live (the visited table, the frontier), so
 // collecting at 400% growth instead of 100% saves most of the collector's
@@ -146,6 +162,9 @@ func exploreCmd(stdout, stderr io.Writer, args []string) error {
 	}
 	o, err := ef.options()
 	if err != nil {
+		return err
+	}
+	if err := searchFlags(fs, o.Search); err != nil {
 		return err
 	}
 	switch *format {
@@ -336,6 +355,9 @@ func statesCmd(stdout, stderr io.Writer, args []string) error {
 	}
 	if o.Search != explore.BFS {
 		return usagef("--search %s: states needs bfs", o.Search)
+	}
+	if err := searchFlags(fs, o.Search); err != nil {
+		return err
 	}
 	o.Project = true
 	defer debug.SetGCPercent(debug.SetGCPercent(searchGCPercent))
