@@ -42,7 +42,8 @@ func checkCmd(stdout, stderr io.Writer, args []string) error {
 	actions := fs.String("actions", "", "fault kinds, comma separated: lose, dup, delay, break, crash (default: stream break,crash,delay; datagram lose,dup,delay)")
 	maxDelay := fs.Int64("max-delay", 0, "largest extra delay of a delay fault in ticks (0: two latencies)")
 	nodes := fs.String("nodes", "", "crash targets, comma separated (default: every node)")
-	repeat := fs.Bool("repeat-payloads", false, "draw workloads whose payloads repeat")
+	repeat := fs.Bool("repeat-payloads", true, "also draw workloads whose payloads repeat (a sensor sending \"ON\" twice)")
+	maxOutage := fs.Int64("max-outage", 0, "longest reconnect/restart delay drawn, in ticks (0: twice the de-dup time-to-live, so that expiring stores are reached)")
 	if err := parseFlags(fs, stderr, args); err != nil {
 		return err
 	}
@@ -81,6 +82,8 @@ func checkCmd(stdout, stderr io.Writer, args []string) error {
 		return usagef("--max-faults %d: allowed 0..100", *maxFaults)
 	case *maxDelay < 0 || *maxDelay > sim.MaxFaultTicks:
 		return usagef("--max-delay %d: allowed 0..%d ticks (0: two latencies)", *maxDelay, sim.MaxFaultTicks)
+	case *maxOutage < 0 || *maxOutage > sim.MaxFaultTicks:
+		return usagef("--max-outage %d: allowed 0..%d ticks (0: twice the time-to-live)", *maxOutage, sim.MaxFaultTicks)
 	}
 	faults := *maxFaults
 	if faults == 0 {
@@ -88,6 +91,16 @@ func checkCmd(stdout, stderr io.Writer, args []string) error {
 	}
 	space := properties.Space{MaxMessages: *maxMessages, MaxFaults: faults, MaxDelayTicks: *maxDelay,
 		MaxJitterTicks: base.Network.JitterTicks, MaxTopics: base.Workload.Topics, RepeatPayloads: *repeat}
+	// By default the search reaches what decides the two-packet variants'
+	// fate: packet ids that come back quickly (a small Receive Maximum),
+	// repeated payloads, and outages longer than a store's time-to-live.
+	if !set["receive-max"] {
+		space.ReceiveMax = []int{1, 2, base.Endpoint.ReceiveMax}
+	}
+	space.MaxOutageTicks = *maxOutage
+	if space.MaxOutageTicks == 0 {
+		space.MaxOutageTicks = 2 * max(base.Endpoint.TTLTicks, model.DefaultTTLTicks)
+	}
 	if set["id-policy"] {
 		space.IDPolicies = []model.IDPolicy{base.Endpoint.IDPolicy}
 	}

@@ -110,6 +110,7 @@ var usageCases = []usageCase{
 	{[]string{"check", "--tests", "0"}, 2, "--tests 0: allowed 1..100000000"},
 	{[]string{"check", "--tests", "99999999999"}, 2, "--tests 99999999999: allowed 1..100000000"},
 	{[]string{"check", "--tests", "5", "--jitter", "9223372036854775807"}, 2, "--jitter 9223372036854775807: allowed 0..1000000000 ticks"},
+	{[]string{"check", "--tests", "5", "--max-outage", "9223372036854775807"}, 2, "--max-outage 9223372036854775807: allowed 0..1000000000 ticks"},
 	{[]string{"check", "--tests", "5", "--max-delay", "9223372036854775807"}, 2, "--max-delay 9223372036854775807: allowed 0..1000000000 ticks"},
 	{[]string{"check", "--tests", "200", "--actions", "delay", "--max-delay", "20000000"}, 0, ""}, // delays past the old horizon are not losses
 	{[]string{"check", "--tests", "5", "--format", "csv"}, 2, `--format "csv": allowed values are text, mermaid, json`},
