@@ -53,6 +53,9 @@ func runCmd(stdout, stderr io.Writer, args []string) error {
 	if err != nil {
 		return usageError{err.Error()}
 	}
+	for _, f := range res.Unfired {
+		fmt.Fprintf(stderr, "simulate: note: fault %q never fired: its packet or moment did not occur in this run\n", f)
+	}
 	opt := sim.DiagramOptions{Persist: *persist, Timers: *timers}
 	return writeRun(stdout, res, *format, opt)
 }
@@ -142,6 +145,7 @@ type runOutput struct {
 	Bytes    map[string]int     `json:"bytes"`
 	Settled  bool               `json:"settled"`
 	Pending  []string           `json:"pending,omitempty"`
+	Unfired  []string           `json:"unfired_faults,omitempty"`
 	EndTicks int64              `json:"end_ticks"`
 	Events   int64              `json:"events"`
 	Messages []sim.MessageStats `json:"messages"`
@@ -151,7 +155,7 @@ type runOutput struct {
 func runJSON(res *sim.Result) runOutput {
 	return runOutput{
 		Command: res.Config.Command(), Legs: res.Legs, Summary: res.Summarize(), Packets: res.PacketCounts(),
-		Bytes: res.ByteCounts(), Settled: res.Settled, Pending: res.Pending, EndTicks: res.EndTicks,
+		Bytes: res.ByteCounts(), Settled: res.Settled, Pending: res.Pending, Unfired: res.Unfired, EndTicks: res.EndTicks,
 		Events: res.Events, Messages: res.Messages, Trace: res.Trace,
 	}
 }
