@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"flag"
 	"os"
-	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/qoslab/qoslab/internal/docblock"
 	"github.com/qoslab/qoslab/model"
 	"github.com/qoslab/qoslab/sim"
 )
@@ -102,25 +102,14 @@ func TestDocListIsCurrent(t *testing.T) {
 	if err := WriteMarkdown(&b, lib); err != nil {
 		t.Fatal(err)
 	}
-	const path = "../docs/scenarios.md"
-	doc, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	re := regexp.MustCompile(`(?s)(<!-- scenario-list begin -->\n)(.*?)(<!-- scenario-list end -->)`)
-	m := re.FindSubmatch(doc)
-	if m == nil {
-		t.Fatalf("%s has no scenario-list block", path)
-	}
+	docblock.Check(t, "../docs/scenarios.md", "scenario-list", b.Bytes(), *update,
+		"run go test ./scenarios -run TestDocListIsCurrent -update")
 	if *update {
-		doc = re.ReplaceAllLiteral(doc, append(append(append([]byte(nil), m[1]...), b.Bytes()...), m[3]...))
-		if err := os.WriteFile(path, doc, 0o644); err != nil {
-			t.Fatal(err)
-		}
 		return
 	}
-	if string(m[2]) != b.String() {
-		t.Errorf("%s: the scenario list is stale; run go test ./scenarios -run TestDocListIsCurrent -update", path)
+	doc, err := os.ReadFile("../docs/scenarios.md")
+	if err != nil {
+		t.Fatal(err)
 	}
 	// The example file shown in the docs is the file the tests load.
 	ex, err := os.ReadFile("../docs/examples/my-scenario.yaml")
@@ -128,7 +117,7 @@ func TestDocListIsCurrent(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !bytes.Contains(doc, []byte("```yaml\n"+string(ex)+"```")) {
-		t.Errorf("%s does not show docs/examples/my-scenario.yaml verbatim", path)
+		t.Errorf("docs/scenarios.md does not show docs/examples/my-scenario.yaml verbatim")
 	}
 }
 
