@@ -4,12 +4,11 @@ import (
 	"bytes"
 	"flag"
 	"math"
-	"os"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/qoslab/qoslab/internal/docblock"
 	"github.com/qoslab/qoslab/model"
 	"github.com/qoslab/qoslab/sim"
 )
@@ -58,7 +57,9 @@ func TestSimulationAgreesWithTheChain(t *testing.T) {
 		t.Logf("not covered by the chain: %s", s)
 	}
 	for _, v := range []string{"qos2-a", "qos2-b", "qos1", "qos0", "two-packet-pid", "two-packet-pid-ttl", "two-packet-content", "two-packet-msgid"} {
-		if _, err := model.Lookup(v); err == nil && !covered[v] {
+		if _, err := model.Lookup(v); err != nil {
+			t.Errorf("%v", err)
+		} else if !covered[v] {
 			t.Errorf("variant %s is registered but the chain does not cover it", v)
 		}
 	}
@@ -74,26 +75,8 @@ func TestDocTableIsCurrent(t *testing.T) {
 	if err := WriteMarkdown(&b, rows); err != nil {
 		t.Fatal(err)
 	}
-	const path = "../docs/analytic.md"
-	doc, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	re := regexp.MustCompile(`(?s)(<!-- analytic-table begin -->\n)(.*?)(<!-- analytic-table end -->)`)
-	m := re.FindSubmatch(doc)
-	if m == nil {
-		t.Fatalf("%s has no analytic-table block", path)
-	}
-	if *update {
-		doc = re.ReplaceAllLiteral(doc, append(append(append([]byte(nil), m[1]...), b.Bytes()...), m[3]...))
-		if err := os.WriteFile(path, doc, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	if string(m[2]) != b.String() {
-		t.Errorf("%s: the table is stale; run go test ./analytic -run TestDocTableIsCurrent -update\nwant:\n%s", path, b.String())
-	}
+	docblock.Check(t, "../docs/analytic.md", "analytic-table", b.Bytes(), *update,
+		"run go test ./analytic -run TestDocTableIsCurrent -update")
 }
 
 // Closed forms, derived by hand, against the chain. With s = (1-p)^2 the

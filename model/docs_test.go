@@ -26,6 +26,7 @@ func TestSpecTableCoversEveryCitation(t *testing.T) {
 	}
 	files, _ := filepath.Glob("*.go")
 	cite := regexp.MustCompile(`\[(MQTT-[0-9.]+-[0-9]+)\]`)
+	cited := 0
 	for _, f := range files {
 		if strings.HasSuffix(f, "_test.go") {
 			continue
@@ -35,10 +36,16 @@ func TestSpecTableCoversEveryCitation(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, m := range cite.FindAllStringSubmatch(string(src), -1) {
+			cited++
 			if !rows[m[1]] {
 				t.Errorf("%s cites [%s], which docs/spec-table.md does not list", f, m[1])
 			}
 		}
+	}
+	// Guards: with no rows parsed or no citation found the loops above
+	// would check nothing.
+	if len(rows) < 10 || cited < 10 {
+		t.Fatalf("parsed %d table rows and %d citations; the table's or the code's format changed", len(rows), cited)
 	}
 	var tests []byte
 	for _, pattern := range []string{"*_test.go", "../sim/*_test.go"} {
@@ -48,7 +55,11 @@ func TestSpecTableCoversEveryCitation(t *testing.T) {
 			tests = append(tests, b...)
 		}
 	}
-	for _, m := range regexp.MustCompile("`(Test[A-Za-z0-9_]+)`").FindAllStringSubmatch(string(table), -1) {
+	named := regexp.MustCompile("`(Test[A-Za-z0-9_]+)`").FindAllStringSubmatch(string(table), -1)
+	if len(named) < 10 {
+		t.Fatalf("docs/spec-table.md names %d tests", len(named))
+	}
+	for _, m := range named {
 		if !strings.Contains(string(tests), "func "+m[1]+"(") {
 			t.Errorf("docs/spec-table.md names %s, which does not exist in model/ or sim/", m[1])
 		}

@@ -45,7 +45,7 @@ func TestVariantsCounterexamples(t *testing.T) {
 	for _, e := range expectedFailures {
 		t.Run(e.golden, func(t *testing.T) {
 			if _, err := model.Lookup(e.search.Config.Variant); err != nil {
-				t.Skipf("variant %s is not registered yet: %v", e.search.Config.Variant, err)
+				t.Fatalf("variant %s: %v", e.search.Config.Variant, err)
 			}
 			s := e.search
 			s.Tests, s.Seed = 5000, 1
@@ -57,7 +57,7 @@ func TestVariantsCounterexamples(t *testing.T) {
 // two-packet-msgid is correct about delivery: its ids are never reused.
 func TestTwoPacketMsgIDExactlyOnce(t *testing.T) {
 	if _, err := model.Lookup("two-packet-msgid"); err != nil {
-		t.Skipf("variant two-packet-msgid is not registered yet: %v", err)
+		t.Fatalf("variant two-packet-msgid: %v", err)
 	}
 	Holds(t, Search{Config: sim.Config{Variant: "two-packet-msgid"}, Property: ExactlyOnce,
 		Space: Space{ReceiveMax: []int{1, 2, 65535}, RepeatPayloads: true}, Tests: scaled(3000), Seed: 1})

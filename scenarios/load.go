@@ -220,9 +220,6 @@ func (l *loader) boolean(n *yaml.Node, field string) bool {
 // integer reads a whole number in [lo, hi].
 func (l *loader) integer(n *yaml.Node, field string, lo, hi int64) int64 {
 	allowed := fmt.Sprintf("%d..%d", lo, hi)
-	if hi >= maxTicks {
-		allowed = fmt.Sprintf(">= %d", lo)
-	}
 	if n.Kind != yaml.ScalarNode || (n.ShortTag() != "!!int" && n.ShortTag() != "!!float") {
 		l.fail(n, field, "want a whole number %s, got %s", allowed, kindName(n))
 		return 0
@@ -260,7 +257,9 @@ func (l *loader) probability(n *yaml.Node, field string) float64 {
 
 var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{0,63}$`)
 
-const maxTicks = 1 << 40
+// maxTicks bounds tick fields as simulate run bounds its tick flags: sums
+// such as messages x interval must not overflow.
+const maxTicks = 1_000_000_000
 
 // setupField reads one setup value into sc. The names are the flags of
 // `simulate run`, with the same meaning and the same ranges.
@@ -303,7 +302,7 @@ func (l *loader) setupField(sc *Scenario, k, v *yaml.Node) {
 	case "start":
 		c.Workload.StartTicks = l.integer(v, name, 0, maxTicks)
 	case "interval":
-		c.Workload.IntervalTicks = l.integer(v, name, 0, maxTicks)
+		c.Workload.IntervalTicks = l.integer(v, name, 1, maxTicks) // 0 would read as the default, 5
 	case "topics":
 		c.Workload.Topics = int(l.integer(v, name, 1, 1<<20))
 	case "payload-bytes":
@@ -477,6 +476,11 @@ func (l *loader) figure(e *Expectation, k, v *yaml.Node, field string) {
 func (l *loader) validate(sc *Scenario, root *yaml.Node) {
 	if sc.SubVariant != "" && sc.Base.Topology != sim.Brokered {
 		l.fail(root, "sub-variant", "%s: a subscriber leg needs topology broker", sc.SubVariant)
+		return
+	}
+	if sc.Base.Endpoint.SessionExpiryTicks > 0 && sc.Base.Endpoint.Version != model.V5 {
+		l.fail(root, "session-expiry", "%d: the Session Expiry Interval is MQTT 5.0's; mqtt %s has none",
+			sc.Base.Endpoint.SessionExpiryTicks, sc.Base.Endpoint.Version)
 		return
 	}
 	for _, e := range sc.Expect {

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -156,8 +157,9 @@ type Outcome struct {
 	Abandoned      int
 	Breaks         int
 	Crashes        int
-	Settled        bool // every run settled
-	InOrder        bool // every run delivered in order (only measured when asked for)
+	Settled        bool     // every run settled
+	InOrder        bool     // every run delivered in order (only measured when asked for)
+	Unfired        []string // schedule faults that never fired in some run (distinct, in schedule order)
 	Last           *sim.Result
 }
 
@@ -283,6 +285,11 @@ func (s *Scenario) Run(variant string, trace bool) (Outcome, error) {
 			}
 		}
 		o.Settled = o.Settled && res.Settled
+		for _, f := range res.Unfired {
+			if !slices.Contains(o.Unfired, f) {
+				o.Unfired = append(o.Unfired, f)
+			}
+		}
 		if trace {
 			o.InOrder = o.InOrder && inOrder(res)
 		}

@@ -88,7 +88,7 @@ type Config struct {
 	Faults            Schedule
 	Seed              uint64
 	Trace             bool  // record the trace (costs memory; off for big sweeps)
-	MaxTicks          int64 // stop the run at this virtual time (default: HealTicks + 10,000,000)
+	MaxTicks          int64 // stop the run at this virtual time (default: HealTicks + 10,000,000 + the schedule's fault times and durations)
 }
 
 // Default values of zero fields.
@@ -141,7 +141,7 @@ func (c Config) Normalize() Config {
 		n.HealTicks = w.StartTicks + int64(w.Messages)*w.IntervalTicks + 20*n.LatencyTicks
 	}
 	if c.MaxTicks == 0 {
-		c.MaxTicks = n.HealTicks + 10_000_000
+		c.MaxTicks = n.HealTicks + 10_000_000 + c.Faults.spanTicks()
 	}
 	return c
 }

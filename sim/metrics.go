@@ -36,7 +36,10 @@ type Result struct {
 	TimedOut   bool                      `json:"timed_out,omitempty"`
 	// Settled is true when every message completed and nothing is pending;
 	// otherwise Pending says what is left.
-	Settled bool     `json:"settled"`
+	Settled bool `json:"settled"`
+	// Unfired lists the schedule's faults whose packet or moment never came
+	// (PUBREC#9 in a run with three PUBRECs): the run did not test them.
+	Unfired []string `json:"unfired_faults,omitempty"`
 	Pending []string `json:"pending,omitempty"`
 	Trace   Trace    `json:"trace,omitempty"`
 	// Legs is the variant that ran on each link: one for Direct; for

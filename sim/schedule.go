@@ -185,8 +185,8 @@ func parseFault(text string) (Fault, error) {
 		case "at":
 			f.When = AtTime
 			t, err := strconv.ParseInt(rest[1], 10, 64)
-			if err != nil || t < 0 {
-				return f, fmt.Errorf("time %q: want a whole number of ticks >= 0", rest[1])
+			if err != nil || t < 0 || t > MaxFaultTicks {
+				return f, fmt.Errorf("time %q: want a whole number of ticks 0..%d", rest[1], MaxFaultTicks)
 			}
 			f.At = t
 		default:
@@ -232,10 +232,26 @@ func (f *Fault) parsePacket(s string) error {
 
 func parsePlus(s string) (int64, error) {
 	t, err := strconv.ParseInt(strings.TrimPrefix(s, "+"), 10, 64)
-	if err != nil || t <= 0 || !strings.HasPrefix(s, "+") {
-		return 0, fmt.Errorf("duration %q: want +TICKS with TICKS a whole number >= 1", s)
+	if err != nil || t <= 0 || t > MaxFaultTicks || !strings.HasPrefix(s, "+") {
+		return 0, fmt.Errorf("duration %q: want +TICKS with TICKS a whole number 1..%d", s, MaxFaultTicks)
 	}
 	return t, nil
+}
+
+// MaxFaultTicks bounds the times and durations of a schedule's faults, so
+// that adding them to the clock cannot overflow (a delay of 2^63-1 ticks
+// used to wrap around and arrive at once).
+const MaxFaultTicks = 1_000_000_000
+
+// spanTicks is how far the schedule's own times and durations can push
+// the end of a run: a run's horizon makes room for all of them, so that a
+// delayed packet is not cut off and reported as lost.
+func (s Schedule) spanTicks() int64 {
+	var span int64
+	for _, f := range s {
+		span += min(max(f.At, 0), MaxFaultTicks) + min(max(f.Ticks, 0), MaxFaultTicks)
+	}
+	return span
 }
 
 // MarshalText writes the canonical text form, so JSON holds the schedule as

@@ -59,3 +59,14 @@ func TestConfigValidationNamesTheField(t *testing.T) {
 		}
 	}
 }
+
+// A fault whose packet or moment never comes is reported, so that a run
+// that tested nothing does not pass for one that tested something.
+func TestUnfiredFaultsAreReported(t *testing.T) {
+	res := mustRun(t, Config{Workload: Workload{Messages: 1},
+		Faults: mustSchedule(t, "break after-send PUBREC#9; break after-send PUBREC#1; crash server at 5000; crash client after-recv PUBCOMP#2")})
+	want := []string{"break after-send PUBREC#9", "crash client after-recv PUBCOMP#2"}
+	if strings.Join(res.Unfired, "|") != strings.Join(want, "|") {
+		t.Fatalf("Unfired = %q, want %q", res.Unfired, want)
+	}
+}

@@ -60,14 +60,16 @@ type Sim struct {
 	msgs  []model.Message // the workload, indexed by Ref-1
 	legs  []string        // the variant that runs on each link
 
-	healed  bool
-	backlog []int // workload indexes published while the publisher was down
-	sends   [model.NumPacketTypes]int
-	recvs   [model.NumPacketTypes]int
-	sendID  int64
-	faults  []Fault // packet-matched faults of the schedule
-	out     []model.Output
-	res     *Result
+	healed   bool
+	backlog  []int // workload indexes published while the publisher was down
+	sends    [model.NumPacketTypes]int
+	recvs    [model.NumPacketTypes]int
+	sendID   int64
+	faults   []Fault // packet-matched faults of the schedule
+	faultIdx []int   // their positions in the schedule
+	fired    []bool  // per schedule entry: its moment came
+	out      []model.Output
+	res      *Result
 }
 
 // New validates cfg and prepares a run. The error names the offending field.
@@ -124,16 +126,18 @@ func (s *Sim) build() {
 		s.slots[i].timers = make(map[model.Timer]timerState)
 	}
 	s.msgs = makeWorkload(c.Workload)
-	for _, f := range c.Faults {
+	s.fired = make([]bool, len(c.Faults))
+	for k, f := range c.Faults {
 		if f.When == AtTime {
 			kind := evBreak
 			target := int32(0)
 			if f.Action == Crash {
 				kind, target = evCrash, int32(s.nodeIndex(f.Node))
 			}
-			s.q.push(event{at: f.At, kind: kind, target: target, extra: f.Ticks})
+			s.q.push(event{at: f.At, kind: kind, target: target, gen: uint32(k + 1), extra: f.Ticks})
 		} else {
 			s.faults = append(s.faults, f)
+			s.faultIdx = append(s.faultIdx, k)
 		}
 	}
 }
@@ -229,6 +233,7 @@ func (s *Sim) dispatch(e *event) {
 		p := s.pkts.take(e.pkt)
 		s.step(int(e.target), model.Input{Kind: model.InPublish, Msg: p.Msg})
 	case evBreak:
+		s.markFired(e)
 		s.breakLink(int(e.target), e.extra, "")
 	case evRandomBreak:
 		if !s.healed {
@@ -243,6 +248,7 @@ func (s *Sim) dispatch(e *event) {
 	case evConnect:
 		s.connect(int(e.target))
 	case evCrash:
+		s.markFired(e)
 		s.crash(int(e.target), e.extra)
 	case evRestart:
 		s.restart(int(e.target))
@@ -393,10 +399,11 @@ func (s *Sim) send(i int, p model.Packet) {
 	n := s.sends[p.Type]
 	var extra, dupExtra int64
 	lose, dup := false, false
-	for _, f := range s.faults {
-		if f.Type != p.Type || f.N != n {
+	for k, f := range s.faults {
+		if f.Type != p.Type || f.N != n || f.When == AfterRecv {
 			continue
 		}
+		s.fired[s.faultIdx[k]] = true
 		switch f.Action {
 		case Lose:
 			lose = true
@@ -405,9 +412,7 @@ func (s *Sim) send(i int, p model.Packet) {
 		case Delay:
 			extra += f.Ticks
 		case Break, Crash:
-			if f.When == AfterSend {
-				s.queueFault(f, lk)
-			}
+			s.queueFault(f, lk)
 		}
 	}
 	if !stream && !s.healed {
@@ -487,8 +492,9 @@ func (s *Sim) arrive(e *event) {
 	s.step(i, model.Input{Kind: model.InPacket, Packet: pkt})
 	s.recvs[pkt.Type]++
 	n := s.recvs[pkt.Type]
-	for _, f := range s.faults {
+	for k, f := range s.faults {
 		if f.When == AfterRecv && f.Type == pkt.Type && f.N == n {
+			s.fired[s.faultIdx[k]] = true
 			s.queueFault(f, sl.link)
 		}
 	}
@@ -627,8 +633,21 @@ func (s *Sim) tracePacket(p model.Packet) *model.Packet {
 	return q
 }
 
+// markFired records that a timed schedule entry (gen = position + 1) came
+// due; events queued by packet-matched faults carry gen 0.
+func (s *Sim) markFired(e *event) {
+	if e.gen > 0 {
+		s.fired[e.gen-1] = true
+	}
+}
+
 func (s *Sim) finish() {
 	r := s.res
+	for k, f := range s.cfg.Faults {
+		if !s.fired[k] {
+			r.Unfired = append(r.Unfired, f.String())
+		}
+	}
 	r.EndTicks = s.now
 	for i := range s.slots {
 		sl := &s.slots[i]

@@ -268,7 +268,15 @@ func TestEveryVariantRuns(t *testing.T) {
 			for _, top := range []Topology{Direct, Brokered} {
 				res := mustRun(t, Config{Variant: v, Topology: top, Endpoint: model.Config{Mode: mode}, Workload: Workload{Messages: 3, IntervalTicks: 50}})
 				s := res.Summarize()
-				if !res.Settled || s.ExactlyOnce+s.Missing+s.Duplicated != 3 {
+				// A clean network and publications far apart: every variant,
+				// QoS 0 included, delivers each message once, except the
+				// packet-id stores: each message finds id 1 free again and
+				// the store still holding it, so only the first gets through.
+				want := 3
+				if v == "two-packet-pid" || v == "two-packet-pid-ttl" {
+					want = 1
+				}
+				if !res.Settled || s.ExactlyOnce != want || s.Duplicated != 0 {
 					t.Errorf("%s %v %v: %+v settled=%v %v", v, top, mode, s, res.Settled, res.Pending)
 				}
 			}

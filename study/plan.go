@@ -123,7 +123,7 @@ func (p Param) ParseValues(s string) ([]float64, error) {
 			}
 			r[i] = v
 		}
-		if r[2] <= 0 || r[1] < r[0] || (r[1]-r[0])/r[2] > 1000 {
+		if !(r[2] > 0 && r[1] >= r[0] && (r[1]-r[0])/r[2] <= 1000) { // also false for NaN
 			return nil, fmt.Errorf("values %q: want from <= to, step > 0 and at most 1,000 steps", s)
 		}
 		n := int(math.Floor((r[1]-r[0])/r[2] + 1e-9))
@@ -142,12 +142,13 @@ func (p Param) ParseValues(s string) ([]float64, error) {
 		}
 	}
 	for _, v := range vals {
-		if v < p.Min || v > p.Max || (!p.Float && v != math.Trunc(v)) {
+		if !(v >= p.Min && v <= p.Max) || (!p.Float && v != math.Trunc(v)) { // NaN fails the first test
 			kind := "integers"
 			if p.Float {
 				kind = "numbers"
 			}
-			return nil, fmt.Errorf("values: %s %v out of range: allowed %s %v..%v", p.Name, v, kind, p.Min, p.Max)
+			return nil, fmt.Errorf("values: %s %v out of range: allowed %s %s..%s", p.Name, v, kind,
+				strconv.FormatFloat(p.Min, 'f', -1, 64), strconv.FormatFloat(p.Max, 'f', -1, 64))
 		}
 	}
 	return vals, nil

@@ -113,11 +113,17 @@ func ParseMetrics(list string) ([]Metric, error) {
 		return Metrics, nil
 	}
 	var ms []Metric
+	seen := map[string]bool{}
 	for _, k := range strings.Split(list, ",") {
-		m, err := LookupMetric(strings.TrimSpace(k))
+		k = strings.TrimSpace(k)
+		m, err := LookupMetric(k)
 		if err != nil {
 			return nil, err
 		}
+		if seen[k] { // two columns with one key: CSV headers and JSON keys would collide
+			return nil, fmt.Errorf("metric %q named twice", k)
+		}
+		seen[k] = true
 		ms = append(ms, m)
 	}
 	return ms, nil

@@ -172,6 +172,9 @@ func TestFormatsShowTheSameNumbers(t *testing.T) {
 	if err := json.Unmarshal([]byte(render("json")), &doc); err != nil {
 		t.Fatal(err)
 	}
+	if len(doc.Rows) != len(want)-1 {
+		t.Fatalf("json: %d rows, want %d", len(doc.Rows), len(want)-1)
+	}
 	for i, row := range want[1:] {
 		for j, key := range want[0] {
 			v := string(doc.Rows[i][key])

@@ -1,10 +1,10 @@
 package main
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
-	"runtime"
 	"strings"
 	"time"
 
@@ -32,17 +32,25 @@ counterexample was found, 2 for bad usage.`
 func checkCmd(stdout, stderr io.Writer, args []string) error {
 	fs := newFlagSet("check", checkSummary)
 	rf := addRunFlags(fs)
+	notFor(fs, "the search draws it (see above)", "messages", "distinct-payloads", "faults")
 	propName := fs.String("property", "exactly-once", "property to check: "+strings.Join(propertyNames(), ", "))
 	tests := fs.Int("tests", 10000, "schedules to try")
-	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "parallel search workers (the outcome does not depend on it)")
+	workers := fs.Int("workers", 0, "parallel search workers (0: one per core); the outcome does not depend on it")
+	format := fs.String("format", "text", "output: text (verdict, counterexample, ASCII diagram), mermaid (the counterexample's diagram), json")
 	maxMessages := fs.Int("max-messages", 5, "messages per case, 1..N")
 	maxFaults := fs.Int("max-faults", 4, "faults per schedule, 0..N")
 	actions := fs.String("actions", "", "fault kinds, comma separated: lose, dup, delay, break, crash (default: stream break,crash,delay; datagram lose,dup,delay)")
 	maxDelay := fs.Int64("max-delay", 0, "largest extra delay of a delay fault in ticks (0: two latencies)")
 	nodes := fs.String("nodes", "", "crash targets, comma separated (default: every node)")
-	repeat := fs.Bool("repeat-payloads", false, "draw workloads whose payloads repeat")
+	repeat := fs.Bool("repeat-payloads", true, "also draw workloads whose payloads repeat (a sensor sending \"ON\" twice)")
+	maxOutage := fs.Int64("max-outage", 0, "longest reconnect/restart delay drawn, in ticks (0: twice the de-dup time-to-live, so that expiring stores are reached)")
 	if err := parseFlags(fs, stderr, args); err != nil {
 		return err
+	}
+	switch *format {
+	case "text", "mermaid", "json":
+	default:
+		return usagef("--format %q: allowed values are text, mermaid, json", *format)
 	}
 	if rf.faults != "" {
 		return usagef("--faults: check draws its own schedules; use simulate run to replay one")
@@ -64,16 +72,18 @@ func checkCmd(stdout, stderr io.Writer, args []string) error {
 		return err
 	}
 	switch {
-	case *tests < 1:
-		return usagef("--tests %d: must be at least 1", *tests)
-	case *workers < 1:
-		return usagef("--workers %d: must be at least 1", *workers)
+	case *tests < 1 || *tests > maxTests:
+		return usagef("--tests %d: allowed 1..%d", *tests, maxTests)
+	case *workers < 0:
+		return usagef("--workers %d: must not be negative (0: one per core)", *workers)
 	case *maxMessages < 1 || *maxMessages > 1000:
 		return usagef("--max-messages %d: allowed 1..1000", *maxMessages)
 	case *maxFaults < 0 || *maxFaults > 100:
 		return usagef("--max-faults %d: allowed 0..100", *maxFaults)
-	case *maxDelay < 0:
-		return usagef("--max-delay %d: must not be negative", *maxDelay)
+	case *maxDelay < 0 || *maxDelay > sim.MaxFaultTicks:
+		return usagef("--max-delay %d: allowed 0..%d ticks (0: two latencies)", *maxDelay, sim.MaxFaultTicks)
+	case *maxOutage < 0 || *maxOutage > sim.MaxFaultTicks:
+		return usagef("--max-outage %d: allowed 0..%d ticks (0: twice the time-to-live)", *maxOutage, sim.MaxFaultTicks)
 	}
 	faults := *maxFaults
 	if faults == 0 {
@@ -81,6 +91,16 @@ func checkCmd(stdout, stderr io.Writer, args []string) error {
 	}
 	space := properties.Space{MaxMessages: *maxMessages, MaxFaults: faults, MaxDelayTicks: *maxDelay,
 		MaxJitterTicks: base.Network.JitterTicks, MaxTopics: base.Workload.Topics, RepeatPayloads: *repeat}
+	// By default the search reaches what decides the two-packet variants'
+	// fate: packet ids that come back quickly (a small Receive Maximum),
+	// repeated payloads, and outages longer than a store's time-to-live.
+	if !set["receive-max"] {
+		space.ReceiveMax = []int{1, 2, base.Endpoint.ReceiveMax}
+	}
+	space.MaxOutageTicks = *maxOutage
+	if space.MaxOutageTicks == 0 {
+		space.MaxOutageTicks = 2 * max(base.Endpoint.TTLTicks, model.DefaultTTLTicks)
+	}
 	if set["id-policy"] {
 		space.IDPolicies = []model.IDPolicy{base.Endpoint.IDPolicy}
 	}
@@ -107,13 +127,64 @@ func checkCmd(stdout, stderr io.Writer, args []string) error {
 	if err != nil {
 		return usageError{err.Error()}
 	}
-	writeCheck(stdout, rep)
+	if err := writeCheckAs(stdout, rep, *format); err != nil {
+		return err
+	}
 	if !rep.Held {
 		c := rep.Counterexample
 		return violationError{fmt.Sprintf("%s violated: %s", prop.Name, c.Violations[0])}
 	}
 	return nil
 }
+
+func writeCheckAs(w io.Writer, r properties.Report, format string) error {
+	switch format {
+	case "mermaid":
+		if r.Held {
+			_, err := fmt.Fprintf(w, "%%%% %s held for %s: no counterexample in %d schedules\n", r.Search.Property.Name, r.Search.Config.Variant, r.Tried)
+			return err
+		}
+		return sim.WriteMermaid(w, r.Counterexample.Result.Trace, sim.DiagramOptions{})
+	case "json":
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(checkJSON(r))
+	}
+	writeCheck(w, r)
+	return nil
+}
+
+type checkOutput struct {
+	Property   string   `json:"property"`
+	Variant    string   `json:"variant"`
+	Verdict    string   `json:"verdict"`
+	Tried      int      `json:"tried"`
+	Seed       uint64   `json:"seed"`
+	Seconds    float64  `json:"seconds"`
+	Found      string   `json:"found,omitempty"`
+	Shrunk     string   `json:"shrunk,omitempty"`
+	Shrinks    int      `json:"shrinks,omitempty"`
+	Schedule   string   `json:"schedule,omitempty"`
+	Violations []string `json:"violations,omitempty"`
+	Replay     string   `json:"replay,omitempty"`
+}
+
+func checkJSON(r properties.Report) checkOutput {
+	s := r.Search
+	out := checkOutput{Property: s.Property.Name, Variant: s.Config.Variant, Verdict: "held", Tried: r.Tried,
+		Seed: s.Seed, Seconds: r.Elapsed.Seconds()}
+	if x := r.Counterexample; !r.Held && x != nil {
+		out.Verdict, out.Found, out.Shrunk, out.Shrinks = "violated", x.Original.String(), x.Case.String(), x.Shrinks
+		out.Schedule, out.Replay = x.Case.Faults.String(), x.Command()
+		for _, v := range x.Violations {
+			out.Violations = append(out.Violations, v.String())
+		}
+	}
+	return out
+}
+
+// maxTests bounds --tests: the search keeps one result per 200 tests.
+const maxTests = 100_000_000
 
 func writeCheck(w io.Writer, r properties.Report) {
 	s := r.Search

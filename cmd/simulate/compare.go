@@ -21,6 +21,7 @@ Profiles:`
 func compareCmd(stdout, stderr io.Writer, args []string) error {
 	fs := newFlagSet("compare", compareSummary+profileHelp())
 	f := addStudyFlags(fs, 200, strings.Join(study.Formats, ", "))
+	notFor(fs, "--profiles sets the network", profileFlags...)
 	profiles := fs.String("profiles", "clean,lossy,flapping", "comma-separated network profiles: "+strings.Join(study.ProfileNames(), ", "))
 	if err := parseFlags(fs, stderr, args); err != nil {
 		return err
@@ -36,13 +37,22 @@ func compareCmd(stdout, stderr io.Writer, args []string) error {
 	if err != nil {
 		return usagef("--columns: %v", err)
 	}
+	// A profile sets the network: a value given for these would be ignored.
+	if err := f.notWith("compare takes the network from --profiles (simulate compare --help lists them); vary it with simulate sweep, or use simulate run",
+		profileFlags...); err != nil {
+		return err
+	}
 	var ps []study.Profile
+	var names []string
 	for _, name := range strings.Split(*profiles, ",") {
 		p, err := study.LookupProfile(strings.TrimSpace(name))
 		if err != nil {
 			return usagef("--profiles: %v", err)
 		}
-		ps = append(ps, p)
+		ps, names = append(ps, p), append(names, p.Name)
+	}
+	if err := noRepeats("profiles", names); err != nil {
+		return err
 	}
 	variants, err := f.variantList()
 	if err != nil {
@@ -68,6 +78,9 @@ func compareCmd(stdout, stderr io.Writer, args []string) error {
 		return t.Write(w, f.format)
 	})
 }
+
+// profileFlags are the run flags a compare profile sets.
+var profileFlags = []string{"mode", "loss", "dup", "jitter", "break-mean", "crash-mean"}
 
 func validFormat(format string) bool {
 	for _, f := range study.Formats {

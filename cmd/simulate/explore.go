@@ -74,6 +74,13 @@ func (f *exploreFlags) options() (explore.Options, error) {
 		RetryLimit: f.retryLimit, Volatile: f.volatile, Breaks: f.breaks, Crashes: f.crashes, Losses: f.losses,
 		Dups: f.dups, Reorder: f.reorder, EarlyTimers: f.early, MaxStates: f.maxStates, MaxBytes: f.maxMemMiB << 20,
 		Walks: f.walks, WalkDepth: f.walkDepth, MaxDepth: f.maxDepth, Seed: f.seed, DistinctPayloads: f.distinct, TTLTicks: f.ttl, StoreCap: f.storeCap}
+	if err := nonEmpty(map[string]string{"variant": f.variant, "mode": f.mode, "mqtt": f.version,
+		"id-policy": f.idPolicy, "search": f.search}); err != nil {
+		return o, err
+	}
+	if _, err := model.Lookup(f.variant); err != nil {
+		return o, usagef("--variant: %v", err)
+	}
 	var err error
 	if o.Mode, err = model.ParseMode(f.mode); err != nil {
 		return o, usagef("--mode: %v", err)
@@ -105,14 +112,30 @@ func (f *exploreFlags) options() (explore.Options, error) {
 	if f.ttl < 0 {
 		return o, usagef("--ttl %d: must not be negative", f.ttl)
 	}
-	if f.maxMemMiB < 1 {
-		return o, usagef("--max-mem %d: must be at least 1 MiB", f.maxMemMiB)
+	if f.maxMemMiB < 1 || f.maxMemMiB > 1<<30 { // MiB << 20 must not overflow
+		return o, usagef("--max-mem %d: allowed 1..%d MiB", f.maxMemMiB, 1<<30)
 	}
 	o = o.Normalize()
 	if err := o.Validate(); err != nil {
 		return o, usageError{err.Error()}
 	}
 	return o, nil
+}
+
+// searchFlags refuses the bounds of the other kind of search, which the
+// chosen one would ignore: random walks stop after --walks walks of
+// --walk-depth moves, a breadth-first search at --max-states, --max-depth
+// or --max-mem.
+func searchFlags(fs *flag.FlagSet, search explore.Search) error {
+	only := map[string]explore.Search{"walks": explore.Walk, "walk-depth": explore.Walk, "seed": explore.Walk,
+		"max-states": explore.BFS, "max-depth": explore.BFS, "max-mem": explore.BFS}
+	var err error
+	fs.Visit(func(f *flag.Flag) {
+		if s, ok := only[f.Name]; ok && s != search && err == nil {
+			err = usagef("--%s: applies to --search %s, not %s", f.Name, s, search)
+		}
+	})
+	return err
 }
 
 // searchGCPercent is the garbage collector's target while a search runs:
@@ -139,6 +162,9 @@ func exploreCmd(stdout, stderr io.Writer, args []string) error {
 	}
 	o, err := ef.options()
 	if err != nil {
+		return err
+	}
+	if err := searchFlags(fs, o.Search); err != nil {
 		return err
 	}
 	switch *format {
@@ -329,6 +355,9 @@ func statesCmd(stdout, stderr io.Writer, args []string) error {
 	}
 	if o.Search != explore.BFS {
 		return usagef("--search %s: states needs bfs", o.Search)
+	}
+	if err := searchFlags(fs, o.Search); err != nil {
+		return err
 	}
 	o.Project = true
 	defer debug.SetGCPercent(debug.SetGCPercent(searchGCPercent))

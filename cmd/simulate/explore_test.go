@@ -29,12 +29,12 @@ func TestExploreExitStatus(t *testing.T) {
 
 func TestExploreBadInputExitsTwo(t *testing.T) {
 	cases := map[string][]string{
-		"--messages 0: allowed 1..16":           {"explore", "--messages", "0"},
-		"breaks 1: connection breaks need mode": {"explore", "--mode", "datagram", "--breaks", "1"},
-		`--search: search "dfs"`:                {"explore", "--search", "dfs"},
-		`--format "svg"`:                        {"states", "--format", "svg"},
-		"per-packet network behaviours need":    {"explore", "--dups", "1"},
-		"--max-mem 0: must be at least 1 MiB":   {"explore", "--max-mem", "0"},
+		"--messages 0: allowed 1..16":            {"explore", "--messages", "0"},
+		"breaks 1: connection breaks need mode":  {"explore", "--mode", "datagram", "--breaks", "1"},
+		`--search: search "dfs"`:                 {"explore", "--search", "dfs"},
+		`--format "svg"`:                         {"states", "--format", "svg"},
+		"per-packet network behaviours need":     {"explore", "--dups", "1"},
+		"--max-mem 0: allowed 1..1073741824 MiB": {"explore", "--max-mem", "0"},
 	}
 	for want, args := range cases {
 		_, errOut, code := runArgs(t, args...)

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"strings"
+	"regexp"
+	"sort"
 
 	"github.com/qoslab/qoslab/model"
 	"github.com/qoslab/qoslab/sim"
@@ -59,11 +61,45 @@ func addRunFlags(fs *flag.FlagSet) *runFlags {
 	return f
 }
 
+// maxTicks bounds every tick flag: sums of them (the heal time is start +
+// messages x interval + 20 latencies) must not overflow, and a random draw
+// over [0, jitter] must be possible.
+const maxTicks = 1_000_000_000
+
+// nonEmpty rejects string flags given as "" whose parsers read "" as a default.
+func nonEmpty(flags map[string]string) error {
+	names := make([]string, 0, len(flags))
+	for n := range flags {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if flags[n] == "" {
+			return usagef("--%s: empty value; leave the flag out for its default (simulate COMMAND --help)", n)
+		}
+	}
+	return nil
+}
+
 // config turns the flags into a validated simulation config.
 func (f *runFlags) config() (sim.Config, error) {
 	var c sim.Config
 	var err error
 	c.Variant, c.SubscriberVariant, c.Seed = f.variant, f.subVariant, f.seed
+	// The parsers below read "" as their default, which only the flag's own
+	// default should mean; an empty value typed on the command line is a mistake.
+	if err := nonEmpty(map[string]string{"variant": f.variant, "topology": f.topology, "mode": f.mode,
+		"mqtt": f.version, "id-policy": f.idPolicy}); err != nil {
+		return c, err
+	}
+	if _, err := model.Lookup(f.variant); err != nil {
+		return c, usagef("--variant: %v", err)
+	}
+	if f.subVariant != "" {
+		if _, err := model.Lookup(f.subVariant); err != nil {
+			return c, usagef("--sub-variant: %v", err)
+		}
+	}
 	if c.Topology, err = sim.ParseTopology(f.topology); err != nil {
 		return c, usagef("--topology: %v", err)
 	}
@@ -108,7 +144,8 @@ func (f *runFlags) config() (sim.Config, error) {
 		dst  *int64
 	}{
 		{"start", f.start, 0, &c.Workload.StartTicks},
-		{"interval", f.interval, 0, &c.Workload.IntervalTicks},
+		// 0 would read as the default interval in sim.Config: not what was asked for.
+		{"interval", f.interval, 1, &c.Workload.IntervalTicks},
 		{"retry", f.retry, 1, &c.Endpoint.RetryTicks},
 		{"ttl", f.ttl, 0, &c.Endpoint.TTLTicks},
 		{"session-expiry", f.sessionExpiry, 0, &c.Endpoint.SessionExpiryTicks},
@@ -121,8 +158,8 @@ func (f *runFlags) config() (sim.Config, error) {
 		{"heal", f.heal, 0, &c.Network.HealTicks},
 	}
 	for _, t := range ticks {
-		if t.v < t.min {
-			return c, usagef("--%s %d: must be at least %d ticks", t.name, t.v, t.min)
+		if t.v < t.min || t.v > maxTicks {
+			return c, usagef("--%s %d: allowed %d..%d ticks", t.name, t.v, t.min, maxTicks)
 		}
 		*t.dst = t.v
 	}
@@ -133,6 +170,13 @@ func (f *runFlags) config() (sim.Config, error) {
 		return c, usagef("--dup %v: a probability, allowed 0..1", f.dup)
 	}
 	c.Network.Loss, c.Network.Dup, c.Endpoint.Volatile = f.loss, f.dup, f.volatile
+	// Flags whose setting would be ignored are refused, like --loss in stream mode.
+	if f.subVariant != "" && c.Topology != sim.Brokered {
+		return c, usagef("--sub-variant %s: the subscriber leg needs --topology broker", f.subVariant)
+	}
+	if f.sessionExpiry > 0 && c.Endpoint.Version != model.V5 {
+		return c, usagef("--session-expiry %d: the Session Expiry Interval is MQTT 5.0's; --mqtt %s has none", f.sessionExpiry, f.version)
+	}
 	c = c.Normalize()
 	if err := c.Validate(); err != nil {
 		return c, usageError{err.Error()}
@@ -141,20 +185,84 @@ func (f *runFlags) config() (sim.Config, error) {
 }
 
 // parseFlags parses args, turning flag errors and stray arguments into
-// usage errors and --help into errHelp.
+// usage errors and --help into a helpRequest.
 func parseFlags(fs *flag.FlagSet, stderr io.Writer, args []string) error {
-	fs.SetOutput(stderr)
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return errHelp
-		}
-		return usageError{strings.TrimSpace(err.Error())}
+	if err := parseArgs(fs, args); err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
-		return usagef("%s: unexpected argument %q (flags start with --)", fs.Name(), fs.Arg(0))
+		a := fs.Arg(0)
+		if a == "true" || a == "false" {
+			return usagef("%s: unexpected argument %q: a boolean flag takes its value with =, as in --volatile=%s", fs.Name(), a, a)
+		}
+		return usagef("%s: unexpected argument %q (flags start with --)", fs.Name(), a)
 	}
 	return nil
 }
+
+// parseArgs parses the flags of args (positional arguments may follow),
+// printing nothing: the error returned says it all in one line.
+func parseArgs(fs *flag.FlagSet, args []string) error {
+	fs.SetOutput(io.Discard)
+	err := fs.Parse(args)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, flag.ErrHelp):
+		return helpRequest{fs}
+	}
+	return usageError{flagMessage(fs, err)}
+}
+
+var (
+	undefinedFlag = regexp.MustCompile(`^flag provided but not defined: -+(.*)$`)
+	badFlagValue  = regexp.MustCompile(`^invalid (?:boolean )?value "(.*)" for (?:flag )?-+([^:]*): (.*)$`)
+	missingValue  = regexp.MustCompile(`^flag needs an argument: -+(.*)$`)
+)
+
+// flagMessage rewrites the flag package's errors in the words of our own
+// usage errors: the flag as it is typed, the value, what is allowed.
+func flagMessage(fs *flag.FlagSet, err error) string {
+	msg := err.Error()
+	if m := undefinedFlag.FindStringSubmatch(msg); m != nil {
+		return fmt.Sprintf("--%s: not a flag of simulate %s (simulate %s --help lists them)", m[1], fs.Name(), fs.Name())
+	}
+	if m := missingValue.FindStringSubmatch(msg); m != nil {
+		return fmt.Sprintf("--%s: needs a value (simulate %s --help)", m[1], fs.Name())
+	}
+	if m := badFlagValue.FindStringSubmatch(msg); m != nil {
+		want := "a valid value"
+		if fl := fs.Lookup(m[2]); fl != nil {
+			kind, _ := flag.UnquoteUsage(fl)
+			switch kind {
+			case "int":
+				want = "a whole number"
+			case "uint":
+				want = "a whole number from 0 to 18446744073709551615"
+			case "float":
+				want = "a number"
+			case "":
+				want = "true or false"
+			}
+		}
+		return fmt.Sprintf("--%s %q: want %s (%s)", m[2], m[1], want, m[3])
+	}
+	return msg
+}
+
+// notFor marks run flags that a command refuses (it sets them itself) in
+// its --help, so that the list of flags does not offer them.
+func notFor(fs *flag.FlagSet, why string, names ...string) {
+	for _, n := range names {
+		fs.Lookup(n).Usage = "not for simulate " + fs.Name() + ": " + why
+	}
+}
+
+// helpRequest is --help: main prints the command's usage on stdout and exits 0.
+type helpRequest struct{ fs *flag.FlagSet }
+
+func (helpRequest) Error() string        { return "help requested" }
+func (helpRequest) Is(target error) bool { return target == errHelp }
 
 func newFlagSet(name, summary string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)

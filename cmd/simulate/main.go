@@ -5,15 +5,20 @@
 //
 //	simulate                      the headline comparison and the list of commands
 //	simulate run [flags]          one seeded run: sequence diagram and metrics
+//	simulate check [flags]        search random fault schedules for a property violation
+//	simulate explore [flags]      exhaustive exploration of a small configuration
+//	simulate states [flags]       the state machines the explorer visited
+//	simulate scenarios [--check]  the built-in scenarios
 //	simulate compare [flags]      variants x network profiles, many seeded runs: one table
 //	simulate sweep [flags]        one parameter over a range: CSV/JSON and charts
-//	simulate merge FILE...        combine the shard results of a compare or sweep
+//	simulate merge [flags] FILE...  combine the shard results of a compare or sweep
 //	simulate docs [--check]       regenerate (or check) the generated parts of docs/
 //	simulate variants             the registered protocol variants
-//	simulate COMMAND --help       the flags of a command
+//	simulate COMMAND --help       the flags of a command (also: simulate help COMMAND)
 //
 // Results go to stdout, diagnostics to stderr. Exit status: 0 on success,
-// 1 when a property was violated, 2 for bad usage.
+// 1 when a property was violated or a counterexample found, 2 for bad
+// usage, 3 when explore stopped at a bound without a verdict.
 package main
 
 import (
@@ -83,14 +88,26 @@ func run(stdout, stderr io.Writer, args []string) error {
 	}
 	name := args[0]
 	if name == "-h" || name == "--help" || name == "help" {
-		writeUsage(stdout)
-		return nil
+		if len(args) == 1 {
+			writeUsage(stdout)
+			return nil
+		}
+		if len(args) > 2 {
+			return usagef("%s: unexpected argument %q (simulate help COMMAND shows a command's flags)", name, args[2])
+		}
+		name, args = args[1], []string{args[1], "--help"} // simulate help run = simulate run --help
 	}
 	c, ok := commands[name]
 	if !ok {
 		return usagef("unknown command %q: allowed commands are %s (simulate --help)", name, strings.Join(commandNames(), ", "))
 	}
-	return c.run(stdout, stderr, args[1:])
+	err := c.run(stdout, stderr, args[1:])
+	var h helpRequest
+	if errors.As(err, &h) { // asked for: the usage is the result, on stdout
+		h.fs.SetOutput(stdout)
+		h.fs.Usage()
+	}
+	return err
 }
 
 func commandNames() []string {

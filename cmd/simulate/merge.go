@@ -1,8 +1,6 @@
 package main
 
 import (
-	"errors"
-	"flag"
 	"io"
 	"os"
 	"strings"
@@ -29,15 +27,19 @@ func mergeCmd(stdout, stderr io.Writer, args []string) error {
 	fs.StringVar(&f.out, "out", "", "write the table to this file instead of stdout (whole or not at all)")
 	fs.StringVar(&f.save, "save", "", "also write the merged results to this file")
 	ch := addChartFlags(&f)
-	fs.SetOutput(stderr)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return errHelp
-		}
-		return usageError{strings.TrimSpace(err.Error())}
+	if err := parseArgs(fs, args); err != nil {
+		return err
 	}
 	if fs.NArg() == 0 {
 		return usagef("merge: no result files given (simulate merge shard-0.json shard-1.json ...)")
+	}
+	for _, a := range fs.Args() {
+		if strings.HasPrefix(a, "-") {
+			return usagef("merge: %q after the files: flags go before them (simulate merge [flags] FILE...)", a)
+		}
+	}
+	if err := checkOutputs(map[string]string{"out": f.out, "save": f.save, "png": ch.png, "svg": ch.svg}); err != nil {
+		return err
 	}
 	if !validFormat(f.format) {
 		return usagef("--format %q: allowed values are %s", f.format, strings.Join(study.Formats, ", "))

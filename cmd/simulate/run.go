@@ -31,6 +31,11 @@ func runCmd(stdout, stderr io.Writer, args []string) error {
 	if err := parseFlags(fs, stderr, args); err != nil {
 		return err
 	}
+	switch *format {
+	case "text", "mermaid", "json":
+	default:
+		return usagef("--format %q: allowed values are text, mermaid, json", *format)
+	}
 	if *scenario != "" || *scenarioFile != "" {
 		return runScenario(stdout, fs, *scenario, *scenarioFile, *format, sim.DiagramOptions{Persist: *persist, Timers: *timers})
 	}
@@ -38,19 +43,26 @@ func runCmd(stdout, stderr io.Writer, args []string) error {
 	if err != nil {
 		return err
 	}
-	switch *format {
-	case "text", "mermaid", "json":
-	default:
-		return usagef("--format %q: allowed values are text, mermaid, json", *format)
+	// The trace grows with the run (about 7 KB a message): a diagram of a
+	// long run would be unreadable and its trace would not fit in memory.
+	cfg.Trace = cfg.Workload.Messages <= maxRunTraceMessages
+	if *format == "mermaid" && !cfg.Trace {
+		return usagef("--format mermaid: draws runs of at most %d messages, not --messages %d", maxRunTraceMessages, cfg.Workload.Messages)
 	}
-	cfg.Trace = true
 	res, err := sim.Run(cfg)
 	if err != nil {
 		return usageError{err.Error()}
 	}
+	for _, f := range res.Unfired {
+		fmt.Fprintf(stderr, "simulate: note: fault %q never fired: its packet or moment did not occur in this run\n", f)
+	}
 	opt := sim.DiagramOptions{Persist: *persist, Timers: *timers}
 	return writeRun(stdout, res, *format, opt)
 }
+
+// maxRunTraceMessages bounds the runs whose trace run keeps, draws and
+// writes in JSON; longer runs print their metrics only.
+const maxRunTraceMessages = 10_000
 
 func writeRun(w io.Writer, res *sim.Result, format string, opt sim.DiagramOptions) error {
 	switch format {
@@ -71,6 +83,10 @@ func writeRun(w io.Writer, res *sim.Result, format string, opt sim.DiagramOption
 		fmt.Fprintf(w, "faults: %s\n", c.Faults)
 	}
 	fmt.Fprintln(w)
+	if !c.Trace {
+		fmt.Fprintf(w, "(no diagram: it is drawn for runs of at most %d messages)\n\n", maxRunTraceMessages)
+		return writeMetrics(w, res)
+	}
 	if err := sim.WriteASCII(w, res.Trace, opt); err != nil {
 		return err
 	}
@@ -129,16 +145,17 @@ type runOutput struct {
 	Bytes    map[string]int     `json:"bytes"`
 	Settled  bool               `json:"settled"`
 	Pending  []string           `json:"pending,omitempty"`
+	Unfired  []string           `json:"unfired_faults,omitempty"`
 	EndTicks int64              `json:"end_ticks"`
 	Events   int64              `json:"events"`
 	Messages []sim.MessageStats `json:"messages"`
-	Trace    sim.Trace          `json:"trace"`
+	Trace    sim.Trace          `json:"trace,omitempty"` // runs of at most maxRunTraceMessages
 }
 
 func runJSON(res *sim.Result) runOutput {
 	return runOutput{
 		Command: res.Config.Command(), Legs: res.Legs, Summary: res.Summarize(), Packets: res.PacketCounts(),
-		Bytes: res.ByteCounts(), Settled: res.Settled, Pending: res.Pending, EndTicks: res.EndTicks,
+		Bytes: res.ByteCounts(), Settled: res.Settled, Pending: res.Pending, Unfired: res.Unfired, EndTicks: res.EndTicks,
 		Events: res.Events, Messages: res.Messages, Trace: res.Trace,
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -71,9 +73,14 @@ func (f *studyFlags) base() (sim.Config, error) {
 }
 
 func (f *studyFlags) variantList() ([]string, error) {
-	list := f.variants
-	if list == "" && f.visited("variant") {
-		list = f.run.variant
+	list, flagName := f.variants, "variants"
+	if f.visited("variant") {
+		if f.visited("variants") {
+			return nil, usagef("--variant %s and --variants %s: give one of them (--variants takes a comma-separated list)", f.run.variant, f.variants)
+		}
+		list, flagName = f.run.variant, "variant"
+	} else if f.visited("variants") && list == "" {
+		return nil, usagef("--variants: empty value; leave the flag out for every registered variant")
 	}
 	if list == "" {
 		return model.Names(), nil
@@ -82,11 +89,61 @@ func (f *studyFlags) variantList() ([]string, error) {
 	for _, v := range strings.Split(list, ",") {
 		v = strings.TrimSpace(v)
 		if _, err := model.Lookup(v); err != nil {
-			return nil, usagef("--variants: %v", err)
+			return nil, usagef("--%s: %v", flagName, err)
 		}
 		vs = append(vs, v)
 	}
+	if err := noRepeats(flagName, vs); err != nil {
+		return nil, err
+	}
 	return vs, nil
+}
+
+// noRepeats rejects a list that names an item twice: it would make two
+// identical rows of one table.
+func noRepeats(flagName string, items []string) error {
+	seen := map[string]bool{}
+	for _, it := range items {
+		if seen[it] {
+			return usagef("--%s: %q named twice", flagName, it)
+		}
+		seen[it] = true
+	}
+	return nil
+}
+
+// checkOutputs fails before any work is done when an output file could not
+// be written: its directory is missing, or the path is a directory.
+func checkOutputs(paths map[string]string) error {
+	names := make([]string, 0, len(paths))
+	for n := range paths {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		p := paths[n]
+		if p == "" {
+			continue
+		}
+		if fi, err := os.Stat(p); err == nil && fi.IsDir() {
+			return usagef("--%s %s: is a directory; want a file path", n, p)
+		}
+		if fi, err := os.Stat(filepath.Dir(p)); err != nil || !fi.IsDir() {
+			return usagef("--%s %s: directory %s does not exist", n, p, filepath.Dir(p))
+		}
+	}
+	return nil
+}
+
+// notWith rejects run flags that a command sets itself (a compare's
+// profiles, a sweep's parameter) so that a value given is never ignored.
+func (f *studyFlags) notWith(why string, names ...string) error {
+	for _, n := range names {
+		if f.visited(n) {
+			return usagef("--%s: %s", n, why)
+		}
+	}
+	return nil
 }
 
 func (f *studyFlags) check() (study.Shard, error) {
@@ -100,7 +157,7 @@ func (f *studyFlags) check() (study.Shard, error) {
 	if err != nil {
 		return sh, usagef("--shard: %v", err)
 	}
-	return sh, nil
+	return sh, checkOutputs(map[string]string{"out": f.out, "save": f.save})
 }
 
 // interrupt is the context that Ctrl-C cancels; tests replace it.

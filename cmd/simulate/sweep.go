@@ -92,6 +92,17 @@ func sweepCmd(stdout, stderr io.Writer, args []string) error {
 	if p.Mode != nil && f.visited("mode") && f.run.mode != p.Mode.String() {
 		return usagef("--param %s needs --mode %s, not %s", p.Name, p.Mode, f.run.mode)
 	}
+	if fl := paramFlags[p.Name]; fl != "" {
+		if err := f.notWith(fmt.Sprintf("--param %s sets it from --values; leave it out", p.Name), fl); err != nil {
+			return err
+		}
+	}
+	if sh.Count > 1 && (ch.png != "" || ch.svg != "") {
+		return usagef("--png/--svg with --shard %s: a shard has part of the runs; draw the chart with simulate merge --png/--svg", f.shard)
+	}
+	if err := checkOutputs(map[string]string{"png": ch.png, "svg": ch.svg}); err != nil {
+		return err
+	}
 	vals, err := p.ParseValues(*values)
 	if err != nil {
 		return usagef("--%v", err)
@@ -119,6 +130,10 @@ func sweepCmd(stdout, stderr io.Writer, args []string) error {
 	}
 	return emit(stdout, res, f, sh.Count > 1, tableWriter(res, metrics, f.format))
 }
+
+// paramFlags are the run flags that a swept parameter sets.
+var paramFlags = map[string]string{"loss": "loss", "dup": "dup", "break-rate": "break-mean", "crash-rate": "crash-mean",
+	"jitter": "jitter", "messages": "messages", "ids": "ids", "ttl": "ttl"}
 
 func tableWriter(res *study.Results, metrics []study.Metric, format string) func(io.Writer) error {
 	return func(w io.Writer) error {
