@@ -14,7 +14,7 @@ type slot struct {
 	link    int
 	sender  bool
 	forward int // slot that re-publishes what this slot delivers; -1: the application
-	timers  map[model.Timer]timerState
+	timers  timerTable
 	peak    int   // largest Held() seen
 	peakAt  int64 // when it was first reached
 	peakPos int   // trace position of the input that reached it (-1 without a trace)
@@ -121,9 +121,6 @@ func (s *Sim) build() {
 	}
 	for i := range s.nodes {
 		s.nodes[i].up = true
-	}
-	for i := range s.slots {
-		s.slots[i].timers = make(map[model.Timer]timerState)
 	}
 	s.msgs = makeWorkload(c.Workload)
 	s.fired = make([]bool, len(c.Faults))
@@ -321,17 +318,13 @@ func (s *Sim) apply(i int, o *model.Output) {
 			s.res.completed(o.Msg.Ref, s.now, o.Kind == model.OutAbandon, o.Note)
 		}
 	case model.OutSetTimer:
-		t := sl.timers[o.Timer]
+		t := sl.timers.get(o.Timer)
 		t.armed, t.deadline = true, s.now+o.Delay
 		if !t.queued || t.queuedAt > t.deadline {
-			t = s.queueTimer(i, o.Timer, t)
+			s.queueTimer(i, o.Timer, t)
 		}
-		sl.timers[o.Timer] = t
 	case model.OutCancelTimer:
-		if t, ok := sl.timers[o.Timer]; ok {
-			t.armed = false
-			sl.timers[o.Timer] = t
-		}
+		sl.timers.get(o.Timer).armed = false
 	case model.OutPersist:
 		s.res.Persists++
 		if s.cfg.Trace {
@@ -340,18 +333,17 @@ func (s *Sim) apply(i int, o *model.Output) {
 	}
 }
 
-func (s *Sim) queueTimer(i int, tm model.Timer, t timerState) timerState {
+func (s *Sim) queueTimer(i int, tm model.Timer, t *timerState) {
 	t.gen++
 	t.queued, t.queuedAt = true, t.deadline
 	s.q.push(event{at: t.deadline, kind: evTimer, target: int32(i), gen: t.gen, timer: tm})
-	return t
 }
 
 // timerDue reports whether a timer event should fire now; a timer re-armed
 // for later is queued again at its deadline.
 func (s *Sim) timerDue(e *event) bool {
 	sl := &s.slots[e.target]
-	t := sl.timers[e.timer]
+	t := sl.timers.get(e.timer)
 	if t.gen != e.gen {
 		return false
 	}
@@ -359,13 +351,11 @@ func (s *Sim) timerDue(e *event) bool {
 	switch {
 	case !t.armed || !s.nodes[sl.node].up:
 	case t.deadline > s.now:
-		t = s.queueTimer(int(e.target), e.timer, t)
+		s.queueTimer(int(e.target), e.timer, t)
 	default:
 		t.armed = false
-		sl.timers[e.timer] = t
 		return true
 	}
-	sl.timers[e.timer] = t
 	return false
 }
 
@@ -562,10 +552,7 @@ func (s *Sim) crash(ni int, restart int64) {
 	}
 	n.up = false
 	for _, i := range n.slots {
-		for k, t := range s.slots[i].timers {
-			t.armed = false // a dead node's timers never fire
-			s.slots[i].timers[k] = t
-		}
+		s.slots[i].timers.disarmAll()
 		if s.cfg.Endpoint.Mode == model.Stream {
 			s.breakLinkDown(s.slots[i].link)
 		}
