@@ -43,14 +43,14 @@ type packetSlab struct {
 	free  []int32
 }
 
-func (p *packetSlab) put(pk model.Packet) int32 {
+func (p *packetSlab) put(pk *model.Packet) int32 {
 	if n := len(p.free); n > 0 {
 		i := p.free[n-1]
 		p.free = p.free[:n-1]
-		p.items[i] = pk
+		p.items[i] = *pk
 		return i
 	}
-	p.items = append(p.items, pk)
+	p.items = append(p.items, *pk)
 	return int32(len(p.items) - 1)
 }
 

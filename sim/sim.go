@@ -223,12 +223,12 @@ func (s *Sim) dispatch(e *event) {
 		if s.cfg.Trace {
 			s.trace(TraceEvent{Kind: TTimer, Node: s.nodeName(int(e.target)), Note: e.timer.String()})
 		}
-		s.step(int(e.target), model.Input{Kind: model.InTimer, Timer: e.timer})
+		s.step(int(e.target), &model.Input{Kind: model.InTimer, Timer: e.timer})
 	case evPublish:
 		s.publish(int(e.gen))
 	case evForward:
 		p := s.pkts.take(e.pkt)
-		s.step(int(e.target), model.Input{Kind: model.InPublish, Msg: p.Msg})
+		s.step(int(e.target), &model.Input{Kind: model.InPublish, Msg: p.Msg})
 	case evBreak:
 		s.markFired(e)
 		s.breakLink(int(e.target), e.extra, "")
@@ -274,18 +274,24 @@ func (s *Sim) publish(i int) {
 		s.backlog = append(s.backlog, i)
 		return
 	}
-	s.step(0, model.Input{Kind: model.InPublish, Msg: s.msgs[i]})
+	s.step(0, &model.Input{Kind: model.InPublish, Msg: s.msgs[i]})
 }
 
 // step feeds one input to a slot's endpoint and carries out its outputs.
 // Outputs never re-enter step directly: anything that would (a fault that
 // breaks the connection, a broker forwarding) is queued at the current time,
 // so every reaction is one queue entry and ordering stays deterministic.
-func (s *Sim) step(i int, in model.Input) {
+//
+// The input comes by pointer: it is 120 bytes, copied once into Step.
+func (s *Sim) step(i int, in *model.Input) {
 	sl := &s.slots[i]
-	s.out = sl.ep.Step(in, s.out[:0])
-	if h := sl.ep.Held(); h > sl.peak {
-		sl.peak, sl.peakAt, sl.peakPos = h, s.now, len(s.res.Trace)-1
+	s.out = sl.ep.Step(*in, s.out[:0])
+	// Only receivers' peaks are reported (see finish), so senders are not
+	// asked.
+	if !sl.sender {
+		if h := sl.ep.Held(); h > sl.peak {
+			sl.peak, sl.peakAt, sl.peakPos = h, s.now, len(s.res.Trace)-1
+		}
 	}
 	for k := range s.out {
 		s.apply(i, &s.out[k])
@@ -296,13 +302,13 @@ func (s *Sim) apply(i int, o *model.Output) {
 	sl := &s.slots[i]
 	switch o.Kind {
 	case model.OutSend:
-		s.send(i, o.Packet)
+		s.send(i, &o.Packet)
 	case model.OutDeliver:
 		if s.cfg.Trace {
 			s.trace(TraceEvent{Kind: TDeliver, Node: s.nodeName(i), Msg: o.Msg.Ref})
 		}
 		if sl.forward >= 0 {
-			s.q.push(event{at: s.now, kind: evForward, target: int32(sl.forward), pkt: s.pkts.put(model.Packet{Msg: o.Msg})})
+			s.q.push(event{at: s.now, kind: evForward, target: int32(sl.forward), pkt: s.pkts.put(&model.Packet{Msg: o.Msg})})
 			return
 		}
 		s.res.delivered(o.Msg.Ref, s.now)
@@ -370,7 +376,9 @@ func (s *Sim) peerOf(i int) (peer, side int) {
 	return l.ends[0], 0
 }
 
-func (s *Sim) send(i int, p model.Packet) {
+// send puts p on slot i's link. Packets travel by pointer until they are
+// stored in the slab: a Packet is 88 bytes.
+func (s *Sim) send(i int, p *model.Packet) {
 	lk := s.slots[i].link
 	l := &s.links[lk]
 	peer, side := s.peerOf(i)
@@ -429,7 +437,7 @@ func (s *Sim) send(i int, p model.Packet) {
 
 // schedule queues the arrival of p at the peer slot. Stream links keep
 // order: a packet never arrives before one sent earlier in its direction.
-func (s *Sim) schedule(l *link, side, peer int, id int64, p model.Packet, extra int64) {
+func (s *Sim) schedule(l *link, side, peer int, id int64, p *model.Packet, extra int64) {
 	nw := &s.cfg.Network
 	at := s.now + nw.LatencyTicks + extra
 	if nw.JitterTicks > 0 {
@@ -463,7 +471,8 @@ func (s *Sim) lost(id int64, from int, why string) {
 }
 
 func (s *Sim) arrive(e *event) {
-	pkt := s.pkts.take(e.pkt)
+	in := model.Input{Kind: model.InPacket, Packet: s.pkts.take(e.pkt)}
+	pkt := &in.Packet
 	i := int(e.target)
 	sl := &s.slots[i]
 	l := &s.links[sl.link]
@@ -479,7 +488,7 @@ func (s *Sim) arrive(e *event) {
 	if s.cfg.Trace {
 		s.trace(TraceEvent{Kind: TRecv, Node: s.nodeName(i), Peer: s.nodeName(peer), ID: e.extra, Packet: s.tracePacket(pkt)})
 	}
-	s.step(i, model.Input{Kind: model.InPacket, Packet: pkt})
+	s.step(i, &in)
 	s.recvs[pkt.Type]++
 	n := s.recvs[pkt.Type]
 	for k, f := range s.faults {
@@ -507,7 +516,7 @@ func (s *Sim) breakLink(li int, reconnect int64, why string) {
 	s.trace(TraceEvent{Kind: TBreak, Node: s.nodeName(l.ends[0]), Peer: s.nodeName(l.ends[1]), Note: note})
 	for _, end := range l.ends {
 		if s.nodes[s.slots[end].node].up {
-			s.step(end, model.Input{Kind: model.InConnDown})
+			s.step(end, &model.Input{Kind: model.InConnDown})
 		}
 	}
 	if reconnect == 0 {
@@ -536,8 +545,8 @@ func (s *Sim) connect(li int) {
 	l.up = true
 	l.last = [2]int64{s.now, s.now}
 	s.trace(TraceEvent{Kind: TConnect, Node: s.nodeName(l.ends[0]), Peer: s.nodeName(l.ends[1])})
-	s.step(l.ends[0], model.Input{Kind: model.InConnUp})
-	s.step(l.ends[1], model.Input{Kind: model.InConnUp})
+	s.step(l.ends[0], &model.Input{Kind: model.InConnUp})
+	s.step(l.ends[1], &model.Input{Kind: model.InConnUp})
 }
 
 func (s *Sim) crash(ni int, restart int64) {
@@ -548,7 +557,7 @@ func (s *Sim) crash(ni int, restart int64) {
 	s.res.Crashes++
 	s.trace(TraceEvent{Kind: TCrash, Node: n.name})
 	for _, i := range n.slots {
-		s.step(i, model.Input{Kind: model.InCrash})
+		s.step(i, &model.Input{Kind: model.InCrash})
 	}
 	n.up = false
 	for _, i := range n.slots {
@@ -576,7 +585,7 @@ func (s *Sim) breakLinkDown(li int) {
 	s.trace(TraceEvent{Kind: TBreak, Node: s.nodeName(l.ends[0]), Peer: s.nodeName(l.ends[1]), Note: "connection lost with a crashed node"})
 	for _, end := range l.ends {
 		if s.nodes[s.slots[end].node].up {
-			s.step(end, model.Input{Kind: model.InConnDown})
+			s.step(end, &model.Input{Kind: model.InConnDown})
 		}
 	}
 }
@@ -586,11 +595,11 @@ func (s *Sim) restart(ni int) {
 	n.up = true
 	s.trace(TraceEvent{Kind: TRestart, Node: n.name})
 	for _, i := range n.slots {
-		s.step(i, model.Input{Kind: model.InRestart})
+		s.step(i, &model.Input{Kind: model.InRestart})
 	}
 	if ni == s.slots[0].node {
 		for _, k := range s.backlog {
-			s.step(0, model.Input{Kind: model.InPublish, Msg: s.msgs[k]})
+			s.step(0, &model.Input{Kind: model.InPublish, Msg: s.msgs[k]})
 		}
 		s.backlog = nil
 	}
@@ -598,7 +607,7 @@ func (s *Sim) restart(ni int) {
 		if s.cfg.Endpoint.Mode == model.Stream {
 			s.queueConnect(s.slots[i].link, s.cfg.Network.ReconnectTicks)
 		} else {
-			s.step(i, model.Input{Kind: model.InConnUp})
+			s.step(i, &model.Input{Kind: model.InConnUp})
 		}
 	}
 }
@@ -611,12 +620,12 @@ func (s *Sim) trace(e TraceEvent) {
 	s.res.Trace = append(s.res.Trace, e)
 }
 
-func (s *Sim) tracePacket(p model.Packet) *model.Packet {
+func (s *Sim) tracePacket(p *model.Packet) *model.Packet {
 	if !s.cfg.Trace {
 		return nil
 	}
-	q := new(model.Packet) // a copy, so that p itself stays on the stack
-	*q = p
+	q := new(model.Packet) // a copy: p belongs to the caller
+	*q = *p
 	return q
 }
 
