@@ -64,15 +64,17 @@ func (s *Sender) Flights() []Flight { return s.flights }
 
 // Step implements Endpoint.
 func (s *Sender) Step(in Input, out []Output) []Output {
-	if done, r, o := s.conn.handle(&s.cfg, in, out); done {
-		return s.resume(r, o)
+	if connInput(&in) {
+		if done, r, o := s.conn.handle(&s.cfg, in, out); done {
+			return s.resume(r, o)
+		}
 	}
 	switch in.Kind {
 	case InPublish:
 		s.queue.push(in.Msg)
 		return s.pump(out)
 	case InPacket:
-		return s.onAck(in.Packet, out)
+		return s.onAck(&in.Packet, out)
 	case InTimer:
 		return s.onRetry(in.Timer, out)
 	case InCrash:
@@ -211,7 +213,7 @@ func (s *Sender) transmit(f *Flight, again bool, out []Output) []Output {
 	return out
 }
 
-func (s *Sender) onAck(p Packet, out []Output) []Output {
+func (s *Sender) onAck(p *Packet, out []Output) []Output {
 	i := s.find(p.ID)
 	if i < 0 || (p.Type != PUBACK && p.Type != PUBREC && p.Type != PUBCOMP) {
 		// An acknowledgement for an id with no flow is a late duplicate of
