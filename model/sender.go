@@ -107,7 +107,7 @@ func (s *Sender) resume(r resume, out []Output) []Output {
 // dropFlights abandons every unacknowledged flow with the session that held it.
 func (s *Sender) dropFlights(note string, out []Output) []Output {
 	for _, f := range s.flights {
-		out = append(out, Output{Kind: OutAbandon, Msg: f.Msg, Note: note})
+		out = outcome(out, OutAbandon, f.Msg, note)
 	}
 	s.flights = s.flights[:0]
 	return out
@@ -123,7 +123,7 @@ func (s *Sender) pump(out []Output) []Output {
 			// as the packet leaves [MQTT-4.3.1-1].
 			s.queue.pop()
 			out = send(out, Packet{Type: PUBLISH, QoS: 0, Msg: m})
-			out = append(out, Output{Kind: OutComplete, Msg: m})
+			out = outcome(out, OutComplete, m, "")
 			continue
 		}
 		if len(s.flights) >= s.cfg.ReceiveMax {
@@ -255,7 +255,7 @@ func (s *Sender) finish(i int, kind OutKind, note string, out []Output) []Output
 	if s.cfg.Mode == Datagram {
 		out = cancelTimer(out, MakeTimer(TimerRetry, f.ID))
 	}
-	out = append(out, Output{Kind: kind, Msg: f.Msg, Note: note})
+	out = outcome(out, kind, f.Msg, note)
 	return s.pump(out)
 }
 
@@ -278,10 +278,10 @@ func (s *Sender) crash(out []Output) []Output {
 	s.conn.crash(&s.cfg)
 	if s.cfg.Volatile {
 		for _, f := range s.flights {
-			out = append(out, Output{Kind: OutAbandon, Msg: f.Msg, Note: "lost in a crash"})
+			out = outcome(out, OutAbandon, f.Msg, "lost in a crash")
 		}
 		for _, m := range s.queue.pending() {
-			out = append(out, Output{Kind: OutAbandon, Msg: m, Note: "lost in a crash"})
+			out = outcome(out, OutAbandon, m, "lost in a crash")
 		}
 		s.flights, s.queue, s.nextID, s.nextMsgID = nil, msgQueue{}, 0, 0
 	}
