@@ -52,7 +52,7 @@ type Sim struct {
 	cfg   Config
 	rng   *rand.Rand
 	q     eventQueue
-	pkts  packetSlab
+	ins   inputSlab
 	now   int64
 	slots []slot
 	nodes []node
@@ -227,8 +227,9 @@ func (s *Sim) dispatch(e *event) {
 	case evPublish:
 		s.publish(int(e.gen))
 	case evForward:
-		p := s.pkts.take(e.pkt)
-		s.step(int(e.target), &model.Input{Kind: model.InPublish, Msg: p.Msg})
+		// step copies the input before anything can reuse the entry.
+		s.step(int(e.target), &s.ins.items[e.in])
+		s.ins.release(e.in)
 	case evBreak:
 		s.markFired(e)
 		s.breakLink(int(e.target), e.extra, "")
@@ -308,7 +309,9 @@ func (s *Sim) apply(i int, o *model.Output) {
 			s.trace(TraceEvent{Kind: TDeliver, Node: s.nodeName(i), Msg: o.Msg.Ref})
 		}
 		if sl.forward >= 0 {
-			s.q.push(event{at: s.now, kind: evForward, target: int32(sl.forward), pkt: s.pkts.put(&model.Packet{Msg: o.Msg})})
+			k, in := s.ins.alloc()
+			in.Kind, in.Msg = model.InPublish, o.Msg
+			s.q.push(event{at: s.now, kind: evForward, target: int32(sl.forward), in: k})
 			return
 		}
 		s.res.delivered(o.Msg.Ref, s.now)
@@ -449,7 +452,9 @@ func (s *Sim) schedule(l *link, side, peer int, id int64, p *model.Packet, extra
 		}
 		l.last[side] = at
 	}
-	s.q.push(event{at: at, kind: evArrive, target: int32(peer), gen: l.epoch, extra: id, pkt: s.pkts.put(p)})
+	k, in := s.ins.alloc()
+	in.Kind, in.Packet = model.InPacket, *p
+	s.q.push(event{at: at, kind: evArrive, target: int32(peer), gen: l.epoch, extra: id, in: k})
 }
 
 // queueFault carries out a matched Break or Crash right after the current
@@ -471,8 +476,11 @@ func (s *Sim) lost(id int64, from int, why string) {
 }
 
 func (s *Sim) arrive(e *event) {
-	in := model.Input{Kind: model.InPacket, Packet: s.pkts.take(e.pkt)}
-	pkt := &in.Packet
+	// The entry is released before the input is used: nothing allocates
+	// from the slab until step has copied the input into the endpoint.
+	in := &s.ins.items[e.in]
+	s.ins.release(e.in)
+	typ := in.Packet.Type
 	i := int(e.target)
 	sl := &s.slots[i]
 	l := &s.links[sl.link]
@@ -486,13 +494,13 @@ func (s *Sim) arrive(e *event) {
 		return
 	}
 	if s.cfg.Trace {
-		s.trace(TraceEvent{Kind: TRecv, Node: s.nodeName(i), Peer: s.nodeName(peer), ID: e.extra, Packet: s.tracePacket(pkt)})
+		s.trace(TraceEvent{Kind: TRecv, Node: s.nodeName(i), Peer: s.nodeName(peer), ID: e.extra, Packet: s.tracePacket(&in.Packet)})
 	}
-	s.step(i, &in)
-	s.recvs[pkt.Type]++
-	n := s.recvs[pkt.Type]
+	s.step(i, in)
+	s.recvs[typ]++
+	n := s.recvs[typ]
 	for k, f := range s.faults {
-		if f.When == AfterRecv && f.Type == pkt.Type && f.N == n {
+		if f.When == AfterRecv && f.Type == typ && f.N == n {
 			s.fired[s.faultIdx[k]] = true
 			s.queueFault(f, sl.link)
 		}
