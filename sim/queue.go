@@ -70,6 +70,9 @@ func (p *inputSlab) release(i int32) { p.free = append(p.free, i) }
 // restart or expiry delays) wait in a heap, and enter the calendar as soon
 // as the window reaches their tick: before anything else can be pushed at
 // that tick, so each FIFO stays in seq order.
+//
+// 512 ticks hold the default latency, jitter and retry timeout with room;
+// a wider window only costs more bitmap words to scan when it is sparse.
 const (
 	calBits   = 9
 	calWindow = 1 << calBits // ticks covered by the calendar
