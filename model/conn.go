@@ -95,6 +95,21 @@ func (c *Conn) handle(cfg *Config, in Input, out []Output) (bool, resume, []Outp
 	return false, resumeNone, out
 }
 
+// connInput reports whether handle consumes in. Endpoints on the hot path
+// ask first, so that protocol inputs (most of a run) skip the call and its
+// copy of the 120-byte Input.
+func connInput(in *Input) bool {
+	switch in.Kind {
+	case InConnDown, InRestart, InConnUp:
+		return true
+	case InTimer:
+		return in.Timer.Purpose() == TimerSession
+	case InPacket:
+		return in.Packet.Type == CONNECT || in.Packet.Type == CONNACK
+	}
+	return false
+}
+
 // expires reports whether sessions expire under cfg: MQTT 5.0 with a
 // Session Expiry Interval set. MQTT 3.1.1 keeps a Clean Session 0 session
 // until the next clean connect.

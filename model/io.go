@@ -98,19 +98,49 @@ func (t Timer) String() string {
 	return name + "(" + strconv.Itoa(int(t.Key())) + ")"
 }
 
-// Outputs helpers keep variant code short.
-func send(out []Output, p Packet) []Output { return append(out, Output{Kind: OutSend, Packet: p}) }
+// Outputs helpers keep variant code short. They fill the new element in
+// place: an Output is 144 bytes, and building it as a literal first costs
+// a copy of all of it for every output of a run.
+func send(out []Output, p Packet) []Output {
+	out, o := grow(out)
+	o.Kind, o.Packet = OutSend, p
+	return out
+}
 
-func deliver(out []Output, m Message) []Output { return append(out, Output{Kind: OutDeliver, Msg: m}) }
+func deliver(out []Output, m Message) []Output {
+	out, o := grow(out)
+	o.Kind, o.Msg = OutDeliver, m
+	return out
+}
 
 func persist(out []Output, note string) []Output {
-	return append(out, Output{Kind: OutPersist, Note: note})
+	out, o := grow(out)
+	o.Kind, o.Note = OutPersist, note
+	return out
 }
 
 func setTimer(out []Output, t Timer, delay int64) []Output {
-	return append(out, Output{Kind: OutSetTimer, Timer: t, Delay: delay})
+	out, o := grow(out)
+	o.Kind, o.Timer, o.Delay = OutSetTimer, t, delay
+	return out
 }
 
 func cancelTimer(out []Output, t Timer) []Output {
-	return append(out, Output{Kind: OutCancelTimer, Timer: t})
+	out, o := grow(out)
+	o.Kind, o.Timer = OutCancelTimer, t
+	return out
+}
+
+// outcome reports the end of the sender's flow for m: OutComplete or
+// OutAbandon, with why.
+func outcome(out []Output, kind OutKind, m Message, note string) []Output {
+	out, o := grow(out)
+	o.Kind, o.Msg, o.Note = kind, m, note
+	return out
+}
+
+// grow appends a zero Output and returns it for filling in.
+func grow(out []Output) ([]Output, *Output) {
+	out = append(out, Output{})
+	return out, &out[len(out)-1]
 }

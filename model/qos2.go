@@ -48,19 +48,21 @@ func newQoS2Receiver(c Config, methodA bool) *qos2Receiver {
 }
 
 func (r *qos2Receiver) Step(in Input, out []Output) []Output {
-	if done, res, o := r.conn.handle(&r.cfg, in, out); done {
-		if res == resumeDiscard || res == resumeExpired {
-			r.held = r.held[:0]
+	if connInput(&in) {
+		if done, res, o := r.conn.handle(&r.cfg, in, out); done {
+			if res == resumeDiscard || res == resumeExpired {
+				r.held = r.held[:0]
+			}
+			return o
 		}
-		return o
 	}
 	switch in.Kind {
 	case InPacket:
 		switch in.Packet.Type {
 		case PUBLISH:
-			return r.onPublish(in.Packet, out)
+			return r.onPublish(&in.Packet, out)
 		case PUBREL:
-			return r.onPubrel(in.Packet, out)
+			return r.onPubrel(&in.Packet, out)
 		}
 	case InCrash:
 		r.conn.crash(&r.cfg)
@@ -80,7 +82,7 @@ func (r *qos2Receiver) find(id uint16) int {
 	return -1
 }
 
-func (r *qos2Receiver) onPublish(p Packet, out []Output) []Output {
+func (r *qos2Receiver) onPublish(p *Packet, out []Output) []Output {
 	ack := Packet{Type: PUBREC, ID: p.ID}
 	if r.find(p.ID) >= 0 {
 		// Until PUBREL, a PUBLISH with a held id is a retransmission: answer
@@ -113,7 +115,7 @@ func (r *qos2Receiver) onPublish(p Packet, out []Output) []Output {
 	return send(out, ack)
 }
 
-func (r *qos2Receiver) onPubrel(p Packet, out []Output) []Output {
+func (r *qos2Receiver) onPubrel(p *Packet, out []Output) []Output {
 	ack := Packet{Type: PUBCOMP, ID: p.ID}
 	i := r.find(p.ID)
 	if i < 0 {

@@ -10,9 +10,17 @@ type msgQueue struct {
 func (q *msgQueue) push(m Message) {
 	if q.head > 0 && q.head == len(q.items) {
 		q.items, q.head = q.items[:0], 0
-	} else if q.head > 32 && q.head*2 > len(q.items) {
-		n := copy(q.items, q.items[q.head:])
-		q.items, q.head = q.items[:n], 0
+	} else if q.head > 0 && len(q.items) == cap(q.items) {
+		// Full, with popped entries in front: move the live ones to the
+		// front, of a twice larger array if they fill more than half. Growth
+		// by append would copy the popped entries too, and a queue that
+		// fills faster than it drains would keep growing by them.
+		live := q.items[q.head:]
+		dst := q.items[:0]
+		if 2*len(live) > cap(q.items) {
+			dst = make([]Message, 0, 2*cap(q.items))
+		}
+		q.items, q.head = append(dst, live...), 0
 	}
 	q.items = append(q.items, m)
 }

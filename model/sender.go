@@ -64,15 +64,17 @@ func (s *Sender) Flights() []Flight { return s.flights }
 
 // Step implements Endpoint.
 func (s *Sender) Step(in Input, out []Output) []Output {
-	if done, r, o := s.conn.handle(&s.cfg, in, out); done {
-		return s.resume(r, o)
+	if connInput(&in) {
+		if done, r, o := s.conn.handle(&s.cfg, in, out); done {
+			return s.resume(r, o)
+		}
 	}
 	switch in.Kind {
 	case InPublish:
 		s.queue.push(in.Msg)
 		return s.pump(out)
 	case InPacket:
-		return s.onAck(in.Packet, out)
+		return s.onAck(&in.Packet, out)
 	case InTimer:
 		return s.onRetry(in.Timer, out)
 	case InCrash:
@@ -105,7 +107,7 @@ func (s *Sender) resume(r resume, out []Output) []Output {
 // dropFlights abandons every unacknowledged flow with the session that held it.
 func (s *Sender) dropFlights(note string, out []Output) []Output {
 	for _, f := range s.flights {
-		out = append(out, Output{Kind: OutAbandon, Msg: f.Msg, Note: note})
+		out = outcome(out, OutAbandon, f.Msg, note)
 	}
 	s.flights = s.flights[:0]
 	return out
@@ -121,7 +123,7 @@ func (s *Sender) pump(out []Output) []Output {
 			// as the packet leaves [MQTT-4.3.1-1].
 			s.queue.pop()
 			out = send(out, Packet{Type: PUBLISH, QoS: 0, Msg: m})
-			out = append(out, Output{Kind: OutComplete, Msg: m})
+			out = outcome(out, OutComplete, m, "")
 			continue
 		}
 		if len(s.flights) >= s.cfg.ReceiveMax {
@@ -211,7 +213,7 @@ func (s *Sender) transmit(f *Flight, again bool, out []Output) []Output {
 	return out
 }
 
-func (s *Sender) onAck(p Packet, out []Output) []Output {
+func (s *Sender) onAck(p *Packet, out []Output) []Output {
 	i := s.find(p.ID)
 	if i < 0 || (p.Type != PUBACK && p.Type != PUBREC && p.Type != PUBCOMP) {
 		// An acknowledgement for an id with no flow is a late duplicate of
@@ -253,7 +255,7 @@ func (s *Sender) finish(i int, kind OutKind, note string, out []Output) []Output
 	if s.cfg.Mode == Datagram {
 		out = cancelTimer(out, MakeTimer(TimerRetry, f.ID))
 	}
-	out = append(out, Output{Kind: kind, Msg: f.Msg, Note: note})
+	out = outcome(out, kind, f.Msg, note)
 	return s.pump(out)
 }
 
@@ -276,10 +278,10 @@ func (s *Sender) crash(out []Output) []Output {
 	s.conn.crash(&s.cfg)
 	if s.cfg.Volatile {
 		for _, f := range s.flights {
-			out = append(out, Output{Kind: OutAbandon, Msg: f.Msg, Note: "lost in a crash"})
+			out = outcome(out, OutAbandon, f.Msg, "lost in a crash")
 		}
 		for _, m := range s.queue.pending() {
-			out = append(out, Output{Kind: OutAbandon, Msg: m, Note: "lost in a crash"})
+			out = outcome(out, OutAbandon, m, "lost in a crash")
 		}
 		s.flights, s.queue, s.nextID, s.nextMsgID = nil, msgQueue{}, 0, 0
 	}

@@ -62,7 +62,7 @@ func newResult(cfg Config, msgs []model.Message) *Result {
 	return r
 }
 
-func (r *Result) countSend(p model.Packet, v model.Version) {
+func (r *Result) countSend(p *model.Packet, v model.Version) {
 	r.Packets[p.Type]++
 	r.Bytes[p.Type] += p.Size(v)
 	if p.Type == model.PUBLISH && p.Dup && p.Msg.Ref != 0 {

@@ -14,7 +14,7 @@ type slot struct {
 	link    int
 	sender  bool
 	forward int // slot that re-publishes what this slot delivers; -1: the application
-	timers  map[model.Timer]timerState
+	timers  timerTable
 	peak    int   // largest Held() seen
 	peakAt  int64 // when it was first reached
 	peakPos int   // trace position of the input that reached it (-1 without a trace)
@@ -52,7 +52,7 @@ type Sim struct {
 	cfg   Config
 	rng   *rand.Rand
 	q     eventQueue
-	pkts  packetSlab
+	ins   inputSlab
 	now   int64
 	slots []slot
 	nodes []node
@@ -121,9 +121,6 @@ func (s *Sim) build() {
 	}
 	for i := range s.nodes {
 		s.nodes[i].up = true
-	}
-	for i := range s.slots {
-		s.slots[i].timers = make(map[model.Timer]timerState)
 	}
 	s.msgs = makeWorkload(c.Workload)
 	s.fired = make([]bool, len(c.Faults))
@@ -226,12 +223,13 @@ func (s *Sim) dispatch(e *event) {
 		if s.cfg.Trace {
 			s.trace(TraceEvent{Kind: TTimer, Node: s.nodeName(int(e.target)), Note: e.timer.String()})
 		}
-		s.step(int(e.target), model.Input{Kind: model.InTimer, Timer: e.timer})
+		s.step(int(e.target), &model.Input{Kind: model.InTimer, Timer: e.timer})
 	case evPublish:
 		s.publish(int(e.gen))
 	case evForward:
-		p := s.pkts.take(e.pkt)
-		s.step(int(e.target), model.Input{Kind: model.InPublish, Msg: p.Msg})
+		// step copies the input before anything can reuse the entry.
+		s.step(int(e.target), &s.ins.items[e.in])
+		s.ins.release(e.in)
 	case evBreak:
 		s.markFired(e)
 		s.breakLink(int(e.target), e.extra, "")
@@ -277,18 +275,24 @@ func (s *Sim) publish(i int) {
 		s.backlog = append(s.backlog, i)
 		return
 	}
-	s.step(0, model.Input{Kind: model.InPublish, Msg: s.msgs[i]})
+	s.step(0, &model.Input{Kind: model.InPublish, Msg: s.msgs[i]})
 }
 
 // step feeds one input to a slot's endpoint and carries out its outputs.
 // Outputs never re-enter step directly: anything that would (a fault that
 // breaks the connection, a broker forwarding) is queued at the current time,
 // so every reaction is one queue entry and ordering stays deterministic.
-func (s *Sim) step(i int, in model.Input) {
+//
+// The input comes by pointer: it is 120 bytes, copied once into Step.
+func (s *Sim) step(i int, in *model.Input) {
 	sl := &s.slots[i]
-	s.out = sl.ep.Step(in, s.out[:0])
-	if h := sl.ep.Held(); h > sl.peak {
-		sl.peak, sl.peakAt, sl.peakPos = h, s.now, len(s.res.Trace)-1
+	s.out = sl.ep.Step(*in, s.out[:0])
+	// Only receivers' peaks are reported (see finish), so senders are not
+	// asked.
+	if !sl.sender {
+		if h := sl.ep.Held(); h > sl.peak {
+			sl.peak, sl.peakAt, sl.peakPos = h, s.now, len(s.res.Trace)-1
+		}
 	}
 	for k := range s.out {
 		s.apply(i, &s.out[k])
@@ -299,13 +303,15 @@ func (s *Sim) apply(i int, o *model.Output) {
 	sl := &s.slots[i]
 	switch o.Kind {
 	case model.OutSend:
-		s.send(i, o.Packet)
+		s.send(i, &o.Packet)
 	case model.OutDeliver:
 		if s.cfg.Trace {
 			s.trace(TraceEvent{Kind: TDeliver, Node: s.nodeName(i), Msg: o.Msg.Ref})
 		}
 		if sl.forward >= 0 {
-			s.q.push(event{at: s.now, kind: evForward, target: int32(sl.forward), pkt: s.pkts.put(model.Packet{Msg: o.Msg})})
+			k, in := s.ins.alloc()
+			in.Kind, in.Msg = model.InPublish, o.Msg
+			s.q.push(event{at: s.now, kind: evForward, target: int32(sl.forward), in: k})
 			return
 		}
 		s.res.delivered(o.Msg.Ref, s.now)
@@ -321,17 +327,13 @@ func (s *Sim) apply(i int, o *model.Output) {
 			s.res.completed(o.Msg.Ref, s.now, o.Kind == model.OutAbandon, o.Note)
 		}
 	case model.OutSetTimer:
-		t := sl.timers[o.Timer]
+		t := sl.timers.get(o.Timer)
 		t.armed, t.deadline = true, s.now+o.Delay
 		if !t.queued || t.queuedAt > t.deadline {
-			t = s.queueTimer(i, o.Timer, t)
+			s.queueTimer(i, o.Timer, t)
 		}
-		sl.timers[o.Timer] = t
 	case model.OutCancelTimer:
-		if t, ok := sl.timers[o.Timer]; ok {
-			t.armed = false
-			sl.timers[o.Timer] = t
-		}
+		sl.timers.get(o.Timer).armed = false
 	case model.OutPersist:
 		s.res.Persists++
 		if s.cfg.Trace {
@@ -340,18 +342,17 @@ func (s *Sim) apply(i int, o *model.Output) {
 	}
 }
 
-func (s *Sim) queueTimer(i int, tm model.Timer, t timerState) timerState {
+func (s *Sim) queueTimer(i int, tm model.Timer, t *timerState) {
 	t.gen++
 	t.queued, t.queuedAt = true, t.deadline
 	s.q.push(event{at: t.deadline, kind: evTimer, target: int32(i), gen: t.gen, timer: tm})
-	return t
 }
 
 // timerDue reports whether a timer event should fire now; a timer re-armed
 // for later is queued again at its deadline.
 func (s *Sim) timerDue(e *event) bool {
 	sl := &s.slots[e.target]
-	t := sl.timers[e.timer]
+	t := sl.timers.get(e.timer)
 	if t.gen != e.gen {
 		return false
 	}
@@ -359,13 +360,11 @@ func (s *Sim) timerDue(e *event) bool {
 	switch {
 	case !t.armed || !s.nodes[sl.node].up:
 	case t.deadline > s.now:
-		t = s.queueTimer(int(e.target), e.timer, t)
+		s.queueTimer(int(e.target), e.timer, t)
 	default:
 		t.armed = false
-		sl.timers[e.timer] = t
 		return true
 	}
-	sl.timers[e.timer] = t
 	return false
 }
 
@@ -380,7 +379,9 @@ func (s *Sim) peerOf(i int) (peer, side int) {
 	return l.ends[0], 0
 }
 
-func (s *Sim) send(i int, p model.Packet) {
+// send puts p on slot i's link. Packets travel by pointer until they are
+// stored in the slab: a Packet is 88 bytes.
+func (s *Sim) send(i int, p *model.Packet) {
 	lk := s.slots[i].link
 	l := &s.links[lk]
 	peer, side := s.peerOf(i)
@@ -439,7 +440,7 @@ func (s *Sim) send(i int, p model.Packet) {
 
 // schedule queues the arrival of p at the peer slot. Stream links keep
 // order: a packet never arrives before one sent earlier in its direction.
-func (s *Sim) schedule(l *link, side, peer int, id int64, p model.Packet, extra int64) {
+func (s *Sim) schedule(l *link, side, peer int, id int64, p *model.Packet, extra int64) {
 	nw := &s.cfg.Network
 	at := s.now + nw.LatencyTicks + extra
 	if nw.JitterTicks > 0 {
@@ -451,7 +452,9 @@ func (s *Sim) schedule(l *link, side, peer int, id int64, p model.Packet, extra 
 		}
 		l.last[side] = at
 	}
-	s.q.push(event{at: at, kind: evArrive, target: int32(peer), gen: l.epoch, extra: id, pkt: s.pkts.put(p)})
+	k, in := s.ins.alloc()
+	in.Kind, in.Packet = model.InPacket, *p
+	s.q.push(event{at: at, kind: evArrive, target: int32(peer), gen: l.epoch, extra: id, in: k})
 }
 
 // queueFault carries out a matched Break or Crash right after the current
@@ -473,7 +476,11 @@ func (s *Sim) lost(id int64, from int, why string) {
 }
 
 func (s *Sim) arrive(e *event) {
-	pkt := s.pkts.take(e.pkt)
+	// The entry is released before the input is used: nothing allocates
+	// from the slab until step has copied the input into the endpoint.
+	in := &s.ins.items[e.in]
+	s.ins.release(e.in)
+	typ := in.Packet.Type
 	i := int(e.target)
 	sl := &s.slots[i]
 	l := &s.links[sl.link]
@@ -487,13 +494,13 @@ func (s *Sim) arrive(e *event) {
 		return
 	}
 	if s.cfg.Trace {
-		s.trace(TraceEvent{Kind: TRecv, Node: s.nodeName(i), Peer: s.nodeName(peer), ID: e.extra, Packet: s.tracePacket(pkt)})
+		s.trace(TraceEvent{Kind: TRecv, Node: s.nodeName(i), Peer: s.nodeName(peer), ID: e.extra, Packet: s.tracePacket(&in.Packet)})
 	}
-	s.step(i, model.Input{Kind: model.InPacket, Packet: pkt})
-	s.recvs[pkt.Type]++
-	n := s.recvs[pkt.Type]
+	s.step(i, in)
+	s.recvs[typ]++
+	n := s.recvs[typ]
 	for k, f := range s.faults {
-		if f.When == AfterRecv && f.Type == pkt.Type && f.N == n {
+		if f.When == AfterRecv && f.Type == typ && f.N == n {
 			s.fired[s.faultIdx[k]] = true
 			s.queueFault(f, sl.link)
 		}
@@ -517,7 +524,7 @@ func (s *Sim) breakLink(li int, reconnect int64, why string) {
 	s.trace(TraceEvent{Kind: TBreak, Node: s.nodeName(l.ends[0]), Peer: s.nodeName(l.ends[1]), Note: note})
 	for _, end := range l.ends {
 		if s.nodes[s.slots[end].node].up {
-			s.step(end, model.Input{Kind: model.InConnDown})
+			s.step(end, &model.Input{Kind: model.InConnDown})
 		}
 	}
 	if reconnect == 0 {
@@ -546,8 +553,8 @@ func (s *Sim) connect(li int) {
 	l.up = true
 	l.last = [2]int64{s.now, s.now}
 	s.trace(TraceEvent{Kind: TConnect, Node: s.nodeName(l.ends[0]), Peer: s.nodeName(l.ends[1])})
-	s.step(l.ends[0], model.Input{Kind: model.InConnUp})
-	s.step(l.ends[1], model.Input{Kind: model.InConnUp})
+	s.step(l.ends[0], &model.Input{Kind: model.InConnUp})
+	s.step(l.ends[1], &model.Input{Kind: model.InConnUp})
 }
 
 func (s *Sim) crash(ni int, restart int64) {
@@ -558,14 +565,11 @@ func (s *Sim) crash(ni int, restart int64) {
 	s.res.Crashes++
 	s.trace(TraceEvent{Kind: TCrash, Node: n.name})
 	for _, i := range n.slots {
-		s.step(i, model.Input{Kind: model.InCrash})
+		s.step(i, &model.Input{Kind: model.InCrash})
 	}
 	n.up = false
 	for _, i := range n.slots {
-		for k, t := range s.slots[i].timers {
-			t.armed = false // a dead node's timers never fire
-			s.slots[i].timers[k] = t
-		}
+		s.slots[i].timers.disarmAll()
 		if s.cfg.Endpoint.Mode == model.Stream {
 			s.breakLinkDown(s.slots[i].link)
 		}
@@ -589,7 +593,7 @@ func (s *Sim) breakLinkDown(li int) {
 	s.trace(TraceEvent{Kind: TBreak, Node: s.nodeName(l.ends[0]), Peer: s.nodeName(l.ends[1]), Note: "connection lost with a crashed node"})
 	for _, end := range l.ends {
 		if s.nodes[s.slots[end].node].up {
-			s.step(end, model.Input{Kind: model.InConnDown})
+			s.step(end, &model.Input{Kind: model.InConnDown})
 		}
 	}
 }
@@ -599,11 +603,11 @@ func (s *Sim) restart(ni int) {
 	n.up = true
 	s.trace(TraceEvent{Kind: TRestart, Node: n.name})
 	for _, i := range n.slots {
-		s.step(i, model.Input{Kind: model.InRestart})
+		s.step(i, &model.Input{Kind: model.InRestart})
 	}
 	if ni == s.slots[0].node {
 		for _, k := range s.backlog {
-			s.step(0, model.Input{Kind: model.InPublish, Msg: s.msgs[k]})
+			s.step(0, &model.Input{Kind: model.InPublish, Msg: s.msgs[k]})
 		}
 		s.backlog = nil
 	}
@@ -611,7 +615,7 @@ func (s *Sim) restart(ni int) {
 		if s.cfg.Endpoint.Mode == model.Stream {
 			s.queueConnect(s.slots[i].link, s.cfg.Network.ReconnectTicks)
 		} else {
-			s.step(i, model.Input{Kind: model.InConnUp})
+			s.step(i, &model.Input{Kind: model.InConnUp})
 		}
 	}
 }
@@ -624,12 +628,12 @@ func (s *Sim) trace(e TraceEvent) {
 	s.res.Trace = append(s.res.Trace, e)
 }
 
-func (s *Sim) tracePacket(p model.Packet) *model.Packet {
+func (s *Sim) tracePacket(p *model.Packet) *model.Packet {
 	if !s.cfg.Trace {
 		return nil
 	}
-	q := new(model.Packet) // a copy, so that p itself stays on the stack
-	*q = p
+	q := new(model.Packet) // a copy: p belongs to the caller
+	*q = *p
 	return q
 }
 
