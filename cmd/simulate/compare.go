@@ -30,12 +30,9 @@ func compareCmd(stdout, stderr io.Writer, args []string) error {
 	if err != nil {
 		return err
 	}
-	if !validFormat(f.format) {
-		return usagef("--format %q: allowed values are %s", f.format, strings.Join(study.Formats, ", "))
-	}
-	metrics, err := study.ParseMetrics(f.columns)
+	metrics, err := f.table()
 	if err != nil {
-		return usagef("--columns: %v", err)
+		return err
 	}
 	// A profile sets the network: a value given for these would be ignored.
 	if err := f.notWith("compare takes the network from --profiles (simulate compare --help lists them); vary it with simulate sweep, or use simulate run",

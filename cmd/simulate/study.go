@@ -146,6 +146,19 @@ func (f *studyFlags) notWith(why string, names ...string) error {
 	return nil
 }
 
+// table checks the flags that shape the printed table, --format and
+// --columns, and returns the columns.
+func (f *studyFlags) table() ([]study.Metric, error) {
+	if !validFormat(f.format) {
+		return nil, usagef("--format %q: allowed values are %s", f.format, strings.Join(study.Formats, ", "))
+	}
+	metrics, err := study.ParseMetrics(f.columns)
+	if err != nil {
+		return nil, usagef("--columns: %v", err)
+	}
+	return metrics, nil
+}
+
 func (f *studyFlags) check() (study.Shard, error) {
 	if f.runs < 1 || f.runs > 100_000_000 {
 		return study.Shard{}, usagef("--runs %d: allowed 1..100000000", f.runs)

@@ -74,12 +74,9 @@ func sweepCmd(stdout, stderr io.Writer, args []string) error {
 	if err != nil {
 		return err
 	}
-	if !validFormat(f.format) {
-		return usagef("--format %q: allowed values are %s", f.format, strings.Join(study.Formats, ", "))
-	}
-	metrics, err := study.ParseMetrics(f.columns)
+	metrics, err := f.table()
 	if err != nil {
-		return usagef("--columns: %v", err)
+		return err
 	}
 	m, err := ch.check()
 	if err != nil {
