@@ -54,11 +54,23 @@ type Result struct {
 	PeakHeldEvent int   `json:"-"`
 }
 
-func newResult(cfg Config, msgs []model.Message) *Result {
-	r := &Result{Config: cfg, Messages: make([]MessageStats, len(msgs))}
-	for i := range r.Messages {
-		r.Messages[i] = MessageStats{Ref: uint32(i + 1), DeliveredAt: -1, CompletedAt: -1}
+// reset returns r, or a new Result if r is nil, set for a run of cfg with
+// n messages. r's Messages and PeakHeldBy arrays are reused; the lists
+// that a run may leave empty (Unfired, Pending, Trace) start nil, as in a
+// new Result, and Sim keeps their arrays (see Sim.spare).
+func (r *Result) reset(cfg Config, n int) *Result {
+	if r == nil {
+		r = new(Result)
 	}
+	msgs, peaks := r.Messages, r.PeakHeldBy
+	if cap(msgs) < n {
+		msgs = make([]MessageStats, n)
+	}
+	msgs = msgs[:n]
+	for i := range msgs {
+		msgs[i] = MessageStats{Ref: uint32(i + 1), DeliveredAt: -1, CompletedAt: -1}
+	}
+	*r = Result{Config: cfg, Messages: msgs, PeakHeldBy: peaks[:0]}
 	return r
 }
 

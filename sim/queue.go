@@ -103,6 +103,15 @@ type eventQueue struct {
 	far        eventHeap // events outside the window
 }
 
+// reset empties q for a new run, keeping its arrays. The head and tail of
+// a tick are only read where its busy bit is set, and busy is cleared.
+func (q *eventQueue) reset() {
+	q.seq, q.base, q.inCal = 0, 0, 0
+	q.nodes, q.free = q.nodes[:0], q.free[:0]
+	q.busy = [calWindow / 64]uint64{}
+	q.far.items = q.far.items[:0]
+}
+
 func (q *eventQueue) push(e event) {
 	q.seq++
 	e.seq = q.seq

@@ -50,6 +50,7 @@ type link struct {
 // Sim is one run in progress. Build it with New, then call Run.
 type Sim struct {
 	cfg   Config
+	pcg   *rand.PCG
 	rng   *rand.Rand
 	q     eventQueue
 	ins   inputSlab
@@ -58,6 +59,7 @@ type Sim struct {
 	nodes []node
 	links []link
 	msgs  []model.Message // the workload, indexed by Ref-1
+	wl    Workload        // the settings msgs was made for
 	legs  []string        // the variant that runs on each link
 
 	healed   bool
@@ -70,18 +72,20 @@ type Sim struct {
 	fired    []bool  // per schedule entry: its moment came
 	out      []model.Output
 	res      *Result
+	// spare keeps the arrays of the result lists that the last run left
+	// empty, which the Result shows as nil, for the next run to fill.
+	spare struct {
+		unfired, pending, scratch []string
+		trace                     Trace
+	}
 }
 
 // New validates cfg and prepares a run. The error names the offending field.
 func New(cfg Config) (*Sim, error) {
-	cfg = cfg.Normalize()
-	if err := cfg.Validate(); err != nil {
+	s := new(Sim)
+	if err := s.init(cfg); err != nil {
 		return nil, err
 	}
-	s := &Sim{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, 0x9e3779b97f4a7c15))}
-	s.build()
-	s.res = newResult(cfg, s.msgs)
-	s.res.Legs = s.legs
 	return s, nil
 }
 
@@ -94,36 +98,93 @@ func Run(cfg Config) (*Result, error) {
 	return s.Run(), nil
 }
 
+// The nodes' slot lists of the two topologies; read only.
+var (
+	brokeredSlots = [3][]int{{0}, {1, 2}, {3}}
+	directSlots   = [2][]int{{0}, {1}}
+)
+
+// init validates cfg and sets every field of s for a run of it. A fresh
+// Sim and one that has run before end up in the same state, except that
+// the second keeps its buffers (queue, slab, timer tables, output buffer,
+// the Result and its arrays, and the workload if it is the same): nothing
+// of the earlier run can be read by this one, which Runner relies on.
+func (s *Sim) init(cfg Config) error {
+	cfg = cfg.Normalize()
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	s.cfg = cfg
+	if s.rng == nil {
+		s.pcg = rand.NewPCG(cfg.Seed, 0x9e3779b97f4a7c15)
+		s.rng = rand.New(s.pcg)
+	} else {
+		s.pcg.Seed(cfg.Seed, 0x9e3779b97f4a7c15)
+	}
+	s.q.reset()
+	s.ins.items, s.ins.free = s.ins.items[:0], s.ins.free[:0]
+	s.now = 0
+	s.healed = false
+	s.backlog = s.backlog[:0]
+	s.sends, s.recvs = [model.NumPacketTypes]int{}, [model.NumPacketTypes]int{}
+	s.sendID = 0
+	s.faults, s.faultIdx = s.faults[:0], s.faultIdx[:0]
+	s.out = s.out[:0]
+	s.build()
+	if r := s.res; r != nil {
+		s.keepSpare(r)
+	}
+	s.res = s.res.reset(cfg, len(s.msgs))
+	s.res.Legs = s.legs
+	return nil
+}
+
 func (s *Sim) build() {
 	c := s.cfg
 	v1, _ := model.Lookup(c.Variant)
 	ec := c.Endpoint
+	// Slots keep their timer tables, emptied, from an earlier run.
+	var timers [4]timerTable
+	for i := range s.slots {
+		timers[i] = s.slots[i].timers
+		timers[i].reset()
+	}
 	if c.Topology == Brokered {
 		sub, _ := model.Lookup(c.SubscriberVariant)
 		v2 := model.Forward(v1, sub)
-		s.legs = []string{v1.Name, v2.Name}
-		s.nodes = []node{{name: "publisher", slots: []int{0}}, {name: "broker", slots: []int{1, 2}}, {name: "subscriber", slots: []int{3}}}
-		s.slots = []slot{
-			{ep: v1.NewSender(ec.As(model.RoleClient)), node: 0, link: 0, sender: true, forward: -1},
-			{ep: v1.NewReceiver(ec.As(model.RoleServer)), node: 1, link: 0, forward: 2},
-			{ep: v2.NewSender(ec.As(model.RoleServer)), node: 1, link: 1, sender: true, forward: -1},
-			{ep: v2.NewReceiver(ec.As(model.RoleClient)), node: 2, link: 1, forward: -1},
-		}
-		s.links = []link{{ends: [2]int{0, 1}}, {ends: [2]int{3, 2}}}
+		s.legs = append(s.legs[:0], v1.Name, v2.Name)
+		s.nodes = append(s.nodes[:0], node{name: "publisher", slots: brokeredSlots[0]}, node{name: "broker", slots: brokeredSlots[1]}, node{name: "subscriber", slots: brokeredSlots[2]})
+		s.slots = append(s.slots[:0],
+			slot{ep: v1.NewSender(ec.As(model.RoleClient)), node: 0, link: 0, sender: true, forward: -1, timers: timers[0]},
+			slot{ep: v1.NewReceiver(ec.As(model.RoleServer)), node: 1, link: 0, forward: 2, timers: timers[1]},
+			slot{ep: v2.NewSender(ec.As(model.RoleServer)), node: 1, link: 1, sender: true, forward: -1, timers: timers[2]},
+			slot{ep: v2.NewReceiver(ec.As(model.RoleClient)), node: 2, link: 1, forward: -1, timers: timers[3]},
+		)
+		s.links = append(s.links[:0], link{ends: [2]int{0, 1}}, link{ends: [2]int{3, 2}})
 	} else {
-		s.nodes = []node{{name: "client", slots: []int{0}}, {name: "server", slots: []int{1}}}
-		s.slots = []slot{
-			{ep: v1.NewSender(ec.As(model.RoleClient)), node: 0, link: 0, sender: true, forward: -1},
-			{ep: v1.NewReceiver(ec.As(model.RoleServer)), node: 1, link: 0, forward: -1},
-		}
-		s.links = []link{{ends: [2]int{0, 1}}}
-		s.legs = []string{v1.Name}
+		s.nodes = append(s.nodes[:0], node{name: "client", slots: directSlots[0]}, node{name: "server", slots: directSlots[1]})
+		s.slots = append(s.slots[:0],
+			slot{ep: v1.NewSender(ec.As(model.RoleClient)), node: 0, link: 0, sender: true, forward: -1, timers: timers[0]},
+			slot{ep: v1.NewReceiver(ec.As(model.RoleServer)), node: 1, link: 0, forward: -1, timers: timers[1]},
+		)
+		s.links = append(s.links[:0], link{ends: [2]int{0, 1}})
+		s.legs = append(s.legs[:0], v1.Name)
 	}
 	for i := range s.nodes {
 		s.nodes[i].up = true
 	}
-	s.msgs = makeWorkload(c.Workload)
-	s.fired = make([]bool, len(c.Faults))
+	// The messages are read only (endpoints get copies), so the same
+	// workload settings can share them from run to run.
+	if w := c.Workload; s.msgs == nil || w.Messages != s.wl.Messages || w.Topics != s.wl.Topics ||
+		w.PayloadBytes != s.wl.PayloadBytes || w.DistinctPayloads != s.wl.DistinctPayloads {
+		s.msgs, s.wl = makeWorkload(w), w
+	}
+	if cap(s.fired) >= len(c.Faults) {
+		s.fired = s.fired[:len(c.Faults)]
+		clear(s.fired)
+	} else {
+		s.fired = make([]bool, len(c.Faults))
+	}
 	for k, f := range c.Faults {
 		if f.When == AtTime {
 			kind := evBreak
@@ -625,6 +686,9 @@ func (s *Sim) trace(e TraceEvent) {
 		return
 	}
 	e.At = s.now
+	if s.res.Trace == nil {
+		s.res.Trace = s.spare.trace[:0]
+	}
 	s.res.Trace = append(s.res.Trace, e)
 }
 
@@ -647,6 +711,7 @@ func (s *Sim) markFired(e *event) {
 
 func (s *Sim) finish() {
 	r := s.res
+	r.Unfired, r.Pending = s.spare.unfired[:0], s.spare.pending[:0]
 	for k, f := range s.cfg.Faults {
 		if !s.fired[k] {
 			r.Unfired = append(r.Unfired, f.String())
@@ -662,7 +727,8 @@ func (s *Sim) finish() {
 			r.PeakHeld = max(r.PeakHeld, sl.peak)
 			r.PeakHeldBy = append(r.PeakHeldBy, NodePeak{Node: s.nodeName(i), Peak: sl.peak})
 		}
-		for _, p := range sl.ep.Pending(nil) {
+		s.spare.scratch = sl.ep.Pending(s.spare.scratch[:0])
+		for _, p := range s.spare.scratch {
 			r.Pending = append(r.Pending, s.nodeName(i)+": "+p)
 		}
 	}
@@ -681,4 +747,36 @@ func (s *Sim) finish() {
 		}
 	}
 	r.Settled = len(r.Pending) == 0 && !r.TimedOut
+	// Empty lists are nil, as they always were: callers may test for nil.
+	s.keepSpare(r)
+}
+
+// keepSpare moves the arrays of r's empty lists to s.spare and makes the
+// lists nil; arrays of non-empty lists stay with r, and init takes them
+// back before the next run overwrites r.
+func (s *Sim) keepSpare(r *Result) {
+	if len(r.Unfired) == 0 {
+		if cap(r.Unfired) > 0 {
+			s.spare.unfired = r.Unfired[:0]
+		}
+		r.Unfired = nil
+	} else {
+		s.spare.unfired = r.Unfired[:0]
+	}
+	if len(r.Pending) == 0 {
+		if cap(r.Pending) > 0 {
+			s.spare.pending = r.Pending[:0]
+		}
+		r.Pending = nil
+	} else {
+		s.spare.pending = r.Pending[:0]
+	}
+	if len(r.Trace) == 0 {
+		if cap(r.Trace) > 0 {
+			s.spare.trace = r.Trace[:0]
+		}
+		r.Trace = nil
+	} else {
+		s.spare.trace = r.Trace[:0]
+	}
 }

@@ -46,6 +46,13 @@ func (t *timerTable) get(tm model.Timer) *timerState {
 	}
 }
 
+// reset empties the table for a new run, keeping its array: lookups give
+// the same states whatever the array's size.
+func (t *timerTable) reset() {
+	clear(t.entries)
+	t.n = 0
+}
+
 func (t *timerTable) grow() {
 	old := t.entries
 	t.entries, t.n = make([]timerEntry, 2*len(old)), 0
