@@ -97,6 +97,10 @@ func Execute(ctx context.Context, p Plan) ([]Acc, int64, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			// One Runner per worker: Acc.Add keeps numbers only, never the
+			// result or its arrays, so each result may be overwritten by the
+			// worker's next run.
+			var runner sim.Runner
 			for ctx.Err() == nil {
 				t := next.Add(1) - 1
 				if t >= total {
@@ -108,7 +112,7 @@ func Execute(ctx context.Context, p Plan) ([]Acc, int64, error) {
 				cfg := p.Cells[cell]
 				cfg.Trace = false
 				cfg.Seed = p.Seed + uint64(sh.Index+k*sh.Count)
-				res, err := sim.Run(cfg)
+				res, err := runner.Run(cfg)
 				if err != nil {
 					errOnce.Do(func() { firstErr = fmt.Errorf("run %s: %w", cfg.Command(), err) })
 					cancel()
