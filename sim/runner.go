@@ -2,8 +2,10 @@ package sim
 
 // Runner runs configs one after another and reuses the buffers of each run
 // for the next: the event queue, the input slab, the output buffer, the
-// timer tables, the workload messages while the workload settings stay the
-// same, and the Result with its arrays. A sweep of many short runs thus
+// timer tables, the endpoints' arrays (through model.Copier: a sender's
+// queue of unsent messages is most of a long run's garbage), the workload
+// messages while the workload settings stay the same, and the Result with
+// its arrays. A sweep of many short runs thus
 // allocates little more than the endpoints, and a long run leaves no
 // garbage for the collector to chase on the core it shares with the loop.
 //

@@ -143,10 +143,12 @@ func (s *Sim) build() {
 	c := s.cfg
 	v1, _ := model.Lookup(c.Variant)
 	ec := c.Endpoint
-	// Slots keep their timer tables, emptied, from an earlier run.
+	// Slots keep their timer tables, emptied, and endpoints from an
+	// earlier run (see reuseEndpoint).
 	var timers [4]timerTable
+	var olds [4]model.Endpoint
 	for i := range s.slots {
-		timers[i] = s.slots[i].timers
+		timers[i], olds[i] = s.slots[i].timers, s.slots[i].ep
 		timers[i].reset()
 	}
 	if c.Topology == Brokered {
@@ -169,6 +171,9 @@ func (s *Sim) build() {
 		)
 		s.links = append(s.links[:0], link{ends: [2]int{0, 1}})
 		s.legs = append(s.legs[:0], v1.Name)
+	}
+	for i := range s.slots {
+		s.slots[i].ep = reuseEndpoint(olds[i], s.slots[i].ep)
 	}
 	for i := range s.nodes {
 		s.nodes[i].up = true
@@ -198,6 +203,17 @@ func (s *Sim) build() {
 			s.faultIdx = append(s.faultIdx, k)
 		}
 	}
+}
+
+// reuseEndpoint returns an endpoint in the state of fresh: old made a copy
+// of it if old can (model.Copier: same concrete type), which keeps old's
+// arrays (a sender's queue of unsent messages grows to thousands of
+// entries in a long run), else fresh itself.
+func reuseEndpoint(old, fresh model.Endpoint) model.Endpoint {
+	if c, ok := old.(model.Copier); ok && c.CopyFrom(fresh) {
+		return old
+	}
+	return fresh
 }
 
 // makeWorkload builds the messages of a run. Payloads are padded to size
