@@ -73,7 +73,8 @@ type Sim struct {
 	out      []model.Output
 	res      *Result
 	// spare keeps the arrays of the result lists that the last run left
-	// empty, which the Result shows as nil, for the next run to fill.
+	// empty, which the Result shows as nil, for the next run to fill, and
+	// a scratch list for the endpoints' Pending.
 	spare struct {
 		unfired, pending, scratch []string
 		trace                     Trace
@@ -107,8 +108,9 @@ var (
 // init validates cfg and sets every field of s for a run of it. A fresh
 // Sim and one that has run before end up in the same state, except that
 // the second keeps its buffers (queue, slab, timer tables, output buffer,
-// the Result and its arrays, and the workload if it is the same): nothing
-// of the earlier run can be read by this one, which Runner relies on.
+// endpoints' arrays, the Result and its arrays, and the workload if it is
+// the same): nothing of the earlier run can be read by this one, which
+// Runner relies on and TestRunnerMatchesRun checks.
 func (s *Sim) init(cfg Config) error {
 	cfg = cfg.Normalize()
 	if err := cfg.Validate(); err != nil {
