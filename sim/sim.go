@@ -773,28 +773,17 @@ func (s *Sim) finish() {
 // lists nil; arrays of non-empty lists stay with r, and init takes them
 // back before the next run overwrites r.
 func (s *Sim) keepSpare(r *Result) {
-	if len(r.Unfired) == 0 {
-		if cap(r.Unfired) > 0 {
-			s.spare.unfired = r.Unfired[:0]
-		}
-		r.Unfired = nil
-	} else {
-		s.spare.unfired = r.Unfired[:0]
+	spare(&r.Unfired, &s.spare.unfired)
+	spare(&r.Pending, &s.spare.pending)
+	spare(&r.Trace, &s.spare.trace)
+}
+
+// spare keeps list's array in keep for reuse and makes an empty list nil.
+func spare[S ~[]E, E any](list *S, keep *S) {
+	if cap(*list) > 0 {
+		*keep = (*list)[:0]
 	}
-	if len(r.Pending) == 0 {
-		if cap(r.Pending) > 0 {
-			s.spare.pending = r.Pending[:0]
-		}
-		r.Pending = nil
-	} else {
-		s.spare.pending = r.Pending[:0]
-	}
-	if len(r.Trace) == 0 {
-		if cap(r.Trace) > 0 {
-			s.spare.trace = r.Trace[:0]
-		}
-		r.Trace = nil
-	} else {
-		s.spare.trace = r.Trace[:0]
+	if len(*list) == 0 {
+		*list = nil
 	}
 }
