@@ -1,6 +1,10 @@
 package explore
 
-import "github.com/qoslab/qoslab/model"
+import (
+	"sync"
+
+	"github.com/qoslab/qoslab/model"
+)
 
 // endpoints interns the endpoint states and the packets of one search and
 // memoizes the endpoints' steps.
@@ -17,7 +21,14 @@ import "github.com/qoslab/qoslab/model"
 // endpoint state and the outputs) is remembered per (id, input): in steady
 // state a transition neither copies, steps nor encodes an endpoint, and the
 // search visits exactly the states it would visit by stepping copies.
+//
+// The workers of a search share one endpoints, behind a mutex, and each
+// keeps what it has looked up in an epCache: in steady state a worker
+// finds every step in its own cache and takes no lock. Which ids the
+// interned states and packets get depends on which worker steps first; the
+// search's outcome does not, since it never orders states by those ids.
 type endpoints struct {
+	mu      sync.Mutex
 	msgs    []model.Message // the workload, by Ref-1
 	side    [2]epSide
 	pkts    []model.Packet   // by packet id
@@ -67,6 +78,12 @@ func newEndpoints(msgs []model.Message) *endpoints {
 // intern returns the id of e's state, storing e (which the caller gives up)
 // if the state is new.
 func (c *endpoints) intern(side int, e model.Endpoint) uint32 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.internLocked(side, e)
+}
+
+func (c *endpoints) internLocked(side int, e model.Endpoint) uint32 {
 	t := &c.side[side]
 	c.keyBuf = e.AppendKey(c.keyBuf[:0])
 	if id, ok := t.ids[string(c.keyBuf)]; ok {
@@ -98,12 +115,10 @@ func (c *endpoints) packet(p *model.Packet) pktID {
 }
 
 // get returns the endpoint with id (shared: do not step or change it).
-func (c *endpoints) get(side int, id uint32) model.Endpoint { return c.side[side].eps[id] }
-
-// stores reports whether the receiver's endpoint id keeps message ref
-// (1-based) for a later delivery.
-func (c *endpoints) stores(id uint32, ref int) bool {
-	return c.side[server].stored[id]&(1<<(ref-1)) != 0
+func (c *endpoints) get(side int, id uint32) model.Endpoint {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.side[side].eps[id]
 }
 
 // An input is its kind and one argument: the message ref of a publication,
@@ -136,6 +151,8 @@ func stepKey(id uint32, kind model.InKind, arg uint32) (uint64, bool) {
 // step returns the outcome of feeding input (kind, arg) to endpoint id of
 // side.
 func (c *endpoints) step(side int, id uint32, kind model.InKind, arg uint32) *stepResult {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	t := &c.side[side]
 	k, ok := stepKey(id, kind, arg)
 	if ok {
@@ -162,7 +179,7 @@ func (c *endpoints) step(side int, id uint32, kind model.InKind, arg uint32) *st
 	}
 	r.acts = c.acts.copy(c.actBuf)
 	n := len(t.eps)
-	r.to = c.intern(side, e)
+	r.to = c.internLocked(side, e)
 	if int(r.to) == n {
 		c.scratch[side] = nil // e is kept now
 	}
@@ -182,6 +199,60 @@ func (c *endpoints) private(side int, e model.Endpoint) model.Endpoint {
 	}
 	c.scratch[side] = e.Clone()
 	return c.scratch[side]
+}
+
+// epCache is one worker's view of the shared endpoints: the steps it has
+// looked up, and the packets and receiver facts interned so far (prefixes
+// of the shared arrays, taken under the lock: what is appended later lies
+// beyond them, so reading them needs no lock).
+type epCache struct {
+	shared *endpoints
+	steps  [2]memo
+	pkts   []model.Packet
+	stored []uint16
+}
+
+func newEpCache(shared *endpoints) *epCache {
+	return &epCache{shared: shared, steps: [2]memo{newMemo(), newMemo()}}
+}
+
+// step is endpoints.step, remembered.
+func (c *epCache) step(side int, id uint32, kind model.InKind, arg uint32) *stepResult {
+	k, ok := stepKey(id, kind, arg)
+	if ok {
+		if r := c.steps[side].get(k); r != nil {
+			return r
+		}
+	}
+	r := c.shared.step(side, id, kind, arg)
+	if ok {
+		c.steps[side].put(k, r)
+	}
+	return r
+}
+
+// refresh takes the shared arrays as they are now.
+func (c *epCache) refresh() {
+	c.shared.mu.Lock()
+	c.pkts, c.stored = c.shared.pkts, c.shared.side[server].stored
+	c.shared.mu.Unlock()
+}
+
+// pkt returns packet id (shared: read only).
+func (c *epCache) pkt(id pktID) *model.Packet {
+	if int(id) >= len(c.pkts) {
+		c.refresh()
+	}
+	return &c.pkts[id]
+}
+
+// stores reports whether the receiver's endpoint id keeps message ref
+// (1-based) for a later delivery.
+func (c *epCache) stores(id uint32, ref int) bool {
+	if int(id) >= len(c.stored) {
+		c.refresh()
+	}
+	return c.stored[id]&(1<<(ref-1)) != 0
 }
 
 // memo is an open-addressing hash table from step keys to remembered

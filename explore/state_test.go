@@ -1,6 +1,7 @@
 package explore
 
 import (
+	"encoding/binary"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -42,8 +43,9 @@ func randomStates(t *testing.T, x *system, f func(s *state)) {
 	}
 }
 
-// The frontier stores states as their key words: decoding gives back the
-// same state, and encoding that gives the same words.
+// The frontier stores states as their encodings: decoding gives back the
+// same state, and encoding that gives the same bytes. The previous
+// search's word encoding (the scale benchmark's baseline) round-trips too.
 func TestEncodingRoundTrips(t *testing.T) {
 	for _, o := range walkCases {
 		x, err := newSystem(o)
@@ -53,26 +55,22 @@ func TestEncodingRoundTrips(t *testing.T) {
 		var d decoder
 		checked := 0
 		randomStates(t, x, func(s *state) {
+			want := *s
+			want.id = 0
+			b := s.encode(nil, o.Messages)
+			var got state
+			d.decodeBytes(&got, b, o.Messages)
+			sameState(t, o, &got, &want)
+			if b2 := got.encode(nil, o.Messages); !slices.Equal(b, b2) {
+				t.Fatalf("%+v: bytes %x re-encode as %x", o, b, b2)
+			}
 			w := s.appendWords(nil, o.Messages)
 			if len(w) < wordsFixed(o.Messages) {
 				t.Fatalf("%+v: %d words, fewer than the fixed %d", o, len(w), wordsFixed(o.Messages))
 			}
-			var got state
 			d.decode(&got, w, o.Messages)
-			want := *s
-			want.id = 0
-			for i := range 2 {
-				if !slices.Equal(got.net[i], want.net[i]) || !slices.Equal(got.timers[i], want.timers[i]) {
-					t.Fatalf("%+v: decoded queues/timers %v %v, want %v %v", o, got.net, got.timers, want.net, want.timers)
-				}
-				got.net[i], want.net[i], got.timers[i], want.timers[i] = nil, nil, nil, nil
-			}
-			if !reflect.DeepEqual(got, want) {
-				t.Fatalf("%+v: decoded %+v, want %+v", o, got, want)
-			}
-			var again state
-			d.decode(&again, w, o.Messages)
-			if w2 := again.appendWords(nil, o.Messages); !slices.Equal(w, w2) {
+			sameState(t, o, &got, &want)
+			if w2 := got.appendWords(nil, o.Messages); !slices.Equal(w, w2) {
 				t.Fatalf("%+v: words %x re-encode as %x", o, w, w2)
 			}
 			checked++
@@ -80,6 +78,70 @@ func TestEncodingRoundTrips(t *testing.T) {
 		if checked < 300 {
 			t.Errorf("%+v: only %d states checked", o, checked)
 		}
+	}
+}
+
+func sameState(t *testing.T, o Options, got, want *state) {
+	t.Helper()
+	g, w := *got, *want
+	for i := range 2 {
+		if !slices.Equal(g.net[i], w.net[i]) || !slices.Equal(g.timers[i], w.timers[i]) {
+			t.Fatalf("%+v: decoded queues/timers %v %v, want %v %v", o, g.net, g.timers, w.net, w.timers)
+		}
+		g.net[i], w.net[i], g.timers[i], w.timers[i] = nil, nil, nil, nil
+	}
+	if !reflect.DeepEqual(g, w) {
+		t.Fatalf("%+v: decoded %+v, want %+v", o, g, w)
+	}
+}
+
+// Distinct states have distinct encodings (the encoding is the state's
+// key): over many random states, equal bytes mean equal states.
+func TestEncodingIsInjective(t *testing.T) {
+	for _, o := range walkCases {
+		x, err := newSystem(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]state{}
+		randomStates(t, x, func(s *state) {
+			b := string(s.encode(nil, o.Messages))
+			if prev, ok := seen[b]; ok {
+				prev.id, s.id = 0, 0
+				sameState(t, o, &prev, s)
+			}
+			var c state
+			var d decoder
+			d.decodeBytes(&c, []byte(b), o.Messages)
+			seen[b] = c
+		})
+	}
+}
+
+// hashBytes is the same MurmurHash3 x64-128 as the previous hashWords: on
+// whole words they agree; and every length of tail changes the hash.
+func TestHashBytes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for n := range 9 {
+		w := make([]uint64, n)
+		var b []byte
+		for i := range w {
+			w[i] = rng.Uint64()
+			b = binary.LittleEndian.AppendUint64(b, w[i])
+		}
+		h1, h2 := hashBytes(b)
+		if k := hashWords(w); k != (key{h1, h2}) {
+			t.Errorf("%d words: hashBytes %x %x, hashWords %x", n, h1, h2, k)
+		}
+	}
+	seen := map[[2]uint64]int{}
+	b := make([]byte, 40)
+	for n := range b {
+		h1, h2 := hashBytes(b[:n])
+		if m, ok := seen[[2]uint64{h1, h2}]; ok {
+			t.Errorf("%d and %d zero bytes hash alike", m, n)
+		}
+		seen[[2]uint64{h1, h2}] = n
 	}
 }
 

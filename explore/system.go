@@ -65,7 +65,8 @@ type system struct {
 	msgs   []model.Message
 	stream bool
 	obs    observer
-	eps    *endpoints
+	eps    *endpoints // shared by the workers of a search
+	cache  *epCache   // this worker's
 	// the successor being built: which of its parts are scratch
 	ownNet, ownTim [2]bool
 	netBuf         [2][]pktID
@@ -117,8 +118,16 @@ func newSystem(o Options) (*system, error) {
 	}
 	v, _ := model.Lookup(o.Variant)
 	msgs := workload(o.Messages, o.DistinctPayloads)
+	eps := newEndpoints(msgs)
 	return &system{o: o, v: v, cfg: o.endpointConfig(), msgs: msgs, stream: o.Mode == model.Stream,
-		eps: newEndpoints(msgs)}, nil
+		eps: eps, cache: newEpCache(eps)}, nil
+}
+
+// fork returns a system for another worker of the same search: the same
+// options and interned endpoints, scratch space and a cache of its own,
+// and no observer.
+func (x *system) fork() *system {
+	return &system{o: x.o, v: x.v, cfg: x.cfg, msgs: x.msgs, stream: x.stream, eps: x.eps, cache: newEpCache(x.eps)}
 }
 
 // initial is the state before anything happened. A datagram association
@@ -269,7 +278,7 @@ func (x *system) apply(n, s *state, m move) {
 	case mvDeliver:
 		p := x.take(n, side, m.idx())
 		if x.obs != nil {
-			x.obs.network(m, x.eps.pkts[p])
+			x.obs.network(m, *x.cache.pkt(p))
 		}
 		if !n.down[1-side] {
 			x.step(n, 1-side, model.InPacket, p)
@@ -296,7 +305,7 @@ func (x *system) apply(n, s *state, m move) {
 		n.losses--
 		p := x.take(n, side, m.idx())
 		if x.obs != nil {
-			x.obs.network(m, x.eps.pkts[p])
+			x.obs.network(m, *x.cache.pkt(p))
 		}
 	case mvDup:
 		n.dups--
@@ -305,7 +314,7 @@ func (x *system) apply(n, s *state, m move) {
 		x.netBuf[side] = slices.Insert(n.net[side], m.idx()+1, p)
 		n.net[side] = x.netBuf[side]
 		if x.obs != nil {
-			x.obs.network(m, x.eps.pkts[p])
+			x.obs.network(m, *x.cache.pkt(p))
 		}
 	}
 }
@@ -349,7 +358,7 @@ func (x *system) take(n *state, d, i int) pktID {
 // and carries out the outputs.
 func (x *system) step(n *state, side int, kind model.InKind, arg uint32) {
 	from := n.ep[side]
-	r := x.eps.step(side, from, kind, arg)
+	r := x.cache.step(side, from, kind, arg)
 	n.ep[side] = r.to
 	if x.obs != nil {
 		x.obs.stepped(side, x.eps.input(kind, arg), x.eps.get(side, from), x.eps.get(side, r.to), r.out)
@@ -390,8 +399,7 @@ func (x *system) send(n *state, side int, p pktID) {
 	i := len(q)
 	if !x.stream && x.o.Reorder {
 		// A multiset: kept sorted, so equal contents give equal keys.
-		pk := x.eps.pkts
-		i, _ = slices.BinarySearchFunc(q, p, func(a, b pktID) int { return comparePackets(&pk[a], &pk[b]) })
+		i, _ = slices.BinarySearchFunc(q, p, func(a, b pktID) int { return comparePackets(x.cache.pkt(a), x.cache.pkt(b)) })
 	}
 	x.netBuf[side] = slices.Insert(q, i, p)
 	n.net[side] = x.netBuf[side]
