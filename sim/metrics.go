@@ -14,6 +14,10 @@ type MessageStats struct {
 	Abandoned      bool   `json:"abandoned,omitempty"`    // the publisher gave up on it
 	AbandonNote    string `json:"abandon_note,omitempty"` // why
 	PayloadResends int    `json:"payload_resends"`        // PUBLISH packets with DUP set sent for it
+	// Unrouted: the broker took it when no session had a matching
+	// subscription (a client's clean session forgot it), so no delivery
+	// is owed: MQTT does not keep messages for subscriptions to come.
+	Unrouted bool `json:"unrouted,omitempty"`
 }
 
 // Result is the outcome of a run: metrics, the trace if recorded, and
@@ -110,8 +114,9 @@ type NodePeak struct {
 type Summary struct {
 	Messages       int     `json:"messages"`
 	ExactlyOnce    int     `json:"exactly_once"`
-	Duplicated     int     `json:"duplicated"` // delivered more than once
-	Missing        int     `json:"lost"`       // never delivered
+	Duplicated     int     `json:"duplicated"`         // delivered more than once
+	Missing        int     `json:"lost"`               // never delivered, though owed
+	Unrouted       int     `json:"unrouted,omitempty"` // never delivered, and no subscription asked for it
 	Packets        int     `json:"packets"`
 	Bytes          int     `json:"bytes"`
 	PayloadResends int     `json:"payload_resends"`
@@ -125,6 +130,8 @@ func (r *Result) Summarize() Summary {
 	s := Summary{Messages: len(r.Messages), PeakHeld: r.PeakHeld}
 	for _, m := range r.Messages {
 		switch {
+		case m.Deliveries == 0 && m.Unrouted:
+			s.Unrouted++
 		case m.Deliveries == 0:
 			s.Missing++
 		case m.Deliveries == 1:
