@@ -251,3 +251,64 @@ func (l Layout) Endpoints(cfg model.Config, v, fwd model.Variant) []model.Endpoi
 func (n NodeSpec) Topic(j, topics int) string {
 	return n.Prefix + strconv.Itoa(j%topics)
 }
+
+// Publishers names the nodes whose applications publish, in order.
+func (c Config) Publishers() []string {
+	return c.Topology.Layout().roleNames(func(n NodeSpec) bool { return n.Publishes })
+}
+
+// Receivers names the nodes whose applications receive: where deliveries
+// count and exactly-once is judged.
+func (c Config) Receivers() []string {
+	return c.Topology.Layout().roleNames(func(n NodeSpec) bool { return n.Receives })
+}
+
+func (l Layout) roleNames(has func(NodeSpec) bool) []string {
+	var names []string
+	for _, n := range l.Nodes {
+		if has(n) {
+			names = append(names, n.Name)
+		}
+	}
+	return names
+}
+
+// Origin says who published message ref (from 1) and on which topic: the
+// index of its node among the publishers, and the topic's index among that
+// node's topics (see makeWorkload).
+func (c Config) Origin(ref uint32) (pub, topic int) {
+	p := len(c.Topology.Layout().Publishers())
+	k := int(ref) - 1
+	return k % p, (k / p) % max(c.Workload.Topics, 1)
+}
+
+// OutOfOrder calls f for each first delivery that reached a receiving
+// application after the first delivery of a later message from the same
+// publisher on the same topic: the order MQTT promises for an ordered topic
+// [MQTT-4.6.0-6]. j and i are the trace positions of the earlier-delivered
+// later message and of the late one. The result must carry a trace.
+func (r *Result) OutOfOrder(f func(j, i int)) {
+	type key struct {
+		node       string
+		pub, topic int
+	}
+	last := map[key]int{} // latest first delivery per key
+	seen := map[string]map[uint32]bool{}
+	recv := map[string]bool{}
+	for _, n := range r.Config.Receivers() {
+		recv[n], seen[n] = true, map[uint32]bool{}
+	}
+	for i, e := range r.Trace {
+		if e.Kind != TDeliver || !recv[e.Node] || seen[e.Node][e.Msg] {
+			continue
+		}
+		seen[e.Node][e.Msg] = true
+		p, t := r.Config.Origin(e.Msg)
+		k := key{e.Node, p, t}
+		if j, ok := last[k]; ok && r.Trace[j].Msg > e.Msg {
+			f(j, i)
+			continue
+		}
+		last[k] = i
+	}
+}
