@@ -61,7 +61,7 @@ func TestStreamQoS2IsProvenExactlyOnce(t *testing.T) {
 // answers a retransmitted PUBLISH (mute), which leaves the sender waiting.
 type brokenReceiver struct{ mute bool }
 
-func (r brokenReceiver) Step(c *model.Ctx, in model.Input, out []model.Output) []model.Output {
+func (r brokenReceiver) Step(c *model.Ctx, in *model.Input, out []model.Output) []model.Output {
 	if in.Kind != model.InPacket {
 		return out
 	}

@@ -29,7 +29,7 @@ func newDedupReceiver(c Config, key dedupKey, store dedupStore) *dedupReceiver {
 	return &dedupReceiver{cfg: c.Normalize(), key: key, store: store}
 }
 
-func (r *dedupReceiver) Step(c *Ctx, in Input, out []Output) []Output {
+func (r *dedupReceiver) Step(c *Ctx, in *Input, out []Output) []Output {
 	switch in.Kind {
 	case InDiscard:
 		r.store.reset()
@@ -37,7 +37,7 @@ func (r *dedupReceiver) Step(c *Ctx, in Input, out []Output) []Output {
 		return r.store.rearm(out)
 	case InPacket:
 		if in.Packet.Type == PUBLISH {
-			return r.onPublish(in.Packet, out)
+			return r.onPublish(&in.Packet, out)
 		}
 	case InTimer:
 		if in.Timer.Purpose() == TimerExpiry {
@@ -51,9 +51,9 @@ func (r *dedupReceiver) Step(c *Ctx, in Input, out []Output) []Output {
 	return out
 }
 
-func (r *dedupReceiver) onPublish(p Packet, out []Output) []Output {
+func (r *dedupReceiver) onPublish(p *Packet, out []Output) []Output {
 	ack := Packet{Type: PUBREC, ID: p.ID}
-	k := r.key(p)
+	k := r.key(*p)
 	if stamp, ok := r.store.hit(k); ok {
 		// Seen before: acknowledge again so that the sender stops, and
 		// deliver nothing. This is the proposal's "check the db"; it is

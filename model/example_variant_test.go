@@ -27,7 +27,7 @@ func init() {
 // this receiver keeps no state, so it is a plain value.
 type dropDupReceiver struct{}
 
-func (dropDupReceiver) Step(c *Ctx, in Input, out []Output) []Output {
+func (dropDupReceiver) Step(c *Ctx, in *Input, out []Output) []Output {
 	if in.Kind == InPacket && in.Packet.Type == PUBLISH {
 		if !in.Packet.Dup {
 			out = Deliver(out, in.Packet.Msg)

@@ -22,7 +22,9 @@ package model
 // Like an Endpoint, a half is a plain value behind a pointer: Clone gives an
 // independent copy and AppendKey a canonical encoding of its whole state.
 type Half interface {
-	Step(c *Ctx, in Input, out []Output) []Output
+	// Step applies one input. The input is the session's: read it, do
+	// not keep the pointer or change it.
+	Step(c *Ctx, in *Input, out []Output) []Output
 	Clone() Half
 	AppendKey(dst []byte) []byte
 	// Pending appends one line per piece of unfinished business. A line

@@ -17,7 +17,7 @@ func init() {
 // qos0Receiver keeps no state: a stateless half is a value.
 type qos0Receiver struct{}
 
-func (qos0Receiver) Step(c *Ctx, in Input, out []Output) []Output {
+func (qos0Receiver) Step(c *Ctx, in *Input, out []Output) []Output {
 	if in.Kind == InPacket && in.Packet.Type == PUBLISH {
 		// No response to a QoS 0 PUBLISH [MQTT-3.3.4-1]: the receiver just
 		// takes ownership and delivers.

@@ -17,7 +17,7 @@ func init() {
 // qos1Receiver keeps no state: a stateless half is a value.
 type qos1Receiver struct{}
 
-func (qos1Receiver) Step(c *Ctx, in Input, out []Output) []Output {
+func (qos1Receiver) Step(c *Ctx, in *Input, out []Output) []Output {
 	if in.Kind == InPacket && in.Packet.Type == PUBLISH {
 		// Take ownership and answer with PUBACK [MQTT-4.3.2-4]. Every
 		// PUBLISH after a PUBACK is a new message whatever its DUP flag

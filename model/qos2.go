@@ -50,7 +50,7 @@ func newQoS2Receiver(c Config, methodA bool) *qos2Receiver {
 	return &qos2Receiver{cfg: c.Normalize(), methodA: methodA}
 }
 
-func (r *qos2Receiver) Step(c *Ctx, in Input, out []Output) []Output {
+func (r *qos2Receiver) Step(c *Ctx, in *Input, out []Output) []Output {
 	switch in.Kind {
 	case InPacket:
 		switch in.Packet.Type {

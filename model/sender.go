@@ -63,7 +63,7 @@ func NewSender(cfg Config, rules SenderRules) *Sender {
 func (s *Sender) Flights() []Flight { return s.flights }
 
 // Step implements Half.
-func (s *Sender) Step(c *Ctx, in Input, out []Output) []Output {
+func (s *Sender) Step(c *Ctx, in *Input, out []Output) []Output {
 	switch in.Kind {
 	case InPublish:
 		s.queue.push(in.Msg)

@@ -34,6 +34,10 @@ type Session struct {
 	subID   uint16
 	subDone bool
 	ctx     Ctx
+	// input is the input at hand, which halves get a pointer to: a
+	// pointer to Step's own argument would escape through the interface
+	// call and cost an allocation per step.
+	input Input
 }
 
 // Subscription is a topic filter with the QoS asked for (client) or
@@ -103,13 +107,13 @@ func (s *Session) Step(in Input, out []Output) []Output {
 	}
 	switch in.Kind {
 	case InPublish:
-		return s.give(s.out, in, out)
+		return s.give(false, &in, out)
 	case InPacket:
 		switch in.Packet.Type {
 		case PUBLISH, PUBREL:
-			return s.give(s.in, in, out)
+			return s.give(true, &in, out)
 		case PUBACK, PUBREC, PUBCOMP:
-			return s.give(s.out, in, out)
+			return s.give(false, &in, out)
 		case SUBSCRIBE:
 			return s.onSubscribe(&in.Packet, out)
 		case SUBACK:
@@ -118,12 +122,9 @@ func (s *Session) Step(in Input, out []Output) []Output {
 	case InTimer:
 		// A timer goes back to the half that set it: the inbound half's
 		// carry its mark when there are two halves.
-		h := s.out
-		if s.in != nil && (s.out == nil || in.Timer&timerInbound != 0) {
-			h = s.in
-		}
+		inbound := s.in != nil && (s.out == nil || in.Timer&timerInbound != 0)
 		in.Timer &^= timerInbound
-		return s.give(h, in, out)
+		return s.give(inbound, &in, out)
 	case InCrash:
 		s.conn.crash(&s.cfg)
 		s.ctx.Up = false
@@ -135,19 +136,26 @@ func (s *Session) Step(in Input, out []Output) []Output {
 	return out
 }
 
-// give steps half h (nil: the input is not for this end) and tags the
-// timers of an inbound half as its own.
-func (s *Session) give(h Half, in Input, out []Output) []Output {
+// give steps the outbound half, or the inbound one, with in (no half:
+// the input is not for this end) and tags the timers of an inbound half as
+// its own. Halves read the session's copy of the input.
+func (s *Session) give(inbound bool, in *Input, out []Output) []Output {
+	h := s.out
+	if inbound {
+		h = s.in
+	}
 	if h == nil {
 		return out
 	}
+	s.input = *in
+	if !inbound || s.out == nil || s.joint {
+		return h.Step(&s.ctx, &s.input, out)
+	}
 	n := len(out)
-	out = h.Step(&s.ctx, in, out)
-	if h == s.in && !s.joint && s.out != nil {
-		for i := n; i < len(out); i++ {
-			if k := out[i].Kind; k == OutSetTimer || k == OutCancelTimer {
-				out[i].Timer |= timerInbound
-			}
+	out = h.Step(&s.ctx, &s.input, out)
+	for i := n; i < len(out); i++ {
+		if k := out[i].Kind; k == OutSetTimer || k == OutCancelTimer {
+			out[i].Timer |= timerInbound
 		}
 	}
 	return out
@@ -156,9 +164,9 @@ func (s *Session) give(h Half, in Input, out []Output) []Output {
 // both gives a session event to each half: the outbound one first, since
 // on a resumed connection its retransmissions are what the peer waits for.
 func (s *Session) both(in Input, out []Output) []Output {
-	out = s.give(s.out, in, out)
+	out = s.give(false, &in, out)
 	if !s.joint {
-		out = s.give(s.in, in, out)
+		out = s.give(true, &in, out)
 	}
 	return out
 }
@@ -244,7 +252,7 @@ func (s *Session) onSuback(p *Packet, out []Output) []Output {
 		s.subID, s.subDone = 0, true
 		// The id is free again: a publication waiting for one may start.
 		s.ctx.Reserved = 0
-		return s.give(s.out, Input{Kind: InWake}, out)
+		return s.give(false, &Input{Kind: InWake}, out)
 	}
 	return out
 }

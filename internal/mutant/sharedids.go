@@ -74,7 +74,7 @@ func (s *sharedIDs) remove(i int) entry {
 	return e
 }
 
-func (s *sharedIDs) Step(c *model.Ctx, in model.Input, out []model.Output) []model.Output {
+func (s *sharedIDs) Step(c *model.Ctx, in *model.Input, out []model.Output) []model.Output {
 	switch in.Kind {
 	case model.InPublish:
 		s.queue = append(s.queue, in.Msg)
