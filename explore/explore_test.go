@@ -271,3 +271,25 @@ func TestDupWithDelayedCopyRoundTrips(t *testing.T) {
 		t.Fatalf("%v %q", err, s)
 	}
 }
+
+// Closing Options.Interrupt stops a search where it is: incomplete, marked
+// interrupted, saying which levels it explored completely.
+func TestInterruptStopsTheSearch(t *testing.T) {
+	stop := make(chan struct{})
+	calls := 0
+	o := Options{Variant: "qos2-b", Messages: 5, Breaks: 4, Crashes: 2, IDs: 3, Interrupt: stop,
+		Progress: func(Progress) {
+			if calls++; calls == 1 {
+				close(stop) // after the first 65,536 states
+			}
+		}}
+	r := mustRun(t, o)
+	if r.Verdict != Incomplete || !r.Interrupted || r.States < 1<<16 || r.States >= 1<<17 ||
+		!strings.Contains(r.Stopped, "interrupted at") || !strings.Contains(r.Stopped, "fully explored") {
+		t.Fatalf("verdict %s, interrupted %v, %d states: %s", r.Verdict, r.Interrupted, r.States, r.Stopped)
+	}
+	o.Search, o.Progress = Walk, nil
+	if r := mustRun(t, o); !r.Interrupted || r.States != 0 {
+		t.Fatalf("walk: interrupted %v after %d states: %s", r.Interrupted, r.States, r.Stopped)
+	}
+}

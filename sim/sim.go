@@ -74,6 +74,7 @@ type Sim struct {
 	faults   []Fault // packet-matched faults of the schedule
 	faultIdx []int   // their positions in the schedule
 	fired    []bool  // per schedule entry: its moment came
+	copies   []int64 // send: the extra delay of each copy of the packet at hand
 	out      []model.Output
 	res      *Result
 	// spare keeps the arrays of the result lists that the last run left
@@ -503,8 +504,12 @@ func (s *Sim) send(i, li int, p *model.Packet) {
 	}
 	s.sends[p.Type]++
 	n := s.sends[p.Type]
-	var extra, dupExtra int64
-	lose, dup := false, false
+	var extra int64
+	lose := false
+	// Each dup fault makes one copy with its own delay after the original
+	// (dup TYPE#N +TICKS), so that a copy can arrive after the flow it
+	// belongs to has ended, as a network's late duplicate does.
+	s.copies = s.copies[:0]
 	for k, f := range s.faults {
 		if f.Type != p.Type || f.N != n || f.When == AfterRecv {
 			continue
@@ -514,7 +519,7 @@ func (s *Sim) send(i, li int, p *model.Packet) {
 		case Lose:
 			lose = true
 		case Dup:
-			dup, dupExtra = true, dupExtra+f.Ticks
+			s.copies = append(s.copies, f.Ticks)
 		case Delay:
 			extra += f.Ticks
 		case Break, Crash:
@@ -526,8 +531,10 @@ func (s *Sim) send(i, li int, p *model.Packet) {
 		if nw.Loss > 0 && s.rng.Float64() < nw.Loss {
 			lose = true
 		}
+		// A random copy's timing is its own too: schedule draws its jitter
+		// apart from the original's.
 		if nw.Dup > 0 && s.rng.Float64() < nw.Dup {
-			dup = true
+			s.copies = append(s.copies, 0)
 		}
 	}
 	if lose {
@@ -535,11 +542,11 @@ func (s *Sim) send(i, li int, p *model.Packet) {
 		return
 	}
 	s.schedule(l, side, id, p, extra)
-	if dup {
+	for _, later := range s.copies {
 		if s.cfg.Trace {
 			s.trace(TraceEvent{Kind: TDup, Node: s.nodes[i].name, Peer: s.nodes[peer].name, ID: id, Packet: s.tracePacket(p)})
 		}
-		s.schedule(l, side, id, p, extra+dupExtra)
+		s.schedule(l, side, id, p, extra+later)
 	}
 }
 
@@ -777,12 +784,9 @@ func (s *Sim) finish() {
 			r.Pending = append(r.Pending, s.nodes[i].name+": m"+strconv.Itoa(k+1)+" never handed over")
 		}
 	}
-	for i := range r.Messages {
-		m := &r.Messages[i]
-		if m.Abandoned {
-			r.Pending = append(r.Pending, "m"+strconv.Itoa(i+1)+" abandoned: "+m.AbandonNote)
-		}
-	}
+	// A message the publisher abandoned is not pending: its flow ended and
+	// the application was told (MessageStats.Fate), as the explorer's goal
+	// states count it too.
 	r.Settled = len(r.Pending) == 0 && !r.TimedOut
 	// Empty lists are nil, as they always were: callers may test for nil.
 	s.keepSpare(r)

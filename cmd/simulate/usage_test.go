@@ -214,7 +214,7 @@ var usageCases = []usageCase{
 	{[]string{"merge", "$DIR/c0.json", "$DIR/missing.json"}, 2, "missing.json: no such file or directory"},
 	{[]string{"merge", "$DIR/garbage.yaml"}, 2, "garbage.yaml: not a result file"},
 	{[]string{"merge", "$DIR/empty.yaml"}, 2, "empty.yaml: not a result file"},
-	{[]string{"merge", "$DIR/object.json"}, 2, `object.json: format "", want "qoslab-study-1"`},
+	{[]string{"merge", "$DIR/object.json"}, 2, `object.json: format "", want "qoslab-study-2"`},
 	{[]string{"merge", "$DIR"}, 2, "is a directory"},
 	{[]string{"merge", "$DIR/c0.json", "$DIR/c1.json", "--format", "json"}, 2, `merge: "--format" after the files: flags go before them`},
 	{[]string{"merge", "--format", "mermaid", "$DIR/c0.json", "$DIR/c1.json"}, 2, `--format "mermaid": allowed values are text, markdown, csv, json`},
