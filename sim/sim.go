@@ -72,6 +72,7 @@ type Sim struct {
 	fired    []bool  // per schedule entry: its moment came
 	out      []model.Output
 	res      *Result
+	states   *stateRecorder // RunStates only: records the endpoints' states
 	// spare keeps the arrays of the result lists that the last run left
 	// empty, which the Result shows as nil, for the next run to fill, and
 	// a scratch list for the endpoints' Pending.
@@ -366,6 +367,9 @@ func (s *Sim) publish(i int) {
 func (s *Sim) step(i int, in *model.Input) {
 	sl := &s.slots[i]
 	s.out = sl.ep.Step(*in, s.out[:0])
+	if s.states != nil {
+		s.states.stepped(s, i, in.Kind)
+	}
 	// Only receivers' peaks are reported (see finish), so senders are not
 	// asked.
 	if !sl.sender {
