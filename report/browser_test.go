@@ -132,7 +132,7 @@ func TestReportInBrowser(t *testing.T) {
 	b.Do(t, chromedp.Navigate("file://"+file+"#step="+strconv.Itoa(step+1)), chromedp.Reload())
 	b.WaitFor(t, `document.querySelector("#qv-pos") !== null`)
 	at(step)
-	if got := b.Text(t, `.qv-ep[data-ep="client (sends to server)"]`); !strings.Contains(got, "session present 1") {
+	if got := b.Text(t, `.qv-ep[data-ep="client (publishes)"]`); !strings.Contains(got, "session present 1") {
 		t.Errorf("client after CONNACK sp=1: %q", got)
 	}
 	b.NoConsoleErrors(t)

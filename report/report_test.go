@@ -176,14 +176,35 @@ func TestFromRunUnfiredAndInFlight(t *testing.T) {
 	}
 }
 
-// The broker topology has four endpoints, two on the broker.
+// The broker topology has one endpoint per node; the broker's card shows
+// each of its connections.
 func TestFromRunBroker(t *testing.T) {
 	d, _ := runDoc(t, sim.Config{Topology: sim.Brokered, Workload: sim.Workload{Messages: 1}})
-	if strings.Join(d.Nodes, ",") != "publisher,broker,subscriber" || len(d.Endpoints) != 4 {
+	if strings.Join(d.Nodes, ",") != "publisher,broker,subscriber" || len(d.Endpoints) != 3 {
 		t.Errorf("nodes %v, endpoints %+v", d.Nodes, d.Endpoints)
 	}
-	if d.Endpoints[1].Name != "broker (receives from publisher)" || d.Endpoints[2].Name != "broker (sends to subscriber)" {
+	if d.Endpoints[0].Name != "publisher (publishes)" || d.Endpoints[1].Name != "broker (broker)" || d.Endpoints[2].Name != "subscriber (receives)" {
 		t.Errorf("endpoints %+v", d.Endpoints)
+	}
+	var broker string
+	for _, s := range d.States {
+		if s.Ep == 1 {
+			broker = s.Conn
+		}
+	}
+	if !strings.HasPrefix(broker, "to publisher: connected; session present") || !strings.Contains(broker, "; to subscriber: connected; session present") {
+		t.Errorf("the broker's connections at the end: %q", broker)
+	}
+	for _, topo := range []sim.Topology{sim.Duplex, sim.Pair, sim.Self} {
+		d, res := runDoc(t, sim.Config{Topology: topo, Workload: sim.Workload{Messages: 2}})
+		if len(d.Rows) != len(res.Trace) || len(d.Endpoints) != len(topo.Layout().Nodes) {
+			t.Errorf("%s: %d rows, %d endpoints", topo, len(d.Rows), len(d.Endpoints))
+		}
+		for _, a := range d.Arrows {
+			if a.A < 0 || a.B < 0 || a.End != "recv" {
+				t.Errorf("%s: arrow %+v", topo, a)
+			}
+		}
 	}
 }
 

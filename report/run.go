@@ -49,7 +49,7 @@ func runVerdict(res *sim.Result) *Verdict {
 
 // participantOrder is the order of the topologies' nodes from left to
 // right; other names follow in the order they appear.
-var participantOrder = []string{"client", "publisher", "broker", "server", "subscriber"}
+var participantOrder = []string{"client", "publisher", "alice", "broker", "server", "subscriber", "carol"}
 
 func nodesOf(t sim.Trace, st *sim.States) []string {
 	seen := map[string]bool{}
@@ -156,13 +156,14 @@ func (d *Doc) addStates(t sim.Trace, st *sim.States, datagram bool) {
 		return
 	}
 	cur := make([]State, len(st.Endpoints))
+	conn := make([]map[string]string, len(st.Endpoints)) // per endpoint: peer -> its connection
 	for i, e := range st.Endpoints {
-		role := "receives from"
-		if e.Sends {
-			role = "sends to"
+		d.Endpoints = append(d.Endpoints, Endpoint{Name: endpointName(e), Node: slices.Index(d.Nodes, e.Node)})
+		conn[i] = map[string]string{}
+		for _, p := range e.Peers {
+			conn[i][p] = "not connected"
 		}
-		d.Endpoints = append(d.Endpoints, Endpoint{Name: e.Node + " (" + role + " " + e.Peer + ")", Node: slices.Index(d.Nodes, e.Node)})
-		cur[i] = State{Ep: i, At: -1, Conn: "not connected"}
+		cur[i] = State{Ep: i, At: -1, Conn: connText(e, conn[i])}
 	}
 	conns := connChanges(t, st, datagram)
 	steps := st.Steps
@@ -186,64 +187,104 @@ func (d *Doc) addStates(t sim.Trace, st *sim.States, datagram bool) {
 		}
 		c := conns[0]
 		conns = conns[1:]
-		cur[c.ep].Conn = c.text
+		for p := range conn[c.ep] {
+			if c.peer == "" || c.peer == p {
+				conn[c.ep][p] = c.text
+			}
+		}
+		cur[c.ep].Conn = connText(st.Endpoints[c.ep], conn[c.ep])
 		emit(c.ep, c.at)
 	}
 }
 
+// endpointName says what a node's application does.
+func endpointName(e sim.EndpointInfo) string {
+	switch {
+	case e.Broker:
+		return e.Node + " (broker)"
+	case e.Publishes && e.Receives:
+		return e.Node + " (publishes and receives)"
+	case e.Publishes:
+		return e.Node + " (publishes)"
+	case e.Receives:
+		return e.Node + " (receives)"
+	}
+	return e.Node
+}
+
+// connText is an endpoint's connections in words: one, or each by peer.
+func connText(e sim.EndpointInfo, conn map[string]string) string {
+	if len(e.Peers) == 1 {
+		return conn[e.Peers[0]]
+	}
+	parts := make([]string, len(e.Peers))
+	for i, p := range e.Peers {
+		parts[i] = "to " + p + ": " + conn[p]
+	}
+	return strings.Join(parts, "; ")
+}
+
+// connChange is a change of one endpoint's connection with peer (every
+// connection when peer is "").
 type connChange struct {
 	ep, at int
+	peer   string
 	text   string
 }
 
-// connChanges reads each endpoint's connection and session from the
+// connChanges reads each endpoint's connections and sessions from the
 // trace: the transport coming up, the CONNACK's Session Present flag
 // [MQTT-3.2.2-2], breaks, crashes and restarts.
 func connChanges(t sim.Trace, st *sim.States, datagram bool) []connChange {
 	var out []connChange
-	on := func(node, peer string) []int {
-		var is []int
+	node := func(n string) int {
 		for i, e := range st.Endpoints {
-			if e.Node == node && (peer == "" || e.Peer == peer) {
-				is = append(is, i)
+			if e.Node == n {
+				return i
 			}
 		}
-		return is
+		return -1
 	}
-	both := func(a, b string) []int { return append(on(a, b), on(b, a)...) }
+	add := func(at int, n, peer, text string) {
+		if i := node(n); i >= 0 {
+			out = append(out, connChange{ep: i, at: at, peer: peer, text: text})
+		}
+	}
 	for i, e := range t {
-		var is []int
-		text := ""
+		p := e.Packet
 		switch {
 		case e.Kind == sim.TConnect:
-			is, text = both(e.Node, e.Peer), "transport up"
+			text := "transport up"
 			if datagram {
 				text = "connected (datagram: no handshake)"
 			}
-		case e.Kind == sim.TRecv && e.Packet != nil && e.Packet.Type == model.CONNECT:
-			is, text = on(e.Node, e.Peer), "connected; client asked to resume its session (clean=0)"
-			if e.Packet.CleanStart {
+			add(i, e.Node, e.Peer, text)
+			add(i, e.Peer, e.Node, text)
+		case e.Kind == sim.TRecv && p != nil && p.Type == model.CONNECT:
+			text := "connected; client asked to resume its session (clean=0)"
+			if p.CleanStart {
 				text = "connected; client asked for a clean session"
 			}
-		case e.Kind == sim.TSend && e.Packet != nil && e.Packet.Type == model.CONNACK:
-			is, text = on(e.Node, e.Peer), "connected; session present 0 sent: a new session"
-			if e.Packet.SessionPresent {
+			add(i, e.Node, e.Peer, text)
+		case e.Kind == sim.TSend && p != nil && p.Type == model.CONNACK:
+			text := "connected; session present 0 sent: a new session"
+			if p.SessionPresent {
 				text = "connected; session present 1 sent: the session resumes"
 			}
-		case e.Kind == sim.TRecv && e.Packet != nil && e.Packet.Type == model.CONNACK:
-			is, text = on(e.Node, e.Peer), "connected; session present 0: a new session"
-			if e.Packet.SessionPresent {
+			add(i, e.Node, e.Peer, text)
+		case e.Kind == sim.TRecv && p != nil && p.Type == model.CONNACK:
+			text := "connected; session present 0: a new session"
+			if p.SessionPresent {
 				text = "connected; session present 1: the session resumes"
 			}
+			add(i, e.Node, e.Peer, text)
 		case e.Kind == sim.TBreak:
-			is, text = both(e.Node, e.Peer), "not connected: "+e.Note
+			add(i, e.Node, e.Peer, "not connected: "+e.Note)
+			add(i, e.Peer, e.Node, "not connected: "+e.Note)
 		case e.Kind == sim.TCrash:
-			is, text = on(e.Node, ""), "down: the node crashed"
+			add(i, e.Node, "", "down: the node crashed")
 		case e.Kind == sim.TRestart:
-			is, text = on(e.Node, ""), "restarted, not connected"
-		}
-		for _, ep := range is {
-			out = append(out, connChange{ep: ep, at: i, text: text})
+			add(i, e.Node, "", "restarted, not connected")
 		}
 	}
 	return out

@@ -17,13 +17,16 @@ type States struct {
 	Steps []EndpointState `json:"steps"`
 }
 
-// EndpointInfo names one endpoint of a run by the node it runs on and the
-// node at the other end of its connection (a broker runs one endpoint per
-// connection).
+// EndpointInfo names one node's endpoint (a client or server session, or
+// a broker with one session per connection): the node, the nodes at the
+// other end of its connections (by model.Input.Conn), and what its
+// application does.
 type EndpointInfo struct {
-	Node  string `json:"node"`
-	Peer  string `json:"peer"`
-	Sends bool   `json:"sends,omitempty"` // it publishes on this connection (else it receives)
+	Node      string   `json:"node"`
+	Peers     []string `json:"peers"`
+	Broker    bool     `json:"broker,omitempty"`
+	Publishes bool     `json:"publishes,omitempty"`
+	Receives  bool     `json:"receives,omitempty"`
 }
 
 // EndpointState is one endpoint's state after a step: its Pending lines
@@ -49,14 +52,22 @@ func RunStates(cfg Config) (*Result, *States, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	r := &stateRecorder{st: &States{}, last: make([][]string, len(s.slots)), held: make([]int, len(s.slots))}
-	for i := range s.slots {
-		peer, _ := s.peerOf(i)
-		r.st.Endpoints = append(r.st.Endpoints, EndpointInfo{Node: s.nodeName(i), Peer: s.nodeName(peer), Sends: s.slots[i].sender})
-		r.last[i] = nil
+	r := &stateRecorder{st: &States{}, last: make([][]string, len(s.nodes)), held: make([]int, len(s.nodes))}
+	for i, n := range s.nodes {
+		spec := s.layout.Nodes[i]
+		info := EndpointInfo{Node: n.name, Broker: spec.Broker, Publishes: spec.Publishes, Receives: spec.Receives}
+		for _, li := range n.links {
+			l := s.links[li]
+			peer := l.ends[0]
+			if peer == i {
+				peer = l.ends[1]
+			}
+			info.Peers = append(info.Peers, s.nodes[peer].name)
+		}
+		r.st.Endpoints = append(r.st.Endpoints, info)
 	}
 	s.states = r
-	for i := range s.slots {
+	for i := range s.nodes {
 		r.record(s, i, -1)
 	}
 	res := s.Run()
@@ -72,7 +83,7 @@ type stateRecorder struct {
 	buf  []string
 }
 
-// stepped records slot i's state after it stepped on an input of kind, before
+// stepped records node i's state after it stepped on an input of kind, before
 // the step's outputs are carried out (and traced).
 func (r *stateRecorder) stepped(s *Sim, i int, kind model.InKind) {
 	at := len(s.res.Trace) - 1 // the event that caused the step was traced just before it
@@ -83,7 +94,7 @@ func (r *stateRecorder) stepped(s *Sim, i int, kind model.InKind) {
 }
 
 func (r *stateRecorder) record(s *Sim, i, at int) {
-	ep := s.slots[i].ep
+	ep := s.nodes[i].ep
 	r.buf = ep.Pending(r.buf[:0])
 	held := ep.Held()
 	if at >= 0 && held == r.held[i] && slices.Equal(r.buf, r.last[i]) {

@@ -150,7 +150,7 @@ func TestHTMLReportsInBrowser(t *testing.T) {
 	b.WaitFor(t, `document.querySelector("#qv-pos") !== null`)
 	// Open at the client's CONNACK sp=1 for the picture.
 	b.WaitFor(t, `(function(){for(let i=0;i<60;i++){if(document.querySelector("#qv-event").textContent.includes("client recv CONNACK sp=1"))return true;document.getElementById("qv-next").click();}return false;})()`)
-	if got := b.Text(t, `.qv-ep[data-ep="client (sends to server)"]`); !strings.Contains(got, "session present 1") || !strings.Contains(got, "id 2 waiting for PUBREC (m2)") {
+	if got := b.Text(t, `.qv-ep[data-ep="client (publishes)"]`); !strings.Contains(got, "session present 1") || !strings.Contains(got, "id 2 waiting for PUBREC (m2)") {
 		t.Errorf("client card: %q", got)
 	}
 	b.NoConsoleErrors(t)

@@ -37,7 +37,7 @@ Block kinds:
                         its replay run, which must still violate the property
   chart NAME ARGS       simulate sweep ARGS drawn to charts/NAME.png and .svg, and the image link
   findings ARGS         what simulate ARGS (a compare) found, one line per variant
-  reference WHAT        a reference table: columns, profiles, params or variants`
+  reference WHAT        a reference table: columns, profiles, params, variants or exits`
 
 // docFiles are the documents with generated blocks.
 var docFiles = []string{"why-four-packets.md", "guide.md"}
@@ -374,8 +374,10 @@ func reference(what string) (string, error) {
 		for _, v := range model.Variants() {
 			fmt.Fprintf(&b, "| `%s` | %s |\n", v.Name, v.Description)
 		}
+	case "exits":
+		b.WriteString(exitTable())
 	default:
-		return "", fmt.Errorf("allowed: columns, profiles, params, variants")
+		return "", fmt.Errorf("allowed: columns, profiles, params, variants, exits")
 	}
 	return b.String(), nil
 }

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -21,7 +22,7 @@ import (
 // whole trace (about 1.5 KB of JSON a message).
 const maxHTMLMessages = 10_000
 
-func writeRunHTML(w io.Writer, cfg sim.Config) error {
+func writeRunHTML(w io.Writer, cfg sim.Config, judge *properties.Property) error {
 	if cfg.Workload.Messages > maxHTMLMessages {
 		return usagef("--format html: draws runs of at most %d messages, not --messages %d", maxHTMLMessages, cfg.Workload.Messages)
 	}
@@ -31,7 +32,31 @@ func writeRunHTML(w io.Writer, cfg sim.Config) error {
 	}
 	d := report.FromRun(res, st)
 	d.Metric, d.Replay = runMetrics(res)
-	return report.Write(w, d)
+	var vs []properties.Violation
+	if judge != nil {
+		if vs, err = properties.Check(res, *judge); err != nil {
+			return err
+		}
+		d.Verdict = &report.Verdict{Text: judge.Name + " held"}
+		if len(vs) > 0 {
+			d.Verdict = &report.Verdict{Text: "VIOLATED: " + vs[0].String(), Bad: true}
+			var lines []string
+			for _, v := range vs {
+				lines = append(lines, v.String())
+				d.Marks = append(d.Marks, v.Events...)
+			}
+			slices.Sort(d.Marks)
+			d.Marks = slices.Compact(d.Marks)
+			d.Sections = append([]report.Section{{Title: "violations", Lines: lines, Code: true, Bad: true}}, d.Sections...)
+		}
+	}
+	if err := report.Write(w, d); err != nil {
+		return err
+	}
+	if len(vs) > 0 {
+		return violationError{fmt.Sprintf("%s violated: %s", judge.Name, vs[0])}
+	}
+	return nil
 }
 
 // runMetrics is writeMetrics' lines as name-value pairs, and the replay

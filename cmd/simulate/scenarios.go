@@ -85,8 +85,8 @@ func writeReports(w io.Writer, reports []scenarios.Report) {
 		} else if r.Expected.Verdict == "" && len(r.Expected.Counts)+len(r.Expected.Bools) == 0 {
 			status = "(no expectation)"
 		}
-		fmt.Fprintf(w, "  %-20s expect %-14s got %-14s %d msgs: %d once, %d dup, %d lost; %d packets, %d bytes, %d payload resends  %s\n",
-			r.Variant, want, r.Verdict(), o.Messages, o.ExactlyOnce, o.Duplicated, o.Lost, o.Packets, o.Bytes, o.PayloadResends, status)
+		fmt.Fprintf(w, "  %-20s expect %-14s got %-14s %d msgs: %d once, %d dup, %d lost, %d abandoned; %d packets, %d bytes, %d payload resends  %s\n",
+			r.Variant, want, r.Verdict(), o.Messages, o.ExactlyOnce, o.Duplicated, o.Lost, o.Abandoned, o.Packets, o.Bytes, o.PayloadResends, status)
 	}
 }
 
@@ -177,7 +177,7 @@ func writeScenarioRun(w io.Writer, sc *scenarios.Scenario, reports []scenarios.R
 	fmt.Fprintf(w, "scenario %s\n", sc.Name)
 	fmt.Fprintf(w, "why:      %s\nsetup:    %s\n\n", sc.Why, sc.Setup())
 	if diagram && reports[0].Outcome.Last != nil {
-		if err := writeRun(w, reports[0].Outcome.Last, "text", opt); err != nil {
+		if err := writeRun(w, reports[0].Outcome.Last, "text", opt, nil); err != nil {
 			return err
 		}
 		fmt.Fprintln(w)
@@ -198,6 +198,7 @@ type scenarioReportJSON struct {
 	Once       int      `json:"exactly_once"`
 	Duplicated int      `json:"duplicated"`
 	Lost       int      `json:"lost"`
+	Abandoned  int      `json:"abandoned"`
 	Packets    int      `json:"packets"`
 	Bytes      int      `json:"bytes"`
 	Resends    int      `json:"payload_resends"`
@@ -214,7 +215,7 @@ func scenarioJSON(sc *scenarios.Scenario, reports []scenarios.Report) any {
 		o := r.Outcome
 		out.Reports = append(out.Reports, scenarioReportJSON{Variant: r.Variant, Expected: string(r.Expected.Verdict),
 			Verdict: string(r.Verdict()), Skipped: r.Skipped, OK: r.OK(), Mismatches: r.Mismatches, Messages: o.Messages,
-			Once: o.ExactlyOnce, Duplicated: o.Duplicated, Lost: o.Lost, Packets: o.Packets, Bytes: o.Bytes, Resends: o.PayloadResends})
+			Once: o.ExactlyOnce, Duplicated: o.Duplicated, Lost: o.Lost, Abandoned: o.Abandoned, Packets: o.Packets, Bytes: o.Bytes, Resends: o.PayloadResends})
 	}
 	return out
 }
