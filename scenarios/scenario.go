@@ -94,6 +94,7 @@ var figures = []figure{
 	{name: "duplicated", help: "messages delivered more than once", count: func(o *Outcome) int64 { return int64(o.Duplicated) }},
 	{name: "lost", help: "messages never delivered that the publisher never gave up on (silent losses)", count: func(o *Outcome) int64 { return int64(o.Lost) }},
 	{name: "abandoned", help: "messages never delivered that the publisher gave up on, telling its application (not losses)", count: func(o *Outcome) int64 { return int64(o.Abandoned) }},
+	{name: "unrouted", help: "messages never delivered because no subscription matched at the broker (no delivery owed)", count: func(o *Outcome) int64 { return int64(o.Unrouted) }},
 	{name: "payload-resends", help: "PUBLISH packets sent again with DUP set", count: func(o *Outcome) int64 { return int64(o.PayloadResends) }},
 	{name: "packets", help: "packets put on the wire", count: func(o *Outcome) int64 { return int64(o.Packets) }},
 	{name: "bytes", help: "bytes put on the wire (exact MQTT encodings)", count: func(o *Outcome) int64 { return int64(o.Bytes) }},
@@ -168,6 +169,7 @@ type Outcome struct {
 	Bytes          int
 	PeakHeld       int
 	Abandoned      int
+	Unrouted       int
 	Breaks         int
 	Crashes        int
 	Settled        bool     // every run settled
@@ -289,6 +291,7 @@ func (s *Scenario) Run(variant string, trace bool) (Outcome, error) {
 		o.Duplicated += sum.Duplicated
 		o.Lost += sum.Missing
 		o.Abandoned += sum.Abandoned
+		o.Unrouted += sum.Unrouted
 		o.PayloadResends += sum.PayloadResends
 		o.Packets += sum.Packets
 		o.Bytes += sum.Bytes
