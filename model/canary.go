@@ -14,7 +14,7 @@ func init() {
 		Name:        "aaa-canary",
 		Description: "a copy of qos2-b registered by the qoslab_canary build tag, to test that adding a variant breaks no test",
 		QoS:         2,
-		NewSender:   func(c Config) Endpoint { return NewSender(c, rules) },
-		NewReceiver: func(c Config) Endpoint { return newQoS2Receiver(c, false) },
+		NewOutbound: func(c Config) Half { return NewSender(c, rules) },
+		NewInbound:  func(c Config) Half { return newQoS2Receiver(c, false) },
 	})
 }

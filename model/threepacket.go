@@ -20,25 +20,20 @@ func init() {
 		Name:        "three-packet",
 		Description: "PUBLISH/PUBREC/PUBREL without PUBCOMP: a lost PUBREL leaves the id held, and a new message reusing it is dropped",
 		QoS:         2,
-		NewSender:   func(c Config) Endpoint { return NewSender(c, SenderRules{QoS: 2, Ack: PUBREC, ReleaseUnacked: true}) },
-		NewReceiver: func(c Config) Endpoint { return &threePacketReceiver{cfg: c.Normalize()} },
+		NewOutbound: func(c Config) Half { return NewSender(c, SenderRules{QoS: 2, Ack: PUBREC, ReleaseUnacked: true}) },
+		NewInbound:  func(c Config) Half { return &threePacketReceiver{cfg: c.Normalize()} },
 	})
 }
 
 // threePacketReceiver holds the ids it answered with PUBREC until PUBREL.
+// They are session state: they survive reconnects, and crashes unless
+// Config.Volatile.
 type threePacketReceiver struct {
 	cfg  Config
-	conn Conn
-	held []uint16 // session state, in arrival order
+	held []uint16 // in arrival order
 }
 
-func (r *threePacketReceiver) Step(in Input, out []Output) []Output {
-	if done, res, o := r.conn.handle(&r.cfg, in, out); done {
-		if res == resumeDiscard || res == resumeExpired {
-			r.held = r.held[:0]
-		}
-		return o
-	}
+func (r *threePacketReceiver) Step(c *Ctx, in *Input, out []Output) []Output {
 	switch in.Kind {
 	case InPacket:
 		switch p := &in.Packet; p.Type {
@@ -48,11 +43,12 @@ func (r *threePacketReceiver) Step(in Input, out []Output) []Output {
 			// Release the id; nothing answers a PUBREL in this variant.
 			if i := r.find(p.ID); i >= 0 {
 				r.held = append(r.held[:i], r.held[i+1:]...)
-				out = persist(out, "packet id released")
+				out = Persist(out, "packet id released")
 			}
 		}
+	case InDiscard:
+		r.held = r.held[:0]
 	case InCrash:
-		r.conn.crash(&r.cfg)
 		if r.cfg.Volatile {
 			r.held = nil
 		}
@@ -75,24 +71,23 @@ func (r *threePacketReceiver) onPublish(p *Packet, out []Output) []Output {
 		// A held id: a retransmission, answered and not delivered again
 		// [MQTT-4.3.3-10]. This is also what a new message reusing an id
 		// whose PUBREL was lost looks like.
-		return send(out, ack)
+		return Send(out, ack)
 	}
 	// Method B: hold the id (durably, before PUBREC leaves), deliver, then
 	// answer [MQTT-4.3.3-8].
 	r.held = append(r.held, p.ID)
-	out = persist(out, "packet id held until PUBREL")
-	out = deliver(out, p.Msg)
-	return send(out, ack)
+	out = Persist(out, "packet id held until PUBREL")
+	out = Deliver(out, p.Msg)
+	return Send(out, ack)
 }
 
-func (r *threePacketReceiver) Clone() Endpoint {
+func (r *threePacketReceiver) Clone() Half {
 	c := *r
 	c.held = append([]uint16(nil), r.held...)
 	return &c
 }
 
 func (r *threePacketReceiver) AppendKey(dst []byte) []byte {
-	dst = r.conn.appendKey(dst)
 	dst = appendU16(dst, uint16(len(r.held)))
 	for _, id := range r.held {
 		dst = appendU16(dst, id)

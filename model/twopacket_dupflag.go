@@ -19,38 +19,27 @@ func init() {
 		Name:        "two-packet-dup-flag",
 		Description: "PUBLISH/PUBREC, receiver delivers when DUP is 0 and drops when DUP is 1: loses a message whose first copy was lost",
 		QoS:         2,
-		NewSender:   func(c Config) Endpoint { return NewSender(c, twoPacketRules) },
-		NewReceiver: func(c Config) Endpoint { return &dupFlagReceiver{cfg: c.Normalize()} },
+		NewOutbound: func(c Config) Half { return NewSender(c, twoPacketRules) },
+		NewInbound:  func(c Config) Half { return dupFlagReceiver{} },
 	})
 }
 
-// dupFlagReceiver keeps nothing but the connection state.
-type dupFlagReceiver struct {
-	cfg  Config
-	conn Conn
-}
+// dupFlagReceiver keeps no state: a stateless half is a value.
+type dupFlagReceiver struct{}
 
-func (r *dupFlagReceiver) Step(in Input, out []Output) []Output {
-	if done, _, o := r.conn.handle(&r.cfg, in, out); done {
-		return o
-	}
-	switch in.Kind {
-	case InPacket:
-		if p := &in.Packet; p.Type == PUBLISH {
-			// The proposal: DUP 0 is a new message, DUP 1 a repeat of one
-			// already delivered. Either way PUBREC stops the sender.
-			if !p.Dup {
-				out = deliver(out, p.Msg)
-			}
-			return send(out, Packet{Type: PUBREC, ID: p.ID})
+func (dupFlagReceiver) Step(c *Ctx, in *Input, out []Output) []Output {
+	if p := &in.Packet; in.Kind == InPacket && p.Type == PUBLISH {
+		// The proposal: DUP 0 is a new message, DUP 1 a repeat of one
+		// already delivered. Either way PUBREC stops the sender.
+		if !p.Dup {
+			out = Deliver(out, p.Msg)
 		}
-	case InCrash:
-		r.conn.crash(&r.cfg)
+		return Send(out, Packet{Type: PUBREC, ID: p.ID})
 	}
 	return out
 }
 
-func (r *dupFlagReceiver) Clone() Endpoint               { c := *r; return &c }
-func (r *dupFlagReceiver) AppendKey(dst []byte) []byte   { return r.conn.appendKey(dst) }
-func (r *dupFlagReceiver) Pending(dst []string) []string { return dst }
-func (r *dupFlagReceiver) Held() int                     { return 0 }
+func (r dupFlagReceiver) Clone() Half                 { return r }
+func (dupFlagReceiver) AppendKey(dst []byte) []byte   { return dst }
+func (dupFlagReceiver) Pending(dst []string) []string { return dst }
+func (dupFlagReceiver) Held() int                     { return 0 }

@@ -297,7 +297,7 @@ func BenchmarkDedupStorePID(b *testing.B) {
 
 func BenchmarkDedupReceiverTTL(b *testing.B) {
 	b.ReportAllocs()
-	r := newDedupReceiver(Config{Role: RoleServer}, keyPacketID, newDedupStore(100, 0))
+	r := NewSession(Config{Role: RoleServer}, nil, newDedupReceiver(Config{Role: RoleServer}, keyPacketID, newDedupStore(100, 0)))
 	r.Step(connected, nil)
 	var out []Output
 	i := 0

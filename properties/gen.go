@@ -140,10 +140,7 @@ func (s Space) Normalize(base sim.Config) Space {
 		s.Packets = probePackets(base)
 	}
 	if s.Nodes == nil {
-		s.Nodes = []string{"client", "server"}
-		if base.Topology == sim.Brokered {
-			s.Nodes = []string{"publisher", "broker", "subscriber"}
-		}
+		s.Nodes = base.Topology.Layout().Names()
 	}
 	if s.MaxDelayTicks == 0 {
 		s.MaxDelayTicks = 2 * base.Network.LatencyTicks

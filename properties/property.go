@@ -113,11 +113,18 @@ type History struct {
 	Config sim.Config
 	Result *sim.Result
 	Trace  sim.Trace
-	// Publisher is the node whose application publishes the workload;
-	// Subscriber the node whose application receives it (where exactly once
-	// is judged).
-	Publisher, Subscriber string
+	// Publishers are the nodes whose applications publish the workload;
+	// Subscribers the nodes whose applications receive it (where exactly
+	// once is judged). A node may be both (topologies duplex, pair, self).
+	Publishers, Subscribers []string
+	pub, sub                map[string]bool
 }
+
+// IsPublisher reports whether node's application publishes.
+func (h *History) IsPublisher(node string) bool { return h.pub[node] }
+
+// IsSubscriber reports whether node's application receives.
+func (h *History) IsSubscriber(node string) bool { return h.sub[node] }
 
 // NewHistory wraps a result. The result must come from a run with
 // Config.Trace set: properties point at trace positions.
@@ -125,9 +132,13 @@ func NewHistory(res *sim.Result) (*History, error) {
 	if res == nil || !res.Config.Trace {
 		return nil, fmt.Errorf("properties: the run was not traced; set sim.Config.Trace")
 	}
-	h := &History{Config: res.Config, Result: res, Trace: res.Trace, Publisher: "client", Subscriber: "server"}
-	if res.Config.Topology == sim.Brokered {
-		h.Publisher, h.Subscriber = "publisher", "subscriber"
+	h := &History{Config: res.Config, Result: res, Trace: res.Trace, Publishers: res.Config.Publishers(),
+		Subscribers: res.Config.Receivers(), pub: map[string]bool{}, sub: map[string]bool{}}
+	for _, n := range h.Publishers {
+		h.pub[n] = true
+	}
+	for _, n := range h.Subscribers {
+		h.sub[n] = true
 	}
 	return h, nil
 }
@@ -229,7 +240,7 @@ func noDuplicate(h *History) []Violation {
 	var vs []Violation
 	first := map[uint32]int{}
 	for i, e := range h.Trace {
-		if e.Kind != sim.TDeliver || e.Node != h.Subscriber {
+		if e.Kind != sim.TDeliver || !h.sub[e.Node] {
 			continue
 		}
 		j, seen := first[e.Msg]
@@ -247,17 +258,19 @@ func noLoss(h *History) []Violation {
 	var vs []Violation
 	delivered := map[uint32]bool{}
 	for _, e := range h.Trace {
-		if e.Kind == sim.TDeliver && e.Node == h.Subscriber {
+		if e.Kind == sim.TDeliver && h.sub[e.Node] {
 			delivered[e.Msg] = true
 		}
 	}
 	// Safety half: a message whose flow the publisher completed was handed
-	// over; by the end of the run it must have reached the subscriber.
+	// over; by the end of the run it must have reached the subscriber,
+	// unless the broker had no subscription for it (MQTT owes no delivery
+	// then).
 	completed := map[uint32]bool{}
 	for i, e := range h.Trace {
-		if e.Kind == sim.TComplete && e.Node == h.Publisher {
+		if e.Kind == sim.TComplete && h.pub[e.Node] {
 			completed[e.Msg] = true
-			if !delivered[e.Msg] {
+			if !delivered[e.Msg] && !h.Result.Messages[e.Msg-1].Unrouted {
 				vs = append(vs, Violation{Property: "no-loss", Kind: Eventually, Msg: e.Msg, Events: []int{i}, At: e.At,
 					Detail: mref(e.Msg) + " completed by the publisher at " + h.pos(i) + " but never delivered"})
 			}
@@ -272,8 +285,12 @@ func noLoss(h *History) []Violation {
 			continue
 		}
 		v := Violation{Property: "no-loss", Kind: Eventually, Msg: m.Ref, At: h.Result.EndTicks,
-			Detail: mref(m.Ref) + " never completed by the end of the run (t=" +
-				strconv.FormatInt(h.Result.EndTicks, 10) + "); pending: " + strings.Join(h.Result.Pending, "; ")}
+			Detail: mref(m.Ref) + " never completed by the end of the run (t=" + strconv.FormatInt(h.Result.EndTicks, 10) + "); "}
+		if len(h.Result.Pending) == 0 {
+			v.Detail += "nothing is pending: the publisher dropped the flow without completing it"
+		} else {
+			v.Detail += "pending: " + strings.Join(h.Result.Pending, "; ")
+		}
 		if !delivered[m.Ref] {
 			v.Detail += "; never delivered"
 		}
@@ -313,32 +330,25 @@ func boundedState(h *History) []Violation {
 
 func topicOrder(h *History) []Violation {
 	var vs []Violation
-	topics := h.Config.Workload.Topics
-	last := map[int]int{} // topic -> trace position of the latest first delivery
-	seen := map[uint32]bool{}
-	for i, e := range h.Trace {
-		if e.Kind != sim.TDeliver || e.Node != h.Subscriber || seen[e.Msg] {
-			continue
-		}
-		seen[e.Msg] = true
-		topic := int(e.Msg-1) % topics
-		if j, ok := last[topic]; ok && h.Trace[j].Msg > e.Msg {
-			vs = append(vs, Violation{Property: "topic-order", Kind: Always, Msg: e.Msg, Events: []int{j, i}, At: e.At,
-				Detail: mref(e.Msg) + " delivered at " + h.pos(i) + " after the later " + mref(h.Trace[j].Msg) +
-					" of the same topic at " + h.pos(j)})
-			continue
-		}
-		last[topic] = i
-	}
+	h.Result.OutOfOrder(func(j, i int) {
+		e := h.Trace[i]
+		vs = append(vs, Violation{Property: "topic-order", Kind: Always, Msg: e.Msg, Events: []int{j, i}, At: e.At,
+			Detail: mref(e.Msg) + " delivered at " + h.pos(i) + " after the later " + mref(h.Trace[j].Msg) +
+				" of the same topic at " + h.pos(j)})
+	})
 	return vs
 }
 
 func noResendAfterPubrec(h *History) []Violation {
 	var vs []Violation
-	flow := map[uint16]uint32{} // packet id -> message the publisher last sent under it
-	acked := map[uint32]int{}   // message -> trace position of the PUBREC that acknowledged it
+	type flowKey struct {
+		node string
+		id   uint16
+	}
+	flow := map[flowKey]uint32{} // (publisher, packet id) -> message it last sent under it
+	acked := map[uint32]int{}    // message -> trace position of the PUBREC that acknowledged it
 	for i, e := range h.Trace {
-		if e.Node != h.Publisher || e.Packet == nil {
+		if !h.pub[e.Node] || e.Packet == nil {
 			continue
 		}
 		p := e.Packet
@@ -352,14 +362,14 @@ func noResendAfterPubrec(h *History) []Violation {
 				delete(acked, m) // report each resent flow once
 			}
 			if p.QoS > 0 {
-				flow[p.ID] = m
+				flow[flowKey{e.Node, p.ID}] = m
 			}
 		case e.Kind == sim.TRecv && p.Type == model.PUBREC:
-			if m, ok := flow[p.ID]; ok {
+			if m, ok := flow[flowKey{e.Node, p.ID}]; ok {
 				if _, dup := acked[m]; !dup {
 					acked[m] = i
 				}
-				delete(flow, p.ID)
+				delete(flow, flowKey{e.Node, p.ID})
 			}
 		}
 	}

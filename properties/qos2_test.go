@@ -12,10 +12,12 @@ var guarantees = And("qos2-guarantees", "exactly once, bounded receiver state, p
 	ExactlyOnce, BoundedState, TopicOrder, NoResendAfterPubrec)
 
 // Over TCP with durable session state, QoS 2 keeps every promise whatever
-// breaks and crashes the schedule holds (MQTT 5.0 section 4.3.3, 4.4, 4.6).
+// breaks and crashes the schedule holds (MQTT 5.0 section 4.3.3, 4.4, 4.6),
+// in every topology: one way, through a broker, and with packet ids in use
+// in both directions of a connection (duplex, pair, self).
 func TestQoS2StreamHolds(t *testing.T) {
 	for _, variant := range []string{"qos2-a", "qos2-b"} {
-		for _, topo := range []sim.Topology{sim.Direct, sim.Brokered} {
+		for _, topo := range []sim.Topology{sim.Direct, sim.Brokered, sim.Duplex, sim.Pair, sim.Self} {
 			for _, version := range []model.Version{model.V5, model.V311} {
 				t.Run(variant+"/"+topo.String()+"/"+version.String(), func(t *testing.T) {
 					r := Holds(t, Search{

@@ -64,7 +64,7 @@ func TestStrictLoading(t *testing.T) {
 		{head + "faults: lose PUBREC\n" + tail, `field "faults": fault 1 "lose PUBREC"`},
 		{head + "expect:\n  qos7: {verdict: loss}\n", `s.yaml:4: field "expect": unknown variant "qos7": allowed values are`},
 		{head + "sub-variant: qos9\n" + tail, `field "sub-variant": unknown variant "qos9"`},
-		{head + "sub-variant: qos1\n" + tail, `field "sub-variant": qos1: a subscriber leg needs topology broker`},
+		{head + "sub-variant: qos1\n" + tail, `field "sub-variant": qos1: a subscription needs a topology with a broker (broker, pair, self)`},
 		{head + "expect:\n  qos2-b: {verdict: fine}\n", `field "expect.qos2-b.verdict": verdict "fine": allowed values are exactly-once, abandoned, duplicate, loss, duplicate+loss`},
 		{head + "expect:\n  qos2-b: {verdict: loss, lots: 3}\n", `field "expect.qos2-b.lots": unknown field; allowed are verdict, exactly-once`},
 		{head + "expect:\n  qos2-b: {lost: -1}\n", `field "expect.qos2-b.lost": -1 is negative`},

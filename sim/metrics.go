@@ -14,6 +14,10 @@ type MessageStats struct {
 	Abandoned      bool   `json:"abandoned,omitempty"`    // the publisher gave up on it
 	AbandonNote    string `json:"abandon_note,omitempty"` // why
 	PayloadResends int    `json:"payload_resends"`        // PUBLISH packets with DUP set sent for it
+	// Unrouted: the broker took it when no session had a matching
+	// subscription (a client's clean session forgot it), so no delivery
+	// is owed: MQTT does not keep messages for subscriptions to come.
+	Unrouted bool `json:"unrouted,omitempty"`
 }
 
 // Result is the outcome of a run: metrics, the trace if recorded, and
@@ -120,9 +124,10 @@ const (
 	FateDuplicated                  // delivered more than once
 	FateLost                        // never delivered, and the publisher never said it gave up: a silent loss
 	FateAbandoned                   // never delivered; the publisher abandoned it and told its application
+	FateUnrouted                    // never delivered: the broker had no subscription for it, so none was owed
 )
 
-var fateNames = [...]string{"", "exactly once", "duplicated", "lost", "abandoned"}
+var fateNames = [...]string{"", "exactly once", "duplicated", "lost", "abandoned", "unrouted"}
 
 func (f Fate) String() string {
 	if int(f) < len(fateNames) {
@@ -138,6 +143,8 @@ func (m *MessageStats) Fate() Fate {
 		return FateDuplicated
 	case m.Deliveries == 1:
 		return FateExactlyOnce
+	case m.Unrouted:
+		return FateUnrouted
 	case m.Abandoned:
 		return FateAbandoned
 	}
@@ -160,7 +167,10 @@ type Summary struct {
 	Abandoned int `json:"abandoned"`
 	// NeverCompleted counts messages whose flow neither completed nor was
 	// abandoned by the end of the run, whatever their deliveries.
-	NeverCompleted int     `json:"never_completed"`
+	NeverCompleted int `json:"never_completed"`
+	// Unrouted counts messages never delivered because no subscription
+	// matched at the broker (FateUnrouted): no delivery was owed.
+	Unrouted       int     `json:"unrouted,omitempty"`
 	Packets        int     `json:"packets"`
 	Bytes          int     `json:"bytes"`
 	PayloadResends int     `json:"payload_resends"`
@@ -183,6 +193,8 @@ func (r *Result) Summarize() Summary {
 			s.Missing++
 		case FateAbandoned:
 			s.Abandoned++
+		case FateUnrouted:
+			s.Unrouted++
 		}
 		if m.Unfinished() {
 			s.NeverCompleted++

@@ -13,12 +13,14 @@ type Acc struct {
 	Settled uint64 `json:"settled"` // runs in which every flow completed and nothing was pending
 	// Per message published.
 	// The fates of the messages (sim.Fate): each message is counted in
-	// exactly one of ExactlyOnce, Duplicated, Lost (silently) and
-	// Abandoned (never delivered, the application told).
+	// exactly one of ExactlyOnce, Duplicated, Lost (silently),
+	// Abandoned (never delivered, the application told) and Unrouted
+	// (never delivered, no subscription matched at the broker).
 	ExactlyOnce Ratio `json:"exactly_once"`
 	Duplicated  Ratio `json:"duplicated"`
 	Lost        Ratio `json:"lost"`
 	Abandoned   Ratio `json:"abandoned"`
+	Unrouted    Ratio `json:"unrouted"`
 	Packets     Ratio `json:"packets"`
 	Bytes       Ratio `json:"bytes"`
 	Resends     Ratio `json:"payload_resends"`
@@ -50,7 +52,7 @@ func (a *Acc) Add(res *sim.Result) {
 	if res.Settled {
 		a.Settled++
 	}
-	var once, dup, lost, abandoned, resends, delivered, completed, deliveryTicks, completionTicks uint64
+	var once, dup, lost, abandoned, unrouted, resends, delivered, completed, deliveryTicks, completionTicks uint64
 	for i := range res.Messages {
 		m := &res.Messages[i]
 		switch m.Fate() {
@@ -62,6 +64,8 @@ func (a *Acc) Add(res *sim.Result) {
 			lost++
 		case sim.FateAbandoned:
 			abandoned++
+		case sim.FateUnrouted:
+			unrouted++
 		}
 		resends += uint64(m.PayloadResends)
 		if m.DeliveredAt >= 0 {
@@ -87,6 +91,7 @@ func (a *Acc) Add(res *sim.Result) {
 	a.Duplicated.Add(dup, n)
 	a.Lost.Add(lost, n)
 	a.Abandoned.Add(abandoned, n)
+	a.Unrouted.Add(unrouted, n)
 	a.Packets.Add(packets, n)
 	a.Bytes.Add(bytes, n)
 	a.Resends.Add(resends, n)
@@ -117,7 +122,7 @@ func (a *Acc) Merge(o Acc) {
 	a.Runs += o.Runs
 	a.Settled += o.Settled
 	for _, p := range []struct{ dst, src *Ratio }{
-		{&a.ExactlyOnce, &o.ExactlyOnce}, {&a.Duplicated, &o.Duplicated}, {&a.Lost, &o.Lost}, {&a.Abandoned, &o.Abandoned},
+		{&a.ExactlyOnce, &o.ExactlyOnce}, {&a.Duplicated, &o.Duplicated}, {&a.Lost, &o.Lost}, {&a.Abandoned, &o.Abandoned}, {&a.Unrouted, &o.Unrouted},
 		{&a.Packets, &o.Packets}, {&a.Bytes, &o.Bytes}, {&a.Resends, &o.Resends},
 		{&a.PeakHeld, &o.PeakHeld}, {&a.Delivery, &o.Delivery}, {&a.Completion, &o.Completion},
 	} {

@@ -213,6 +213,15 @@ func writeCheck(w io.Writer, r properties.Report) {
 	if c.Endpoint.Volatile {
 		fmt.Fprint(w, ", volatile session state")
 	}
+	if c.Endpoint.CleanStart {
+		fmt.Fprint(w, ", clean start at every connect")
+	}
+	if c.Endpoint.IDPolicy == model.AnyFree {
+		fmt.Fprint(w, ", any free packet id")
+	}
+	if c.Endpoint.Choices != 0 {
+		fmt.Fprintf(w, ", open choices %s", c.Endpoint.Choices)
+	}
 	fmt.Fprintf(w, "\n%s\n\n", s.Property.Doc)
 	if r.Held {
 		if r.Interrupted {

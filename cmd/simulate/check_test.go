@@ -10,6 +10,8 @@ import (
 
 	"github.com/qoslab/qoslab/model"
 	"github.com/qoslab/qoslab/properties"
+
+	_ "github.com/qoslab/qoslab/internal/mutant" // the hidden mutants' pinned counterexamples replay too
 )
 
 func TestCheckHeldExitsZero(t *testing.T) {

@@ -128,8 +128,20 @@ func writeRun(w io.Writer, res *sim.Result, format string, opt sim.DiagramOption
 	c := res.Config
 	fmt.Fprintf(w, "qoslab run: variant %s, %s topology, %s mode, MQTT %s, %d message(s), seed %d\n",
 		c.Variant, c.Topology, c.Endpoint.Mode, c.Endpoint.Version, c.Workload.Messages, c.Seed)
-	if c.Topology == sim.Brokered && len(res.Legs) == 2 {
+	switch l := c.Topology.Layout(); {
+	case c.Topology == sim.Brokered && len(res.Legs) == 2:
 		fmt.Fprintf(w, "legs: publisher -> broker %s, broker -> subscriber %s (the lower QoS of the two)\n", res.Legs[0], res.Legs[1])
+	case l.HasBroker():
+		// Each connection carries publications both ways: up with
+		// --variant, down at the lower QoS of it and --sub-variant.
+		legs := make([]string, len(l.Links))
+		for i, lk := range l.Links {
+			legs[i] = l.Nodes[lk.Client].Name + " <-> " + l.Nodes[lk.Server].Name + " " + res.Legs[i]
+		}
+		fmt.Fprintf(w, "legs: %s (up/down where they differ)\n", strings.Join(legs, ", "))
+	}
+	if c.Endpoint.CleanStart || c.Endpoint.IDPolicy == model.AnyFree || c.Endpoint.Choices != 0 {
+		fmt.Fprintf(w, "session: clean start %v, id policy %s, open choices %s\n", c.Endpoint.CleanStart, c.Endpoint.IDPolicy, c.Endpoint.Choices)
 	}
 	if len(c.Faults) > 0 {
 		fmt.Fprintf(w, "faults: %s\n", c.Faults)
@@ -159,8 +171,12 @@ func writeMetrics(w io.Writer, res *sim.Result) error {
 		outcome = fmt.Sprintf("not settled at t=%d; pending: %s", res.EndTicks, strings.Join(res.Pending, "; "))
 	}
 	fmt.Fprintf(w, "outcome:   %s (%d events)\n", outcome, res.Events)
-	fmt.Fprintf(w, "delivery:  %d published, %d exactly once, %d duplicated, %d lost, %d abandoned\n",
-		s.Messages, s.ExactlyOnce, s.Duplicated, s.Missing, s.Abandoned)
+	unrouted := ""
+	if s.Unrouted > 0 {
+		unrouted = fmt.Sprintf(", %d unrouted (no subscription at the broker)", s.Unrouted)
+	}
+	fmt.Fprintf(w, "delivery:  %d published, %d exactly once, %d duplicated, %d lost, %d abandoned%s\n",
+		s.Messages, s.ExactlyOnce, s.Duplicated, s.Missing, s.Abandoned, unrouted)
 	if names := troubled(res); names != "" {
 		fmt.Fprintf(w, "messages:  %s\n", names)
 	}
@@ -193,6 +209,8 @@ func troubled(res *sim.Result) string {
 			parts = append(parts, fmt.Sprintf("%s lost (%s)", name, why))
 		case sim.FateAbandoned:
 			parts = append(parts, fmt.Sprintf("%s abandoned (%s; the application was told)", name, m.AbandonNote))
+		case sim.FateUnrouted:
+			parts = append(parts, fmt.Sprintf("%s unrouted (the broker had no matching subscription: no delivery owed)", name))
 		}
 		if m.Unfinished() && m.Fate() != sim.FateLost {
 			parts = append(parts, fmt.Sprintf("%s never completed (delivered %s; its flow was still open at the end)", name, times(m.Deliveries)))

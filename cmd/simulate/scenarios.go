@@ -85,8 +85,12 @@ func writeReports(w io.Writer, reports []scenarios.Report) {
 		} else if r.Expected.Verdict == "" && len(r.Expected.Counts)+len(r.Expected.Bools) == 0 {
 			status = "(no expectation)"
 		}
-		fmt.Fprintf(w, "  %-20s expect %-14s got %-14s %d msgs: %d once, %d dup, %d lost, %d abandoned; %d packets, %d bytes, %d payload resends  %s\n",
-			r.Variant, want, r.Verdict(), o.Messages, o.ExactlyOnce, o.Duplicated, o.Lost, o.Abandoned, o.Packets, o.Bytes, o.PayloadResends, status)
+		unrouted := ""
+		if o.Unrouted > 0 {
+			unrouted = fmt.Sprintf(", %d unrouted", o.Unrouted)
+		}
+		fmt.Fprintf(w, "  %-20s expect %-14s got %-14s %d msgs: %d once, %d dup, %d lost, %d abandoned%s; %d packets, %d bytes, %d payload resends  %s\n",
+			r.Variant, want, r.Verdict(), o.Messages, o.ExactlyOnce, o.Duplicated, o.Lost, o.Abandoned, unrouted, o.Packets, o.Bytes, o.PayloadResends, status)
 	}
 }
 

@@ -91,7 +91,11 @@ var usageCases = []usageCase{
 	{[]string{"run", "--format", "csv"}, 2, `--format "csv": allowed values are text, mermaid, json`},
 	{[]string{"run", "--messages", "10001", "--format", "mermaid"}, 2, "--format mermaid: draws runs of at most 10000 messages, not --messages 10001"},
 	{[]string{"run", "--format", ""}, 2, `--format "": allowed values are text, mermaid, json`},
-	{[]string{"run", "--sub-variant", "qos1"}, 2, "--sub-variant qos1: the subscriber leg needs --topology broker"},
+	{[]string{"run", "--sub-variant", "qos1"}, 2, "--sub-variant qos1: a subscription needs a topology with a broker (broker, pair, self)"},
+	{[]string{"run", "--sub-variant", "qos1", "--topology", "duplex"}, 2, "--sub-variant qos1: a subscription needs a topology with a broker (broker, pair, self)"},
+	{[]string{"run", "--clean-start", "--mode", "datagram"}, 2, "--clean-start: datagram mode has no CONNECT to ask for a clean start; use --mode stream"},
+	{[]string{"run", "--choices", "sometimes"}, 2, `--choices: choice "sometimes": allowed values are all, none or a list of pubcomp-reason, repeat-pubrec, resend-order, method, keep-session (the packet id is opened by --id-policy any)`},
+	{[]string{"run", "--topology", "ring"}, 2, `--topology: topology "ring": allowed values are direct, broker, duplex, pair, self`},
 	{[]string{"run", "--mqtt", "3.1.1", "--session-expiry", "100"}, 2, "--session-expiry 100: the Session Expiry Interval is MQTT 5.0's; --mqtt 3.1.1 has none"},
 	{[]string{"run", "--messages", "2", "--faults", ";;"}, 0, ""}, // an empty schedule is no faults
 	// run: scenarios
