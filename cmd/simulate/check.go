@@ -151,11 +151,13 @@ func writeCheckAs(w io.Writer, r properties.Report, format string) error {
 	case "html":
 		return writeCheckHTML(w, r)
 	case "mermaid":
-		if r.Held {
-			_, err := fmt.Fprintf(w, "%%%% %s held for %s: no counterexample in %d schedules\n", r.Search.Property.Name, r.Search.Config.Variant, r.Tried)
-			return err
-		}
-		return sim.WriteMermaid(w, r.Counterexample.Result.Trace, sim.DiagramOptions{})
+		return mermaidBlock(w, func(w io.Writer) error {
+			if r.Held {
+				_, err := fmt.Fprintf(w, "%%%% %s held for %s: no counterexample in %d schedules\n", r.Search.Property.Name, r.Search.Config.Variant, r.Tried)
+				return err
+			}
+			return sim.WriteMermaid(w, r.Counterexample.Result.Trace, sim.DiagramOptions{})
+		})
 	case "json":
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")

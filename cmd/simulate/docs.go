@@ -37,7 +37,8 @@ Block kinds:
                         its replay run, which must still violate the property
   chart NAME ARGS       simulate sweep ARGS drawn to charts/NAME.png and .svg, and the image link
   findings ARGS         what simulate ARGS (a compare) found, one line per variant
-  reference WHAT        a reference table: columns, profiles, params, variants or exits`
+  reference WHAT        a reference table: columns, profiles, params, exits, or
+                        variants V1,V2,... (the variants named)`
 
 // docFiles are the documents with generated blocks.
 var docFiles = []string{"why-four-packets.md", "guide.md"}
@@ -347,8 +348,9 @@ func findings(args string) (string, error) {
 }
 
 // reference renders the tables the guide lists from the code itself.
-func reference(what string) (string, error) {
+func reference(arg string) (string, error) {
 	var b strings.Builder
+	what, list, _ := strings.Cut(arg, " ")
 	switch what {
 	case "columns":
 		b.WriteString("| key (CSV, JSON, --columns) | heading | meaning | 95% CI |\n|---|---|---|---|\n")
@@ -370,8 +372,14 @@ func reference(what string) (string, error) {
 			fmt.Fprintf(&b, "| `%s` | %s |\n", p.Name, p.Doc)
 		}
 	case "variants":
+		// The list is the block's own, so that registering another
+		// variant does not make the document stale.
 		b.WriteString("| variant | what it is |\n|---|---|\n")
-		for _, v := range model.Variants() {
+		for _, name := range strings.Split(list, ",") {
+			v, err := model.Lookup(name)
+			if err != nil {
+				return "", err
+			}
 			fmt.Fprintf(&b, "| `%s` | %s |\n", v.Name, v.Description)
 		}
 	case "exits":

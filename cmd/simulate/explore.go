@@ -254,11 +254,13 @@ func writeExplore(w io.Writer, res *explore.Result, format string) error {
 	case "html":
 		return writeExploreHTML(w, res)
 	case "mermaid":
-		if v == nil {
-			_, err := fmt.Fprintf(w, "%%%% %s: no counterexample (%s)\n", o.Variant, res.Verdict)
-			return err
-		}
-		return explore.WriteMermaid(w, v)
+		return mermaidBlock(w, func(w io.Writer) error {
+			if v == nil {
+				_, err := fmt.Fprintf(w, "%%%% %s: no counterexample (%s)\n", o.Variant, res.Verdict)
+				return err
+			}
+			return explore.WriteMermaid(w, v)
+		})
 	case "json":
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")

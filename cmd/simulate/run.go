@@ -99,6 +99,20 @@ func runCmd(stdout, stderr io.Writer, args []string) error {
 	return nil
 }
 
+// mermaidBlock writes a Mermaid diagram as a fenced ```mermaid block, the
+// form every command prints (states too), so that it pastes into markdown
+// and renders as it is.
+func mermaidBlock(w io.Writer, diagram func(io.Writer) error) error {
+	if _, err := io.WriteString(w, "```mermaid\n"); err != nil {
+		return err
+	}
+	if err := diagram(w); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "```\n")
+	return err
+}
+
 // visited is the set of flags given on the command line.
 func visited(fs *flag.FlagSet) map[string]bool {
 	set := map[string]bool{}
@@ -115,7 +129,7 @@ const maxRunTraceMessages = 10_000
 func writeRun(w io.Writer, res *sim.Result, format string, opt sim.DiagramOptions, vs []properties.Violation) error {
 	switch format {
 	case "mermaid":
-		return sim.WriteMermaid(w, res.Trace, opt)
+		return mermaidBlock(w, func(w io.Writer) error { return sim.WriteMermaid(w, res.Trace, opt) })
 	case "json":
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")

@@ -176,7 +176,7 @@ func writeScenarioRun(w io.Writer, sc *scenarios.Scenario, reports []scenarios.R
 		if !diagram || reports[0].Outcome.Last == nil {
 			return usagef("--format mermaid: needs one variant (--variant) of a single-run scenario with at most %d messages", maxDiagramMessages)
 		}
-		return sim.WriteMermaid(w, reports[0].Outcome.Last.Trace, opt)
+		return mermaidBlock(w, func(w io.Writer) error { return sim.WriteMermaid(w, reports[0].Outcome.Last.Trace, opt) })
 	}
 	fmt.Fprintf(w, "scenario %s\n", sc.Name)
 	fmt.Fprintf(w, "why:      %s\nsetup:    %s\n\n", sc.Why, sc.Setup())

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/qoslab/qoslab/model"
 	"github.com/qoslab/qoslab/study"
 )
 
@@ -45,7 +46,8 @@ var usageCases = []usageCase{
 	{[]string{"run", "extra"}, 2, `run: unexpected argument "extra" (flags start with --)`},
 	// run: values
 	{[]string{"run", "--variant", ""}, 2, "--variant: empty value"},
-	{[]string{"run", "--variant", "qos7"}, 2, `--variant: unknown variant "qos7": allowed values are qos0, qos1, qos2-a`},
+	// The list is the registry's, whatever variants this build registers.
+	{[]string{"run", "--variant", "qos7"}, 2, `--variant: unknown variant "qos7": allowed values are ` + strings.Join(model.Names(), ", ")},
 	{[]string{"run", "--sub-variant", "nope", "--topology", "broker"}, 2, `--sub-variant: unknown variant "nope"`},
 	{[]string{"run", "--mode", ""}, 2, "--mode: empty value"},
 	{[]string{"run", "--mode", "Stream"}, 2, `--mode: mode "Stream": allowed values are stream, datagram`},
