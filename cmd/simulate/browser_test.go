@@ -17,6 +17,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/qoslab/qoslab/internal/browser"
+	"github.com/qoslab/qoslab/report"
 )
 
 // The screenshots in docs/images are taken by these tests; go generate
@@ -76,7 +77,19 @@ func serveSource(t *testing.T, base string) string {
 		}
 		return b
 	}
-	return shotSource("simulate serve, /?"+serveShot, get("/"), get("/api/state?"+serveShot))
+	// The page as the picture shows it: the variant chosen, not the list
+	// to choose from, which grows with every variant registered.
+	e := explorerPage()
+	for i := range e.Fields {
+		if e.Fields[i].Name == "variant" {
+			e.Fields[i].Options = []string{"qos2-b"}
+		}
+	}
+	var page bytes.Buffer
+	if err := report.WriteExplorer(&page, e); err != nil {
+		t.Fatal(err)
+	}
+	return shotSource("simulate serve, /?"+serveShot, page.Bytes(), get("/api/state?"+serveShot))
 }
 
 func quoteArgs(args []string) []string {

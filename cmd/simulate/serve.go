@@ -208,6 +208,13 @@ func badRequest(w http.ResponseWriter, err error) {
 }
 
 func (s *explorerServer) page(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_ = report.WriteExplorer(w, explorerPage())
+}
+
+// explorerPage is the explorer's form: the settings serve takes, with
+// their flags' defaults and help.
+func explorerPage() report.Explorer {
 	fs, _ := serveFlags()
 	e := report.Explorer{Title: "qoslab explorer"}
 	selects := map[string][]string{"variant": model.Names(), "mode": {"stream", "datagram"}, "mqtt": {"5.0", "3.1.1"},
@@ -223,8 +230,7 @@ func (s *explorerServer) page(w http.ResponseWriter, r *http.Request) {
 		}
 		e.Fields = append(e.Fields, report.Field{Name: name, Kind: kind, Options: selects[name], Default: f.DefValue, Usage: f.Usage})
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	_ = report.WriteExplorer(w, e)
+	return e
 }
 
 // stateAnswer is a state of the exploration: the path to it drawn as a
