@@ -77,6 +77,7 @@ type Sim struct {
 	copies   []int64 // send: the extra delay of each copy of the packet at hand
 	out      []model.Output
 	res      *Result
+	states   *stateRecorder // RunStates only: records the endpoints' states
 	// spare keeps the arrays of the result lists that the last run left
 	// empty, which the Result shows as nil, for the next run to fill, and
 	// a scratch list for the endpoints' Pending.
@@ -402,6 +403,9 @@ func (s *Sim) step(i int, in *model.Input) {
 		in.Choice = s.rng.Uint64()
 	}
 	s.out = nd.ep.Step(*in, s.out[:0])
+	if s.states != nil {
+		s.states.stepped(s, i, in.Kind)
+	}
 	// Only what nodes hold for received messages is reported (see finish),
 	// so publishers are not asked.
 	if nd.holds {

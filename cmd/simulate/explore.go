@@ -155,7 +155,7 @@ func (e incompleteError) ExitCode() int { return 3 }
 func exploreCmd(stdout, stderr io.Writer, args []string) error {
 	fs := newFlagSet("explore", exploreSummary)
 	ef := addExploreFlags(fs, explore.DefaultMessages)
-	format := fs.String("format", "text", "output: text (verdict, figures, ASCII trace), mermaid (the trace), json")
+	format := fs.String("format", "text", "output: text (verdict, figures, ASCII trace), mermaid (the trace), json, html (a page that steps through the trace)")
 	quiet := fs.Bool("quiet", false, "no progress lines on stderr")
 	networks := fs.Bool("networks", false, "datagram: explore all 16 combinations of loss, reordering, duplication and early timers (one loss and one duplication where on) and print the verdict table as markdown")
 	if err := parseFlags(fs, stderr, args); err != nil {
@@ -169,9 +169,9 @@ func exploreCmd(stdout, stderr io.Writer, args []string) error {
 		return err
 	}
 	switch *format {
-	case "text", "mermaid", "json":
+	case "text", "mermaid", "json", "html":
 	default:
-		return usagef("--format %q: allowed values are text, mermaid, json", *format)
+		return usagef("--format %q: allowed values are text, mermaid, json, html", *format)
 	}
 	ctx, stop := interrupt()
 	defer stop()
@@ -179,6 +179,9 @@ func exploreCmd(stdout, stderr io.Writer, args []string) error {
 	if *networks {
 		if o.Mode != model.Datagram {
 			return usagef("--networks: needs --mode datagram")
+		}
+		if *format == "html" {
+			return usagef("--format html: draws one exploration; --networks prints a markdown table")
 		}
 		return exploreNetworks(stdout, o)
 	}
@@ -248,6 +251,8 @@ func writeExplore(w io.Writer, res *explore.Result, format string) error {
 	o := res.Options
 	v := res.Violation
 	switch format {
+	case "html":
+		return writeExploreHTML(w, res)
 	case "mermaid":
 		return mermaidBlock(w, func(w io.Writer) error {
 			if v == nil {

@@ -8,6 +8,7 @@
 //	simulate check [flags]        search random fault schedules for a property violation
 //	simulate explore [flags]      exhaustive exploration of a small configuration
 //	simulate states [flags]       the state machines the explorer visited
+//	simulate serve [flags]        an interactive explorer in the browser
 //	simulate scenarios [--check]  the built-in scenarios
 //	simulate compare [flags]      variants x network profiles, many seeded runs: one table
 //	simulate sweep [flags]        one parameter over a range: CSV/JSON and charts

@@ -25,7 +25,7 @@ The same flags and seed reproduce the run byte for byte.`
 func runCmd(stdout, stderr io.Writer, args []string) error {
 	fs := newFlagSet("run", runSummary)
 	rf := addRunFlags(fs)
-	format := fs.String("format", "text", "output: text (ASCII diagram and metrics), mermaid, json")
+	format := fs.String("format", "text", "output: text (ASCII diagram and metrics), mermaid, json, html (one self-contained page to step through)")
 	persist := fs.Bool("show-persist", false, "show session writes in the diagram")
 	timers := fs.Bool("show-timers", false, "show timers firing in the diagram")
 	scenario := fs.String("scenario", "", "run a built-in scenario under each variant it names (simulate scenarios lists them)")
@@ -43,9 +43,12 @@ func runCmd(stdout, stderr io.Writer, args []string) error {
 		return usagef("--property %s: applies with --check only", *propName)
 	}
 	switch *format {
-	case "text", "mermaid", "json":
+	case "text", "mermaid", "json", "html":
 	default:
-		return usagef("--format %q: allowed values are text, mermaid, json", *format)
+		return usagef("--format %q: allowed values are text, mermaid, json, html", *format)
+	}
+	if *format == "html" && (*scenario != "" || *scenarioFile != "") {
+		return usagef("--format html: draws one run; a scenario runs under each variant it names (use --format text or json)")
 	}
 	if *scenario != "" || *scenarioFile != "" {
 		if *check {
@@ -65,6 +68,13 @@ func runCmd(stdout, stderr io.Writer, args []string) error {
 	}
 	if *check && !cfg.Trace {
 		return usagef("--check: judges runs of at most %d messages (properties read the trace), not --messages %d", maxRunTraceMessages, cfg.Workload.Messages)
+	}
+	if *format == "html" {
+		var judge *properties.Property
+		if *check {
+			judge = &prop
+		}
+		return writeRunHTML(stdout, cfg, judge)
 	}
 	res, err := sim.Run(cfg)
 	if err != nil {
