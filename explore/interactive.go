@@ -75,12 +75,14 @@ type PathStep struct {
 // fault, the arrow a sequence diagram draws for it, and what taking it
 // causes (deliveries, completions, sends dropped).
 type Move struct {
-	Index           int
-	Text            string
-	Fault           bool
-	From, To, Label string
-	Lost            bool
-	Notes           []string
+	Index int      `json:"index"`
+	Text  string   `json:"text"`
+	Fault bool     `json:"fault,omitempty"`
+	From  string   `json:"from"`
+	To    string   `json:"to,omitempty"`
+	Label string   `json:"label,omitempty"`
+	Lost  bool     `json:"lost,omitempty"`
+	Notes []string `json:"notes,omitempty"`
 }
 
 // StateView is what a state holds, in words.
@@ -88,12 +90,12 @@ type StateView struct {
 	// ID identifies the state's content (endpoints, network, timers,
 	// budgets, application progress): two paths to the same state give the
 	// same ID.
-	ID         string
-	Nodes      []NodeView
-	InFlight   []Flight
-	FaultsLeft []Budget
-	Messages   []MessageView
-	Properties []PropertyView
+	ID         string         `json:"id"`
+	Nodes      []NodeView     `json:"nodes"`
+	InFlight   []Flight       `json:"inFlight"`
+	FaultsLeft []Budget       `json:"faultsLeft"`
+	Messages   []MessageView  `json:"messages"`
+	Properties []PropertyView `json:"properties"`
 }
 
 // NodeView is one node's endpoint: whether the node runs and its
@@ -101,45 +103,47 @@ type StateView struct {
 // messages held), how many ids or messages it holds for received
 // messages, and its armed timers.
 type NodeView struct {
-	Name      string
-	Up        bool
-	Connected bool
-	Pending   []string
-	Held      int
-	Timers    []string
+	Name      string   `json:"name"`
+	Up        bool     `json:"up"`
+	Connected bool     `json:"connected"`
+	Pending   []string `json:"pending"`
+	Held      int      `json:"held"`
+	Timers    []string `json:"timers"`
 }
 
 // Flight is a packet on the network, from one node to another, and the
 // step that sent it (0: before the first step).
 type Flight struct {
-	From, To, Label string
-	Sent            int
+	From  string `json:"from"`
+	To    string `json:"to"`
+	Label string `json:"label"`
+	Sent  int    `json:"sent"`
 }
 
 // Budget is how many faults of one kind may still happen.
 type Budget struct {
-	Fault string // "break", "crash", "lose", "dup"
-	Left  int
+	Fault string `json:"fault"` // "break", "crash", "lose", "dup"
+	Left  int    `json:"left"`
 }
 
 // MessageView is one application message's progress: whether it was
 // published, how often the receiving application got it, and whether the
 // sender's flow for it completed or was abandoned.
 type MessageView struct {
-	Msg       int
-	Published bool
-	Delivered int
-	Completed bool
-	Abandoned bool
+	Msg       int  `json:"msg"`
+	Published bool `json:"published"`
+	Delivered int  `json:"delivered"`
+	Completed bool `json:"completed"`
+	Abandoned bool `json:"abandoned"`
 }
 
 // PropertyView is the verdict of one property in one state. Goal is not a
 // property that can fail: it says whether the run is finished (every
 // message published and its flow ended, nothing in flight).
 type PropertyView struct {
-	Name   string
-	Holds  bool
-	Detail string
+	Name   string `json:"name"`
+	Holds  bool   `json:"holds"`
+	Detail string `json:"detail"`
 }
 
 // MaxPathSteps bounds the paths a Stepper walks, so that a request for a

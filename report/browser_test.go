@@ -135,7 +135,14 @@ func TestReportInBrowser(t *testing.T) {
 	if got := b.Text(t, `.qv-ep[data-ep="client (publishes)"]`); !strings.Contains(got, "session present 1") {
 		t.Errorf("client after CONNACK sp=1: %q", got)
 	}
+	t.Logf("%d rows: %.2f ms a step", len(d.Rows), stepCost(t, b))
 	b.NoConsoleErrors(t)
+}
+
+// stepCost is the time a step takes in the page, drawing and layout
+// included (for the record: tests bound no time).
+func stepCost(t *testing.T, b *browser.Tab) float64 {
+	return browser.Eval[float64](t, b, `(function(){const t0=performance.now();for(let i=0;i<100;i++){qoslab.go(qoslab.cur>0?qoslab.cur-1:qoslab.cur+1);document.getElementById("qv-svg").getBoundingClientRect();}return (performance.now()-t0)/100;})()`)
 }
 
 // A report of a 1,000-message run draws only the rows on screen: stepping
@@ -175,11 +182,15 @@ func TestLongReportInBrowser(t *testing.T) {
 	if got := b.Text(t, "#qv-event"); got != d.Rows[len(d.Rows)-1].Text {
 		t.Errorf("last event %q", got)
 	}
-	for range 50 {
+	for range 10 {
 		b.Do(t, chromedp.KeyEvent(kb.PageUp))
 	}
-	if got := b.Text(t, "#qv-pos"); got != "step "+strconv.Itoa(len(d.Rows)-1000)+" of "+strconv.Itoa(len(d.Rows)) {
-		t.Errorf("after 50 x PageUp: %q", got)
+	if got := b.Text(t, "#qv-pos"); got != "step "+strconv.Itoa(len(d.Rows)-200)+" of "+strconv.Itoa(len(d.Rows)) {
+		t.Errorf("after 10 x PageUp: %q", got)
 	}
+	// For the record, not a bound: what a step and the page's load cost.
+	perStep := stepCost(t, b)
+	load := browser.Eval[float64](t, b, `performance.getEntriesByType("navigation")[0].loadEventEnd`)
+	t.Logf("%d rows, %d KB page: loaded in %.0f ms, %.2f ms a step", len(d.Rows), page.Len()>>10, load, perStep)
 	b.NoConsoleErrors(t)
 }

@@ -301,6 +301,24 @@ func TestServeAnswers(t *testing.T) {
 	}
 }
 
+// A find stops at the server's bound on states: nothing proven, no path.
+func TestServeFindIsBounded(t *testing.T) {
+	srv := httptest.NewServer(newExplorerServer(500, 256<<20).routes())
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/api/find?variant=qos2-b&messages=3&breaks=2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var got findResult
+	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Verdict != "incomplete" || got.Path != nil || got.States < 500 || got.States > 600 {
+		t.Errorf("find within 500 states: %+v", got)
+	}
+}
+
 // serve refuses addresses other machines could reach, and bad bounds.
 func TestServeBadUsage(t *testing.T) {
 	for _, tc := range []struct {

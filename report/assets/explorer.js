@@ -89,7 +89,7 @@
     verdict.textContent = d.verdict.text;
     verdict.className = "qv-verdict" + (d.verdict.bad ? " bad" : "");
     pathText.textContent = data.path === "" ? "(the initial state)" : data.path;
-    pathText.dataset.state = data.state.ID;
+    pathText.dataset.state = data.state.id;
     viewer.setDoc(d, d.rows.length - 1);
     showMoves(data.moves, d.rows.length);
     document.getElementById("qx-back").disabled = d.rows.length === 0;
@@ -101,9 +101,9 @@
       ? "moves enabled after step " + steps + " (click to take one; keys 1-9)" : "no move is enabled: the exploration ends here";
     moves.textContent = "";
     for (const m of ms) {
-      const b = qvEl("button", { class: m.Fault ? "fault" : "", "data-move": m.Index, onclick: () => take(m.Index) },
-        (m.Index + 1) + ". " + m.Text);
-      if (m.Notes && m.Notes.length) b.append(qvEl("span", { class: "notes", text: "  \u2192 " + m.Notes.join("; ") }));
+      const b = qvEl("button", { class: m.fault ? "fault" : "", "data-move": m.index, onclick: () => take(m.index) },
+        (m.index + 1) + ". " + m.text);
+      if (m.notes && m.notes.length) b.append(qvEl("span", { class: "notes", text: "  \u2192 " + m.notes.join("; ") }));
       moves.append(b);
     }
   }

@@ -5,7 +5,7 @@
 // screen are drawn, so that a trace of tens of thousands of events scrolls
 // and steps at once.
 
-const QV = { COL: 220, TIME: 64, PAD: 40, NOTE: 6.6, NOTEMAX: 34 };
+const QV = { SPAN: 64, COL: 220, TIME: 64, PAD: 40, NOTE: 6.6, NOTEMAX: 34 };
 
 function qvEsc(s) {
   return String(s).replace(/[&<>"']/g, c => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
@@ -105,6 +105,12 @@ function qvViewer(root, opts) {
       labels.set(a.s, ls);
     }
     v.labels = labels;
+    // Arrows are sorted by the row that sent them. Most end within a few
+    // rows: those a window of rows needs are found by a binary search; the
+    // few long ones (packets in flight at the end, long delays) are always
+    // looked at.
+    v.short = doc.arrows.filter(a => a.e - a.s <= QV.SPAN);
+    v.long = doc.arrows.filter(a => a.e - a.s > QV.SPAN);
     v.width = v.textX + 640;
     svg.setAttribute("width", v.width);
     svg.setAttribute("height", (n + 1) * v.row);
@@ -189,10 +195,7 @@ function qvViewer(root, opts) {
     }
     const yTop = r0 * v.row, yBot = Math.max(r1, r0 + 1) * v.row + v.row;
     doc.nodes.forEach((_, i) => p.push(`<line class="life" x1="${x(i)}" y1="${yTop}" x2="${x(i)}" y2="${yBot}"/>`));
-    for (const a of doc.arrows) {
-      if (a.s >= r1 || a.e < r0) continue;
-      p.push(arrow(a));
-    }
+    for (const a of arrowsAround(r0, r1)) p.push(arrow(a));
     for (let r = r0; r < r1; r++) p.push(row(doc.rows[r], r));
     svg.innerHTML = p.join("");
   }
@@ -263,6 +266,16 @@ function qvViewer(root, opts) {
     return `<g class="row${cur}" data-row="${i}">${q.join("")}</g>`;
   }
 
+  // arrowsAround are the arrows that cross rows r0..r1-1, in send order.
+  function arrowsAround(r0, r1) {
+    const out = [], sh = v.short;
+    let lo = 0, hi = sh.length;
+    while (lo < hi) { const mid = (lo + hi) >> 1; if (sh[mid].s < r0 - QV.SPAN) lo = mid + 1; else hi = mid; }
+    for (let i = lo; i < sh.length && sh[i].s < r1; i++) if (sh[i].e >= r0) out.push(sh[i]);
+    for (const a of v.long) if (a.s < r1 && a.e >= r0) out.push(a);
+    return out.sort((a, b) => a.s - b.s);
+  }
+
   // stateAt is the last entry of list with at <= k.
   function stateAt(list, k) {
     let lo = 0, hi = list.length - 1, best = null;
@@ -306,9 +319,8 @@ function qvViewer(root, opts) {
       side.append(card);
     });
     const flying = [];
-    for (const a of doc.arrows) {
-      if (a.s > k) break; // sorted by send row
-      if (k < a.e) flying.push(doc.nodes[a.a] + " \u2192 " + doc.nodes[a.b] + ": " + a.l + " (sent at step " + (a.s + 1) + ")");
+    for (const a of arrowsAround(k, k + 1)) {
+      if (a.s <= k && k < a.e) flying.push(doc.nodes[a.a] + " \u2192 " + doc.nodes[a.b] + ": " + a.l + " (sent at step " + (a.s + 1) + ")");
     }
     side.append(qvEl("h3", { text: "in flight" }), qvEl("div", { id: "qv-flight" }, list(flying, "nothing in flight")));
     for (const p of doc.panels || []) {
