@@ -205,6 +205,10 @@ var usageCases = []usageCase{
 	{[]string{"sweep", "--runs", "1", "--format", "mermaid"}, 2, `--format "mermaid": allowed values are text, markdown, csv, json`},
 	{[]string{"sweep", "--runs", "1", "--shard", "0/2", "--png", "$DIR/x.png"}, 2, "--png/--svg with --shard 0/2"},
 	{[]string{"sweep", "--runs", "1", "--svg", "$DIR/none/x.svg"}, 2, "--svg $DIR/none/x.svg: directory $DIR/none does not exist"},
+	{[]string{"sweep", "--runs", "1", "--png", "$DIR/x.txt"}, 2, "--png $DIR/x.txt: the file name must end in .png, the format written"},
+	{[]string{"sweep", "--runs", "1", "--svg", "$DIR/x.png"}, 2, "--svg $DIR/x.png: the file name must end in .svg"},
+	{[]string{"sweep", "--runs", "1", "--log-x"}, 2, "--log-x: shapes a chart; give --png or --svg too"},
+	{[]string{"sweep", "--runs", "1", "--log-x", "--svg", "$DIR/x.svg", "--values", "0,0.1"}, 2, "--log-x: loss 0 cannot be drawn on a logarithmic axis"},
 	{[]string{"sweep", "--runs", "1", "--profiles", "clean"}, 2, "--profiles: not a flag of simulate sweep"},
 	{[]string{"sweep", "--runs", "1", "--variants", "qos1", "--values", "0,0.1", "--messages", "3"}, 0, ""},
 
