@@ -6,6 +6,8 @@ import (
 	"hash/fnv"
 	"slices"
 	"strconv"
+
+	"github.com/qoslab/qoslab/model"
 )
 
 // Stepper walks an exploration's state space one move at a time, for an
@@ -103,12 +105,16 @@ type StateView struct {
 // messages held), how many ids or messages it holds for received
 // messages, and its armed timers.
 type NodeView struct {
-	Name      string   `json:"name"`
-	Up        bool     `json:"up"`
-	Connected bool     `json:"connected"`
-	Pending   []string `json:"pending"`
-	Held      int      `json:"held"`
-	Timers    []string `json:"timers"`
+	Name      string `json:"name"`
+	Up        bool   `json:"up"`
+	Connected bool   `json:"connected"`
+	// Session is the connection in words: down, not connected, the
+	// transport up with the CONNECT/CONNACK exchange still to come, or the
+	// MQTT connection up.
+	Session string   `json:"session"`
+	Pending []string `json:"pending"`
+	Held    int      `json:"held"`
+	Timers  []string `json:"timers"`
 }
 
 // Flight is a packet on the network, from one node to another, and the
@@ -265,6 +271,7 @@ func (w *walker) view(s *state) StateView {
 		ep := x.eps.get(side, s.ep[side])
 		nv := NodeView{Name: sideNames[side], Up: !s.down[side], Connected: s.linkUp && !s.down[side],
 			Pending: ep.Pending(nil), Held: ep.Held()}
+		nv.Session = session(ep, s, side)
 		for _, t := range s.timers[side] {
 			nv.Timers = append(nv.Timers, t.String())
 		}
@@ -291,6 +298,22 @@ func (w *walker) view(s *state) StateView {
 	}
 	v.Properties = w.properties(s)
 	return v
+}
+
+// session says how far side's connection is: the endpoint knows whether
+// its MQTT connection is up (model.Session.Connected), the network whether
+// the transport is.
+func session(ep model.Endpoint, s *state, side int) string {
+	switch {
+	case s.down[side]:
+		return "down: the node crashed"
+	case !s.linkUp:
+		return "not connected"
+	}
+	if c, ok := ep.(interface{ Connected() bool }); ok && !c.Connected() {
+		return "transport up; CONNECT/CONNACK still to come"
+	}
+	return "connected"
 }
 
 // properties judges s by the search's own safety check, which reports the

@@ -80,7 +80,7 @@ func TestStepperStates(t *testing.T) {
 	if len(last.InFlight) != 1 || last.InFlight[0] != (Flight{From: "client", To: "server", Label: "PUBLISH id=1 q2 m1", Sent: 4}) {
 		t.Errorf("in flight: %+v", last.InFlight)
 	}
-	if c := last.Nodes[0]; !c.Connected || !c.Up || strings.Join(c.Pending, ";") != "id 1 waiting for PUBREC (m1)" {
+	if c := last.Nodes[0]; !c.Connected || !c.Up || c.Session != "connected" || strings.Join(c.Pending, ";") != "id 1 waiting for PUBREC (m1)" {
 		t.Errorf("client: %+v", c)
 	}
 	if got := moveTexts(p.Moves); got != "deliver PUBLISH id=1 q2 m1 to server | break" {
@@ -100,6 +100,12 @@ func TestStepperStates(t *testing.T) {
 	b := p.Steps[4]
 	if b.Move != "break" || len(b.Dropped) != 1 || b.Dropped[0].Sent != 4 || len(b.State.InFlight) != 0 || b.State.Nodes[0].Connected {
 		t.Errorf("break: %+v", b)
+	}
+	if c := b.State.Nodes[0]; c.Session != "not connected" {
+		t.Errorf("client after the break: %q", c.Session)
+	}
+	if q, _ := st.Walk([]int{0, 0}); q.Last().Nodes[0].Session != "transport up; CONNECT/CONNACK still to come" {
+		t.Errorf("client before CONNACK: %q", q.Last().Nodes[0].Session)
 	}
 	if b.State.FaultsLeft[0].Left != 0 {
 		t.Errorf("break budget: %+v", b.State.FaultsLeft)

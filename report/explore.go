@@ -187,14 +187,7 @@ func moveKind(move string) string {
 // addView records what changed in state v, reached at row at.
 func (d *Doc) addView(v explore.StateView, at int, last *[]State, panels []Panel) {
 	for i, n := range v.Nodes {
-		conn := "connected"
-		switch {
-		case !n.Up:
-			conn = "down: the node crashed"
-		case !n.Connected:
-			conn = "not connected"
-		}
-		s := State{Ep: i, At: at, Conn: conn, Held: n.Held, Pending: n.Pending, Timers: n.Timers}
+		s := State{Ep: i, At: at, Conn: n.Session, Held: n.Held, Pending: n.Pending, Timers: n.Timers}
 		if len(*last) <= i {
 			*last = append(*last, State{Ep: -1})
 		}
