@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -141,7 +143,8 @@ func TestHTMLReportsInBrowser(t *testing.T) {
 	dir := t.TempDir()
 	page, source := reportSource(t)
 	cex := runHTML(t, "check", "--variant", "two-packet-pid", "--format", "html")
-	for name, b := range map[string][]byte{"run.html": page, "cex.html": cex} {
+	proof := runHTML(t, "explore", "--variant", "qos2-b", "--messages", "1", "--breaks", "1", "--format", "html")
+	for name, b := range map[string][]byte{"run.html": page, "cex.html": cex, "proof.html": proof} {
 		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -158,6 +161,12 @@ func TestHTMLReportsInBrowser(t *testing.T) {
 	}
 	if got := b.Text(t, "#qv-replay"); !strings.HasPrefix(got, "simulate run --variant two-packet-pid") {
 		t.Errorf("replay %q", got)
+	}
+	// A proof has no steps: the page says so and shows no controls.
+	b.Do(t, chromedp.Navigate("file://"+filepath.Join(dir, "proof.html")))
+	b.WaitFor(t, `document.querySelector("#qv-verdict") !== null`)
+	if got := b.Text(t, "#qv-verdict"); !strings.HasPrefix(got, "PROVEN within the bounds") {
+		t.Errorf("proof verdict %q", got)
 	}
 	b.Do(t, chromedp.Navigate("file://"+filepath.Join(dir, "run.html")))
 	b.WaitFor(t, `document.querySelector("#qv-pos") !== null`)
@@ -298,6 +307,38 @@ func TestServeAnswers(t *testing.T) {
 				t.Errorf("%s: a 400 without a message: %s", tc.path, body)
 			}
 		}
+	}
+}
+
+// serve listens where it says, answers, and stops when told.
+func TestServeListensAndStops(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- serve(ctx, pw, "127.0.0.1:0", newExplorerServer(1000, 64<<20))
+		pw.Close()
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	url, _, ok := strings.Cut(strings.TrimPrefix(line, "simulate serve: exploring at "), " ")
+	if !ok || !strings.HasPrefix(url, "http://127.0.0.1:") {
+		t.Fatalf("serve says %q", line)
+	}
+	go io.Copy(io.Discard, pr)
+	resp, err := http.Get(url + "api/state?path=0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("api/state: %s", resp.Status)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("serve stopped with %v", err)
 	}
 }
 

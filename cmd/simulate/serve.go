@@ -56,14 +56,19 @@ func serveCmd(stdout, stderr io.Writer, args []string) error {
 	case *maxMem < 1 || *maxMem > 1<<30:
 		return usagef("--max-mem %d: allowed 1..%d MiB", *maxMem, 1<<30)
 	}
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return fmt.Errorf("--addr %s: %v", *addr, err)
-	}
-	srv := &http.Server{Handler: newExplorerServer(*maxStates, *maxMem<<20).routes(), ReadHeaderTimeout: 10 * time.Second}
-	fmt.Fprintf(stdout, "simulate serve: exploring at http://%s/ (Ctrl-C stops)\n", ln.Addr())
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	return serve(ctx, stdout, *addr, newExplorerServer(*maxStates, *maxMem<<20))
+}
+
+// serve answers on addr until ctx ends, and says where on stdout.
+func serve(ctx context.Context, stdout io.Writer, addr string, es *explorerServer) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("--addr %s: %v", addr, err)
+	}
+	srv := &http.Server{Handler: es.routes(), ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(stdout, "simulate serve: exploring at http://%s/ (Ctrl-C stops)\n", ln.Addr())
 	go func() {
 		<-ctx.Done()
 		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)

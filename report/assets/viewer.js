@@ -153,6 +153,7 @@ function qvViewer(root, opts) {
 
   function go(k, force) {
     const n = v.doc.rows.length;
+    if (!Number.isFinite(k)) return;
     k = Math.max(-1, Math.min(n - 1, k));
     if (k === v.cur && !force) return;
     v.cur = k;
@@ -178,6 +179,7 @@ function qvViewer(root, opts) {
   }
 
   function jumpMark() {
+    if (!v.marks.length) return;
     const r = v.marks.find(r => r > v.cur);
     go(r !== undefined ? r : v.marks[0]);
   }
