@@ -50,6 +50,13 @@ func (qos0Receiver) AppendKept(dst []uint32) ([]uint32, bool) { return dst, true
 // AppendKept implements Keeper: QoS 1 delivers at once and keeps nothing.
 func (qos1Receiver) AppendKept(dst []uint32) ([]uint32, bool) { return dst, true }
 
+// AppendKept implements Keeper: the three-packet receiver holds ids only;
+// it delivered at once.
+func (r *threePacketReceiver) AppendKept(dst []uint32) ([]uint32, bool) { return dst, true }
+
+// AppendKept implements Keeper: the DUP-flag receiver keeps nothing.
+func (dupFlagReceiver) AppendKept(dst []uint32) ([]uint32, bool) { return dst, true }
+
 // AppendKept implements Keeper: what the halves keep; false if a half is
 // not a Keeper.
 func (s *Session) AppendKept(dst []uint32) ([]uint32, bool) {

@@ -39,6 +39,10 @@ type SenderRules struct {
 	Ack     PacketType // PUBACK or PUBREC: the packet that acknowledges PUBLISH
 	Release bool       // after the acknowledgement, send PUBREL and wait for PUBCOMP (QoS 2)
 	MsgID   bool       // stamp each PUBLISH with a unique 64-bit message id
+	// ReleaseUnacked (three-packet only) sends PUBREL after the
+	// acknowledgement and ends the flow at once: no PUBCOMP will come, so
+	// nothing tells the sender whether the PUBREL arrived.
+	ReleaseUnacked bool
 }
 
 // Sender is the outbound half of every built-in variant. Its session
@@ -294,6 +298,11 @@ func (s *Sender) onAck(c *Ctx, p *Packet, out []Output) []Output {
 			// A refusing PUBACK or PUBREC ends the flow and frees the id;
 			// the PUBLISH is not retransmitted [MQTT-4.4.0-2] [MQTT-4.3.3-4].
 			return s.finish(c, i, OutAbandon, "refused by the receiver", out)
+		}
+		if s.rules.ReleaseUnacked {
+			// Fire and forget: the id is free again as the PUBREL leaves.
+			out = Send(out, Packet{Type: PUBREL, ID: f.ID})
+			return s.finish(c, i, OutComplete, "", out)
 		}
 		if !s.rules.Release {
 			return s.finish(c, i, OutComplete, "", out)

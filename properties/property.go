@@ -219,12 +219,33 @@ var (
 	}
 )
 
-// All lists the built-in properties, the conjunctions last.
-func All() []Property {
-	return []Property{NoDuplicate, NoLoss, BoundedState, TopicOrder, NoResendAfterPubrec, ExactlyOnce}
+// registered are the properties added with Register, in order.
+var registered []Property
+
+// Register adds a property of your own to the ones All and Lookup know, so
+// that the command line (`check --property NAME`, `run --check`) can search
+// for it: call it from an init function or from your main before running
+// the command line. It panics on a name already taken or a property
+// without a name, a kind or a check: programming errors.
+func Register(p Property) {
+	if p.Name == "" || p.Check == nil || (p.Kind != Always && p.Kind != Eventually) {
+		panic("properties.Register: a property needs a name, a kind and a check")
+	}
+	for _, q := range All() {
+		if q.Name == p.Name {
+			panic("properties.Register: property " + p.Name + " registered twice")
+		}
+	}
+	registered = append(registered, p)
 }
 
-// Lookup finds a built-in property by name.
+// All lists the built-in properties, the conjunctions last, then the
+// registered ones in the order they were registered.
+func All() []Property {
+	return append([]Property{NoDuplicate, NoLoss, BoundedState, TopicOrder, NoResendAfterPubrec, ExactlyOnce}, registered...)
+}
+
+// Lookup finds a property, built in or registered, by name.
 func Lookup(name string) (Property, error) {
 	names := make([]string, 0, 6)
 	for _, p := range All() {

@@ -198,8 +198,11 @@ func TestEndpointsSayWhatTheyKeep(t *testing.T) {
 					t.Fatal(err)
 				}
 				for i := range s.nodes {
-					if _, ok := s.nodes[i].ep.(model.Keeper); !ok {
+					if k, ok := s.nodes[i].ep.(model.Keeper); !ok {
 						t.Fatalf("%s: %s's endpoint is not a model.Keeper", cfg.Command(), s.nodes[i].name)
+					} else if _, ok := k.AppendKept(nil); !ok {
+						t.Fatalf("%s: %s's endpoint cannot say what it keeps: a half of %s or %s is not a model.Keeper, so long runs keep every record",
+							cfg.Command(), s.nodes[i].name, cfg.Variant, cfg.SubscriberVariant)
 					}
 					s.nodes[i].ep = &keepChecker{Endpoint: s.nodes[i].ep, t: t, cfg: cfg.Command(), node: s.nodes[i].name}
 				}

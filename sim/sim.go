@@ -85,6 +85,7 @@ type Sim struct {
 	troubled  []MessageStats // the troubled records led retired
 	// The latencies of the messages counted so far, for the Tally.
 	delivery, completion tickCounts
+	states               *stateRecorder // RunStates only: records the endpoints' states
 	// spare keeps the arrays of the result lists that the last run left
 	// empty, which the Result shows as nil, for the next run to fill, and
 	// a scratch list for the endpoints' Pending.
@@ -453,6 +454,9 @@ func (s *Sim) step(i int, in *model.Input) {
 		in.Choice = s.rng.Uint64()
 	}
 	s.out = nd.ep.Step(*in, s.out[:0])
+	if s.states != nil {
+		s.states.stepped(s, i, in.Kind)
+	}
 	// Only what nodes hold for received messages is reported (see finish),
 	// so publishers are not asked.
 	if nd.holds {

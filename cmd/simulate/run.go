@@ -23,7 +23,7 @@ The same flags and seed reproduce the run byte for byte.`
 func runCmd(stdout, stderr io.Writer, args []string) error {
 	fs := newFlagSet("run", runSummary)
 	rf := addRunFlags(fs)
-	format := fs.String("format", "text", "output: text (ASCII diagram and metrics), mermaid, json")
+	format := fs.String("format", "text", "output: text (ASCII diagram and metrics), mermaid, json, html (one self-contained page to step through)")
 	persist := fs.Bool("show-persist", false, "show session writes in the diagram")
 	timers := fs.Bool("show-timers", false, "show timers firing in the diagram")
 	scenario := fs.String("scenario", "", "run a built-in scenario under each variant it names (simulate scenarios lists them)")
@@ -41,9 +41,12 @@ func runCmd(stdout, stderr io.Writer, args []string) error {
 		return usagef("--property %s: applies with --check only", *propName)
 	}
 	switch *format {
-	case "text", "mermaid", "json":
+	case "text", "mermaid", "json", "html":
 	default:
-		return usagef("--format %q: allowed values are text, mermaid, json", *format)
+		return usagef("--format %q: allowed values are text, mermaid, json, html", *format)
+	}
+	if *format == "html" && (*scenario != "" || *scenarioFile != "") {
+		return usagef("--format html: draws one run; a scenario runs under each variant it names (use --format text or json)")
 	}
 	if *scenario != "" || *scenarioFile != "" {
 		if *check {
@@ -63,6 +66,13 @@ func runCmd(stdout, stderr io.Writer, args []string) error {
 	}
 	if *check && !cfg.Trace {
 		return usagef("--check: judges runs of at most %d messages (properties read the trace), not --messages %d", maxRunTraceMessages, cfg.Workload.Messages)
+	}
+	if *format == "html" {
+		var judge *properties.Property
+		if *check {
+			judge = &prop
+		}
+		return writeRunHTML(stdout, cfg, judge)
 	}
 	res, err := sim.Run(cfg)
 	if err != nil {
@@ -87,6 +97,20 @@ func runCmd(stdout, stderr io.Writer, args []string) error {
 	return nil
 }
 
+// mermaidBlock writes a Mermaid diagram as a fenced ```mermaid block, the
+// form every command prints (states too), so that it pastes into markdown
+// and renders as it is.
+func mermaidBlock(w io.Writer, diagram func(io.Writer) error) error {
+	if _, err := io.WriteString(w, "```mermaid\n"); err != nil {
+		return err
+	}
+	if err := diagram(w); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "```\n")
+	return err
+}
+
 // visited is the set of flags given on the command line.
 func visited(fs *flag.FlagSet) map[string]bool {
 	set := map[string]bool{}
@@ -103,7 +127,7 @@ const maxRunTraceMessages = 10_000
 func writeRun(w io.Writer, res *sim.Result, format string, opt sim.DiagramOptions, vs []properties.Violation) error {
 	switch format {
 	case "mermaid":
-		return sim.WriteMermaid(w, res.Trace, opt)
+		return mermaidBlock(w, func(w io.Writer) error { return sim.WriteMermaid(w, res.Trace, opt) })
 	case "json":
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
