@@ -13,6 +13,11 @@ import (
 	"github.com/qoslab/qoslab/sim"
 )
 
+// go generate ./... rewrites the table in docs/analytic.md, as it does the
+// other generated docs.
+//
+//go:generate go test -run TestDocTableIsCurrent -update
+
 var update = flag.Bool("update", false, "rewrite the analytic-vs-simulated table in docs/analytic.md")
 
 // The losses, runs and messages of the cross-check and of the table in
@@ -21,6 +26,12 @@ var (
 	checkLosses   = []float64{0, 0.05, 0.2, 0.5}
 	checkRuns     = 1000
 	checkMessages = 20
+	// The built-in variants the chain covers: the table pins its own list,
+	// so that registering another variant changes neither the check nor
+	// docs/analytic.md (three-packet is not covered: its PUBREL is sent
+	// once and never answered, a phase the chain does not model).
+	checkVariants = []string{"qos0", "qos1", "qos2-a", "qos2-b", "two-packet-content", "two-packet-dup-flag",
+		"two-packet-msgid", "two-packet-pid", "two-packet-pid-ttl"}
 )
 
 var (
@@ -33,7 +44,7 @@ var (
 func crossCheck(t *testing.T) ([]Row, []string) {
 	t.Helper()
 	tableOnce.Do(func() {
-		tableRows, tableSkipped, tableErr = Table(model.Names(), checkLosses, checkRuns, checkMessages)
+		tableRows, tableSkipped, tableErr = Table(checkVariants, checkLosses, checkRuns, checkMessages)
 	})
 	if tableErr != nil {
 		t.Fatal(tableErr)
@@ -56,7 +67,7 @@ func TestSimulationAgreesWithTheChain(t *testing.T) {
 	for _, s := range skipped {
 		t.Logf("not covered by the chain: %s", s)
 	}
-	for _, v := range []string{"qos2-a", "qos2-b", "qos1", "qos0", "two-packet-pid", "two-packet-pid-ttl", "two-packet-content", "two-packet-msgid"} {
+	for _, v := range checkVariants {
 		if _, err := model.Lookup(v); err != nil {
 			t.Errorf("%v", err)
 		} else if !covered[v] {

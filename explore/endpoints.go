@@ -207,28 +207,85 @@ func (c *endpoints) private(side int, e model.Endpoint) model.Endpoint {
 // beyond them, so reading them needs no lock).
 type epCache struct {
 	shared *endpoints
-	steps  [2]memo
+	steps  [2]stepCache
 	pkts   []model.Packet
 	stored []uint16
 }
 
 func newEpCache(shared *endpoints) *epCache {
-	return &epCache{shared: shared, steps: [2]memo{newMemo(), newMemo()}}
+	return &epCache{shared: shared, steps: [2]stepCache{newStepCache(), newStepCache()}}
 }
 
-// step is endpoints.step, remembered.
-func (c *epCache) step(side int, id uint32, kind model.InKind, arg uint32) *stepResult {
+// step returns the outcome of feeding input (kind, arg) to endpoint id of
+// side: the next endpoint, the outputs as acts, and the whole result (for
+// observers). acts is valid until the next call.
+func (c *epCache) step(side int, id uint32, kind model.InKind, arg uint32) (uint32, []act, *stepResult) {
 	k, ok := stepKey(id, kind, arg)
 	if ok {
-		if r := c.steps[side].get(k); r != nil {
-			return r
+		if e := c.steps[side].get(k); e != nil {
+			if int(e.n) <= len(e.acts) {
+				return e.to, e.acts[:e.n], e.r
+			}
+			return e.to, e.r.acts, e.r
 		}
 	}
 	r := c.shared.step(side, id, kind, arg)
 	if ok {
 		c.steps[side].put(k, r)
 	}
-	return r
+	return r.to, r.acts, r
+}
+
+// stepCache is a worker's open-addressing table of remembered steps,
+// linear probing, at most half full. An entry holds the next endpoint and
+// up to three acts itself, so that a step found here is one cache miss
+// rather than a chain of pointers.
+type stepCache struct {
+	slots []stepEntry
+	n     int
+}
+
+type stepEntry struct {
+	key  uint64 // 0 marks a free slot
+	r    *stepResult
+	to   uint32
+	n    uint8
+	acts [3]act // r.acts when they fit
+}
+
+func newStepCache() stepCache { return stepCache{slots: make([]stepEntry, 256)} }
+
+func (m *stepCache) get(k uint64) *stepEntry {
+	mask := uint64(len(m.slots) - 1)
+	for i := slotOf(k, mask); ; i = (i + 1) & mask {
+		switch e := &m.slots[i]; e.key {
+		case k:
+			return e
+		case 0:
+			return nil
+		}
+	}
+}
+
+func (m *stepCache) put(k uint64, r *stepResult) {
+	if 2*(m.n+1) > len(m.slots) {
+		old := m.slots
+		m.slots, m.n = make([]stepEntry, 2*len(old)), 0
+		for i := range old {
+			if old[i].key != 0 {
+				m.put(old[i].key, old[i].r)
+			}
+		}
+	}
+	mask := uint64(len(m.slots) - 1)
+	i := slotOf(k, mask)
+	for m.slots[i].key != 0 {
+		i = (i + 1) & mask
+	}
+	e := stepEntry{key: k, r: r, to: r.to, n: uint8(min(len(r.acts), 255))}
+	copy(e.acts[:], r.acts)
+	m.slots[i] = e
+	m.n++
 }
 
 // refresh takes the shared arrays as they are now.

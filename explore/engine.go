@@ -45,6 +45,7 @@ type limits struct {
 	maxDepth  int
 	maxBytes  uint64
 	progress  func(Progress)
+	interrupt <-chan struct{} // closed: stop where the search is
 }
 
 // outcome is what the engine found; search.go turns it into a Result.
@@ -56,6 +57,7 @@ type outcome struct {
 	prop                                     Property
 	msg                                      int
 	peakBytes                                uint64
+	interrupted                              bool
 }
 
 // engine is a breadth-first search on every core whose outcome does not
@@ -99,10 +101,13 @@ type engine[S any, M machine[S]] struct {
 	// edges: the fault-free successors of each expanded state in id order,
 	// without repeats; the last of a state's is marked with lastEdge, a
 	// state with none has noEdges.
-	edges  chunks[uint32]
-	pieces []*piece
-	pool   []*segment // spare frontier segments
-	res    outcome
+	edges chunks[uint32]
+	// edgeMarks: after each piece, where the edges of the states before
+	// edgeMark.state end; liveness splits its passes there.
+	edgeMarks []edgeMark
+	pieces    []*piece
+	pool      []*segment // spare frontier segments
+	res       outcome
 	// badParent, badVia: the link of a violating state found in a block
 	// whose other states were not numbered.
 	badParent uint32
@@ -149,7 +154,8 @@ type piece struct {
 	base     uint32 // the id of its first fresh state
 	seg      *segment
 	links    []uint32 // parents of its fresh states
-	via      []int
+	via      []uint8  // and the moves' indexes (255: in viaBig)
+	viaBig   []int    // the indexes of 255 and more, in order
 	goals    []uint32
 	edges    []uint32
 	targets  []uint32
@@ -182,6 +188,11 @@ const (
 	fFresh
 	fClaimed // val is a claim of another record of this block
 )
+
+type edgeMark struct {
+	state uint32
+	edge  int
+}
 
 // segment holds consecutive states of a level, encoded.
 type segment struct {
@@ -315,6 +326,9 @@ func (e *engine[S, M]) run() *outcome {
 	cur.push(init)
 	for e.depth = 0; cur.n > 0; e.depth++ {
 		r.maxDepth = e.depth
+		if e.interrupted() {
+			return r
+		}
 		if e.lim.maxDepth > 0 && e.depth == e.lim.maxDepth {
 			r.verdict = Incomplete
 			r.stopped = fmt.Sprintf("stopped at depth %d (%d states, the %d at that depth not expanded): no violation in any schedule of up to %d moves",
@@ -385,7 +399,13 @@ func (e *engine[S, M]) block(cur, next *frontier, from, base int) int {
 			panic("explore: too many successors in one block")
 		}
 	}
-	e.parallel(e.owners, func(_ *worker[S, M], o int) { e.insert(ps, o) })
+	if n == 1 {
+		for o := range e.owners { // a small block: not worth waking the workers
+			e.insert(ps, o)
+		}
+	} else {
+		e.parallel(e.owners, func(_ *worker[S, M], o int) { e.insert(ps, o) })
+	}
 	if e.count(ps, base) {
 		return cur.n
 	}
@@ -396,7 +416,7 @@ func (e *engine[S, M]) block(cur, next *frontier, from, base int) int {
 	}
 	e.parallel(n, func(_ *worker[S, M], i int) { e.number(ps[i], base) })
 	e.parallel(n, func(_ *worker[S, M], i int) { e.link(ps, ps[i], base) })
-	e.commit(ps, next)
+	e.commit(ps, next, base)
 	return ps[n-1].to
 }
 
@@ -551,7 +571,7 @@ func (e *engine[S, M]) count(ps []*piece, base int) bool {
 
 // number is phase 4 for piece p.
 func (e *engine[S, M]) number(p *piece, base int) {
-	p.links, p.via, p.goals = p.links[:0], p.via[:0], p.goals[:0]
+	p.links, p.via, p.viaBig, p.goals = p.links[:0], p.via[:0], p.viaBig[:0], p.goals[:0]
 	id := p.base
 	for k := range p.recs {
 		r := &p.recs[k]
@@ -567,7 +587,10 @@ func (e *engine[S, M]) number(p *piece, base int) {
 		p.seg.data = append(p.seg.data, p.enc[start:r.end]...)
 		p.seg.ends = append(p.seg.ends, uint32(len(p.seg.data)))
 		p.links = append(p.links, uint32(base)+r.parent)
-		p.via = append(p.via, int(r.midx))
+		p.via = append(p.via, uint8(min(r.midx, 255)))
+		if r.midx >= 255 {
+			p.viaBig = append(p.viaBig, int(r.midx))
+		}
 		if r.flags&fGoal != 0 {
 			p.goals = append(p.goals, id)
 		}
@@ -614,19 +637,25 @@ func claimed(ps []*piece, k uint32) *succ {
 }
 
 // commit is phase 6: the pieces' output, in order.
-func (e *engine[S, M]) commit(ps []*piece, next *frontier) {
+func (e *engine[S, M]) commit(ps []*piece, next *frontier, base int) {
 	r := &e.res
 	for _, p := range ps {
 		r.transitions += len(p.recs)
-		for j, parent := range p.links {
-			e.addState(parent, p.via[j], false)
+		big := p.viaBig
+		for j, v := range p.via {
+			if v == 255 {
+				e.viaBig[p.base+uint32(j)], big = big[0], big[1:]
+			}
 		}
+		e.parent.append(p.links...)
+		e.via.append(p.via...)
 		for _, id := range p.goals {
 			i := int(id)
 			e.goals.grow(i/64 + 1)
 			e.goals.set(i/64, e.goals.at(i/64)|1<<(i%64))
 		}
 		e.edges.append(p.edges...)
+		e.edgeMarks = append(e.edgeMarks, edgeMark{state: uint32(base + p.to), edge: e.edges.len()})
 		next.push(p.seg)
 		if p.seg.len() > 0 {
 			p.seg = nil
@@ -639,12 +668,26 @@ func (e *engine[S, M]) commit(ps []*piece, next *frontier) {
 		if e.lim.progress != nil {
 			e.lim.progress(Progress{States: r.states, Transitions: r.transitions, Depth: e.depth, HeapBytes: b})
 		}
+		if e.interrupted() {
+			return
+		}
 		if b > e.lim.maxBytes {
 			r.verdict = Incomplete
 			r.stopped = fmt.Sprintf("stopped at %d states (memory %d MiB): levels 0..%d fully explored, level %d partly; no violation within depth %d",
 				r.states, b>>20, e.depth, e.depth+1, e.depth)
 			e.stop = true
 		}
+	}
+}
+
+// interrupted looks at lim.interrupt; once it is closed, the search stops.
+func (e *engine[S, M]) interrupted() bool {
+	select {
+	case <-e.lim.interrupt:
+		e.res.verdict, e.res.interrupted, e.stop = Incomplete, true, true
+		return true
+	default:
+		return false
 	}
 }
 

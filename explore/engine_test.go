@@ -112,8 +112,11 @@ func TestPinnedCountsOnEveryWorkerCount(t *testing.T) {
 			{Options{Messages: 3, Breaks: 2, IDs: 2, Crashes: 1}, counts{Proven, 3016, 7625, 26}},
 			{benchOptions, counts{Proven, 83086, 269288, 0}},
 			{Options{Variant: "qos2-b", Mode: model.Datagram, Messages: 4, IDs: 2, Losses: 2, Dups: 2}, counts{Proven, 56093, 187023, 0}},
-			{Options{Variant: "test-mute", Messages: 1, Breaks: 1}, counts{Violated, 46, 61, 11}},
+			{Options{Variant: "test-mute", Messages: 1, Breaks: 1}, counts{Violated, 52, 70, 11}},
 		} {
+			if testing.Short() && c.want.states > 10_000 {
+				continue // the race detector's run: the small ones suffice
+			}
 			c.o.Workers = w
 			got := mustRun(t, c.o).counts()
 			if c.want.max == 0 {

@@ -1,5 +1,7 @@
 package explore
 
+import "sync/atomic"
+
 // liveness marks every state from which a fault-free path reaches a goal
 // state and returns the shallowest state that cannot (ids are in BFS
 // order: the smallest is a shallowest).
@@ -12,16 +14,29 @@ package explore
 // the first to the last (along edges to shallower ones), read the edges
 // in order and the marks (a bit a state, small enough for the cache) at
 // random; on the protocols' graphs they settle everything within a few
-// passes (seven for the 2.8-million-state search in the tests). Should
-// they not settle after maxPasses, the edges are turned around (a reverse
-// graph: 4 bytes a state and 4 an edge more) and the marks spread from the
-// marked states, which settles any graph in one go.
+// passes (seven for the 2.8-million-state search in the tests). The
+// workers share a pass, each taking runs of states (marks are set with an
+// atomic OR; a mark seen late only delays the fixpoint, never changes it).
+// Should the passes not settle after maxPasses, the edges are turned around
+// (a reverse graph: 4 bytes a state and 4 an edge more) and the marks
+// spread from the marked states, which settles any graph in one go.
 func (e *engine[S, M]) liveness() (uint32, bool) {
 	n := e.res.states
 	e.goals.grow((n + 63) / 64)
+	runs := e.passRuns()
 	settled := false
 	for pass := 0; pass < maxPasses && !settled; pass++ {
-		settled = !e.livenessPass(n, pass%2 == 0)
+		var changed atomic.Bool
+		down := pass%2 == 0
+		e.parallel(len(runs), func(_ *worker[S, M], i int) {
+			if down {
+				i = len(runs) - 1 - i
+			}
+			if e.livenessPass(runs[i], down) {
+				changed.Store(true)
+			}
+		})
+		settled = !changed.Load()
 	}
 	if !settled {
 		e.livenessReverse(n)
@@ -38,15 +53,41 @@ func (e *engine[S, M]) liveness() (uint32, bool) {
 // around.
 var maxPasses = 32
 
-func (e *engine[S, M]) marked(id uint32) bool {
-	return e.goals.c[id/(64*chunkLen)][id/64%chunkLen]&(1<<(id%64)) != 0
+// passRun is a run of states and where their edges are.
+type passRun struct {
+	from, to         uint32 // states
+	edgeFrom, edgeTo int
 }
 
-func (e *engine[S, M]) mark(id uint32) { e.goals.c[id/(64*chunkLen)][id/64%chunkLen] |= 1 << (id % 64) }
+// passRuns cuts the states into runs for the workers of a pass, at the
+// ends of pieces.
+func (e *engine[S, M]) passRuns() []passRun {
+	per := max(e.edges.len()/(16*len(e.ws)), 1<<16)
+	var runs []passRun
+	r := passRun{}
+	for _, m := range e.edgeMarks {
+		if m.edge-r.edgeFrom >= per || m == e.edgeMarks[len(e.edgeMarks)-1] {
+			r.to, r.edgeTo = m.state, m.edge
+			runs = append(runs, r)
+			r = passRun{from: m.state, edgeFrom: m.edge}
+		}
+	}
+	return runs
+}
 
-// livenessPass marks the states with a marked successor, in decreasing or
-// increasing id order, and reports whether it marked any.
-func (e *engine[S, M]) livenessPass(n int, down bool) bool {
+func (e *engine[S, M]) goalWord(id uint32) *uint64 {
+	return &e.goals.c[id/(64*chunkLen)][id/64%chunkLen]
+}
+
+func (e *engine[S, M]) marked(id uint32) bool {
+	return atomic.LoadUint64(e.goalWord(id))&(1<<(id%64)) != 0
+}
+
+func (e *engine[S, M]) mark(id uint32) { atomic.OrUint64(e.goalWord(id), 1<<(id%64)) }
+
+// livenessPass marks the states of run r that have a marked successor, in
+// decreasing or increasing id order, and reports whether it marked any.
+func (e *engine[S, M]) livenessPass(r passRun, down bool) bool {
 	changed := false
 	// visit looks at state id, whose edges are ts.
 	visit := func(id uint32, ts []uint32) {
@@ -64,24 +105,29 @@ func (e *engine[S, M]) livenessPass(n int, down bool) bool {
 	// A state's edges may span two chunks: they are gathered in ts.
 	var ts []uint32
 	if down {
-		id := uint32(n)
-		for c := len(e.edges.c) - 1; c >= 0; c-- {
-			chunk := e.edges.c[c][:min(chunkLen, e.edges.n-c*chunkLen)]
-			for k := len(chunk) - 1; k >= 0; k-- {
-				if chunk[k]&lastEdge != 0 && len(ts) > 0 {
+		id := r.to
+		for k := r.edgeTo - 1; k >= r.edgeFrom; {
+			chunk := e.edges.c[k/chunkLen]
+			lo := max(r.edgeFrom, k/chunkLen*chunkLen)
+			for ; k >= lo; k-- {
+				t := chunk[k%chunkLen]
+				if t&lastEdge != 0 && len(ts) > 0 {
 					id--
 					visit(id, ts)
 					ts = ts[:0]
 				}
-				ts = append(ts, chunk[k])
+				ts = append(ts, t)
 			}
 		}
 		visit(id-1, ts)
 		return changed
 	}
-	id := uint32(0)
-	for c := range e.edges.c {
-		for _, t := range e.edges.c[c][:min(chunkLen, e.edges.n-c*chunkLen)] {
+	id := r.from
+	for k := r.edgeFrom; k < r.edgeTo; {
+		chunk := e.edges.c[k/chunkLen]
+		hi := min(r.edgeTo, (k/chunkLen+1)*chunkLen)
+		for ; k < hi; k++ {
+			t := chunk[k%chunkLen]
 			ts = append(ts, t)
 			if t&lastEdge != 0 {
 				visit(id, ts)

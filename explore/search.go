@@ -82,6 +82,9 @@ type Result struct {
 	PeakBytes uint64
 	Violation *Violation
 	machines  *projection
+
+	// Interrupted is set when Options.Interrupt stopped the search.
+	Interrupted bool
 }
 
 // StatesPerSecond is the search throughput.
@@ -127,13 +130,16 @@ func (x *system) search() *Result {
 		ms = append(ms, &stateMachine{system: x.fork()})
 	}
 	e := newEngine[state](limits{workers: workers, maxStates: x.o.MaxStates, maxDepth: x.o.MaxDepth,
-		maxBytes: x.o.MaxBytes, progress: x.o.Progress}, ms)
+		maxBytes: x.o.MaxBytes, progress: x.o.Progress, interrupt: x.o.Interrupt}, ms)
 	defer e.close()
 	out := e.run()
 	r := &Result{Options: x.o, Verdict: out.verdict, States: out.states, Transitions: out.transitions,
 		MaxDepth: out.maxDepth, Abandoned: out.abandoned, Stopped: out.stopped, Workers: workers}
 	if out.verdict == Violated {
 		r.Violation = x.violation(x.replayPath(e.path(out.bad)), out.prop, out.msg)
+	}
+	if out.interrupted {
+		stopInterrupted(r, out.states, out.maxDepth)
 	}
 	r.PeakBytes = max(out.peakBytes, e.bytes())
 	r.Elapsed = time.Since(start)

@@ -134,6 +134,8 @@ func (v *visited) release() {
 
 // chunks is an append-only array kept in fixed-size chunks: it grows
 // without copying, and without the spare half a doubling slice carries.
+// The first chunk starts small and doubles up to chunkLen, so that a small
+// search allocates little.
 type chunks[T any] struct {
 	mem *memory
 	c   [][]T
@@ -149,13 +151,34 @@ func (a *chunks[T]) at(i int) T { return a.c[i/chunkLen][i%chunkLen] }
 
 func (a *chunks[T]) set(i int, v T) { a.c[i/chunkLen][i%chunkLen] = v }
 
-func (a *chunks[T]) append(vs ...T) {
-	for len(vs) > 0 {
-		i := a.n % chunkLen
-		if i == 0 && a.n/chunkLen == len(a.c) {
-			a.c = append(a.c, alloc[T](a.mem, chunkLen))
+// room makes the array hold at least n elements.
+func (a *chunks[T]) room(n int) {
+	if len(a.c) == 1 && len(a.c[0]) < chunkLen && n > len(a.c[0]) {
+		size := len(a.c[0])
+		for size < n && size < chunkLen {
+			size *= 2
 		}
-		k := copy(a.c[a.n/chunkLen][i:], vs)
+		c := alloc[T](a.mem, size)
+		copy(c, a.c[0])
+		free(a.mem, a.c[0])
+		a.c[0] = c
+	}
+	if len(a.c) == 0 {
+		size := 256
+		for size < n && size < chunkLen {
+			size *= 2
+		}
+		a.c = append(a.c, alloc[T](a.mem, size))
+	}
+	for len(a.c)*chunkLen < n {
+		a.c = append(a.c, alloc[T](a.mem, chunkLen))
+	}
+}
+
+func (a *chunks[T]) append(vs ...T) {
+	a.room(a.n + len(vs))
+	for len(vs) > 0 {
+		k := copy(a.c[a.n/chunkLen][a.n%chunkLen:], vs)
 		a.n += k
 		vs = vs[k:]
 	}
@@ -163,9 +186,7 @@ func (a *chunks[T]) append(vs ...T) {
 
 // grow extends the array to n elements (zero).
 func (a *chunks[T]) grow(n int) {
-	for len(a.c)*chunkLen < n {
-		a.c = append(a.c, alloc[T](a.mem, chunkLen))
-	}
+	a.room(n)
 	a.n = max(a.n, n)
 }
 

@@ -358,12 +358,12 @@ func (x *system) take(n *state, d, i int) pktID {
 // and carries out the outputs.
 func (x *system) step(n *state, side int, kind model.InKind, arg uint32) {
 	from := n.ep[side]
-	r := x.cache.step(side, from, kind, arg)
-	n.ep[side] = r.to
+	to, acts, r := x.cache.step(side, from, kind, arg)
+	n.ep[side] = to
 	if x.obs != nil {
-		x.obs.stepped(side, x.eps.input(kind, arg), x.eps.get(side, from), x.eps.get(side, r.to), r.out)
+		x.obs.stepped(side, x.eps.input(kind, arg), x.eps.get(side, from), x.eps.get(side, to), r.out)
 	}
-	for i, a := range r.acts {
+	for i, a := range acts {
 		if x.obs != nil {
 			x.obs.output(side, &r.out[i], a.kind != model.OutSend || !x.stream || n.linkUp)
 		}

@@ -37,7 +37,8 @@ Block kinds:
                         its replay run, which must still violate the property
   chart NAME ARGS       simulate sweep ARGS drawn to charts/NAME.png and .svg, and the image link
   findings ARGS         what simulate ARGS (a compare) found, one line per variant
-  reference WHAT        a reference table: columns, profiles, params or variants`
+  reference WHAT        a reference table: columns, profiles, params, exits, or
+                        variants V1,V2,... (the variants named)`
 
 // docFiles are the documents with generated blocks.
 var docFiles = []string{"why-four-packets.md", "guide.md"}
@@ -302,8 +303,8 @@ func findings(args string) (string, error) {
 		return "", err
 	}
 	type tally struct {
-		profiles, dupProfiles, lostProfiles []string
-		runs, maxHeld                       uint64
+		profiles, dupProfiles, lostProfiles, abandonedProfiles []string
+		runs, maxHeld                                          uint64
 	}
 	var order []string
 	by := map[string]*tally{}
@@ -324,6 +325,9 @@ func findings(args string) (string, error) {
 		if a.Lost.X > 0 {
 			t.lostProfiles = append(t.lostProfiles, l.Profile)
 		}
+		if a.Abandoned.X > 0 {
+			t.abandonedProfiles = append(t.abandonedProfiles, l.Profile)
+		}
 	}
 	var b strings.Builder
 	for _, v := range order {
@@ -337,6 +341,9 @@ func findings(args string) (string, error) {
 		case len(t.lostProfiles) > 0:
 			verdict = "losses on " + strings.Join(t.lostProfiles, ", ")
 		}
+		if len(t.abandonedProfiles) > 0 {
+			verdict += "; messages abandoned with the application told (not losses) on " + strings.Join(t.abandonedProfiles, ", ")
+		}
 		held := fmt.Sprintf("the receiver held at most %d ids/messages at once", t.maxHeld)
 		if t.maxHeld >= uint64(res.Study.Messages) {
 			held = fmt.Sprintf("the receiver held an entry for every message sent (%d)", t.maxHeld)
@@ -347,15 +354,19 @@ func findings(args string) (string, error) {
 }
 
 // reference renders the tables the guide lists from the code itself.
-func reference(what string) (string, error) {
+func reference(arg string) (string, error) {
 	var b strings.Builder
+	what, list, _ := strings.Cut(arg, " ")
 	switch what {
 	case "columns":
 		b.WriteString("| key (CSV, JSON, --columns) | heading | meaning | 95% CI |\n|---|---|---|---|\n")
 		for _, m := range study.Metrics {
 			ci := "no"
-			if m.CI {
-				ci = "yes (`" + m.Key + "_ci95`)"
+			switch {
+			case m.CI && m.Prop:
+				ci = "Wilson score interval, bounds (`" + m.Key + "_lo95`, `" + m.Key + "_hi95`)"
+			case m.CI:
+				ci = "Student's t half-width (`" + m.Key + "_ci95`)"
 			}
 			fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", m.Key, m.Head, m.Doc, ci)
 		}
@@ -370,12 +381,20 @@ func reference(what string) (string, error) {
 			fmt.Fprintf(&b, "| `%s` | %s |\n", p.Name, p.Doc)
 		}
 	case "variants":
+		// The list is the block's own, so that registering another
+		// variant does not make the document stale.
 		b.WriteString("| variant | what it is |\n|---|---|\n")
-		for _, v := range model.Variants() {
+		for _, name := range strings.Split(list, ",") {
+			v, err := model.Lookup(name)
+			if err != nil {
+				return "", err
+			}
 			fmt.Fprintf(&b, "| `%s` | %s |\n", v.Name, v.Description)
 		}
+	case "exits":
+		b.WriteString(exitTable())
 	default:
-		return "", fmt.Errorf("allowed: columns, profiles, params, variants")
+		return "", fmt.Errorf("allowed: columns, profiles, params, variants, exits")
 	}
 	return b.String(), nil
 }

@@ -23,7 +23,8 @@ reports is a shortest one). Checks no-duplicate and no-loss in every state and, 
 search is complete, that every state can still finish all messages without further faults.
 Exit status: 0 proven within the bounds, 1 violation found, 2 bad usage, 3 stopped at a
 bound (--max-states, --max-mem, --max-depth) or random walks without a violation: nothing
-proven beyond that bound.`
+proven beyond that bound; 130 when Ctrl-C stopped it (it prints the states and the depth
+explored completely).`
 
 // exploreFlags are the bounds and behaviours shared by explore and states.
 type exploreFlags struct {
@@ -34,7 +35,7 @@ type exploreFlags struct {
 	maxStates, walks, walkDepth, distinct, storeCap int
 	ttl                                             int64
 	maxDepth, workers                               int
-	maxMemMiB                                       uint64
+	maxMem                                          memSize
 	seed                                            uint64
 }
 
@@ -61,7 +62,8 @@ func addExploreFlags(fs *flag.FlagSet, messages int) *exploreFlags {
 	fs.StringVar(&f.search, "search", "bfs", "bfs (exhaustive, shortest counterexample) or walk (random walks, safety only)")
 	fs.IntVar(&f.maxStates, "max-states", explore.DefaultMaxStates, "stop after this many states")
 	fs.IntVar(&f.maxDepth, "max-depth", 0, "stop after this many moves from the start (0: none): safety checked for every schedule that short")
-	fs.Uint64Var(&f.maxMemMiB, "max-mem", explore.DefaultMaxBytes>>20, "stop when the search holds more than this many MiB (its tables and the Go heap; looked at every 65,536 states), saying which depth it completed")
+	f.maxMem = explore.DefaultMaxBytes
+	fs.Var(&f.maxMem, "max-mem", "stop when the search holds more than `size`, such as 512MiB or 8GiB (a bare number is MiB): its tables and the Go heap, looked at every 65,536 states; it says which depth it completed")
 	fs.IntVar(&f.workers, "workers", 0, "goroutines the search runs on (0: one per core); the outcome is the same for any number")
 	fs.IntVar(&f.walks, "walks", explore.DefaultWalks, "random walks (--search walk)")
 	fs.IntVar(&f.walkDepth, "walk-depth", explore.DefaultWalkDepth, "moves per random walk")
@@ -72,7 +74,7 @@ func addExploreFlags(fs *flag.FlagSet, messages int) *exploreFlags {
 func (f *exploreFlags) options() (explore.Options, error) {
 	o := explore.Options{Variant: f.variant, Messages: f.messages, IDs: f.ids, ReceiveMax: f.receiveMax,
 		RetryLimit: f.retryLimit, Volatile: f.volatile, Breaks: f.breaks, Crashes: f.crashes, Losses: f.losses,
-		Dups: f.dups, Reorder: f.reorder, EarlyTimers: f.early, MaxStates: f.maxStates, MaxBytes: f.maxMemMiB << 20,
+		Dups: f.dups, Reorder: f.reorder, EarlyTimers: f.early, MaxStates: f.maxStates, MaxBytes: uint64(f.maxMem),
 		Walks: f.walks, WalkDepth: f.walkDepth, MaxDepth: f.maxDepth, Workers: f.workers, Seed: f.seed, DistinctPayloads: f.distinct, TTLTicks: f.ttl, StoreCap: f.storeCap}
 	if err := nonEmpty(map[string]string{"variant": f.variant, "mode": f.mode, "mqtt": f.version,
 		"id-policy": f.idPolicy, "search": f.search}); err != nil {
@@ -113,9 +115,6 @@ func (f *exploreFlags) options() (explore.Options, error) {
 	if f.ttl < 0 {
 		return o, usagef("--ttl %d: must not be negative", f.ttl)
 	}
-	if f.maxMemMiB < 1 || f.maxMemMiB > 1<<30 { // MiB << 20 must not overflow
-		return o, usagef("--max-mem %d: allowed 1..%d MiB", f.maxMemMiB, 1<<30)
-	}
 	o = o.Normalize()
 	if err := o.Validate(); err != nil {
 		return o, usageError{err.Error()}
@@ -148,7 +147,7 @@ func (e incompleteError) ExitCode() int { return 3 }
 func exploreCmd(stdout, stderr io.Writer, args []string) error {
 	fs := newFlagSet("explore", exploreSummary)
 	ef := addExploreFlags(fs, explore.DefaultMessages)
-	format := fs.String("format", "text", "output: text (verdict, figures, ASCII trace), mermaid (the trace), json")
+	format := fs.String("format", "text", "output: text (verdict, figures, ASCII trace), mermaid (the trace), json, html (a page that steps through the trace)")
 	quiet := fs.Bool("quiet", false, "no progress lines on stderr")
 	networks := fs.Bool("networks", false, "datagram: explore all 16 combinations of loss, reordering, duplication and early timers (one loss and one duplication where on) and print the verdict table as markdown")
 	if err := parseFlags(fs, stderr, args); err != nil {
@@ -162,13 +161,19 @@ func exploreCmd(stdout, stderr io.Writer, args []string) error {
 		return err
 	}
 	switch *format {
-	case "text", "mermaid", "json":
+	case "text", "mermaid", "json", "html":
 	default:
-		return usagef("--format %q: allowed values are text, mermaid, json", *format)
+		return usagef("--format %q: allowed values are text, mermaid, json, html", *format)
 	}
+	ctx, stop := interrupt()
+	defer stop()
+	o.Interrupt = ctx.Done()
 	if *networks {
 		if o.Mode != model.Datagram {
 			return usagef("--networks: needs --mode datagram")
+		}
+		if *format == "html" {
+			return usagef("--format html: draws one exploration; --networks prints a markdown table")
 		}
 		return exploreNetworks(stdout, o)
 	}
@@ -195,6 +200,9 @@ func exploreCmd(stdout, stderr io.Writer, args []string) error {
 }
 
 func exploreExit(res *explore.Result) error {
+	if res.Interrupted {
+		return interruptedError{"nothing proven: " + res.Stopped}
+	}
 	switch res.Verdict {
 	case explore.Violated:
 		return violationError{fmt.Sprintf("%s: %s", res.Options.Variant, res.Violation)}
@@ -234,12 +242,16 @@ func writeExplore(w io.Writer, res *explore.Result, format string) error {
 	o := res.Options
 	v := res.Violation
 	switch format {
+	case "html":
+		return writeExploreHTML(w, res)
 	case "mermaid":
-		if v == nil {
-			_, err := fmt.Fprintf(w, "%%%% %s: no counterexample (%s)\n", o.Variant, res.Verdict)
-			return err
-		}
-		return explore.WriteMermaid(w, v)
+		return mermaidBlock(w, func(w io.Writer) error {
+			if v == nil {
+				_, err := fmt.Fprintf(w, "%%%% %s: no counterexample (%s)\n", o.Variant, res.Verdict)
+				return err
+			}
+			return explore.WriteMermaid(w, v)
+		})
 	case "json":
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
@@ -358,9 +370,15 @@ func statesCmd(stdout, stderr io.Writer, args []string) error {
 		return err
 	}
 	o.Project = true
+	ctx, stop := interrupt()
+	defer stop()
+	o.Interrupt = ctx.Done()
 	res, err := explore.Run(o)
 	if err != nil {
 		return usageError{err.Error()}
+	}
+	if res.Interrupted {
+		return interruptedError{"states: " + res.Stopped + "; no state machine drawn"}
 	}
 	fmt.Fprintf(stdout, "%s, %s mode; bounds: %s; %d states explored (%s)\n", o.Variant, o.Mode, bounds(o), res.States, res.Verdict)
 	for _, m := range res.Machines() {
@@ -393,6 +411,9 @@ func exploreNetworks(w io.Writer, base explore.Options) error {
 		res, err := explore.Run(n.Options(base))
 		if err != nil {
 			return usageError{err.Error()}
+		}
+		if res.Interrupted {
+			return interruptedError{fmt.Sprintf("interrupted at network %s: %s", n.Name, res.Stopped)}
 		}
 		cx, replay := "", ""
 		if v := res.Violation; v != nil {

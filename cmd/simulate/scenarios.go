@@ -85,8 +85,12 @@ func writeReports(w io.Writer, reports []scenarios.Report) {
 		} else if r.Expected.Verdict == "" && len(r.Expected.Counts)+len(r.Expected.Bools) == 0 {
 			status = "(no expectation)"
 		}
-		fmt.Fprintf(w, "  %-20s expect %-14s got %-14s %d msgs: %d once, %d dup, %d lost; %d packets, %d bytes, %d payload resends  %s\n",
-			r.Variant, want, r.Verdict(), o.Messages, o.ExactlyOnce, o.Duplicated, o.Lost, o.Packets, o.Bytes, o.PayloadResends, status)
+		unrouted := ""
+		if o.Unrouted > 0 {
+			unrouted = fmt.Sprintf(", %d unrouted", o.Unrouted)
+		}
+		fmt.Fprintf(w, "  %-20s expect %-14s got %-14s %d msgs: %d once, %d dup, %d lost, %d abandoned%s; %d packets, %d bytes, %d payload resends  %s\n",
+			r.Variant, want, r.Verdict(), o.Messages, o.ExactlyOnce, o.Duplicated, o.Lost, o.Abandoned, unrouted, o.Packets, o.Bytes, o.PayloadResends, status)
 	}
 }
 
@@ -148,9 +152,12 @@ func runScenario(stdout io.Writer, fs *flag.FlagSet, name, file, format string, 
 		}
 	}
 	diagram := len(expects) == 1 && sc.Runs == 1 && sc.Base.Workload.Messages <= maxDiagramMessages
+	// JSON keeps each variant's run as run --format json gives it, trace
+	// included, for a single-run scenario as long as run keeps traces.
+	traced := diagram || format == "json" && sc.Runs <= 1 && sc.Base.Workload.Messages <= maxRunTraceMessages
 	reports := make([]scenarios.Report, len(expects))
 	for i, e := range expects {
-		reports[i] = sc.CheckVariant(e, diagram)
+		reports[i] = sc.CheckVariant(e, traced)
 	}
 	if format == "json" {
 		enc := json.NewEncoder(stdout)
@@ -172,12 +179,12 @@ func writeScenarioRun(w io.Writer, sc *scenarios.Scenario, reports []scenarios.R
 		if !diagram || reports[0].Outcome.Last == nil {
 			return usagef("--format mermaid: needs one variant (--variant) of a single-run scenario with at most %d messages", maxDiagramMessages)
 		}
-		return sim.WriteMermaid(w, reports[0].Outcome.Last.Trace, opt)
+		return mermaidBlock(w, func(w io.Writer) error { return sim.WriteMermaid(w, reports[0].Outcome.Last.Trace, opt) })
 	}
 	fmt.Fprintf(w, "scenario %s\n", sc.Name)
 	fmt.Fprintf(w, "why:      %s\nsetup:    %s\n\n", sc.Why, sc.Setup())
 	if diagram && reports[0].Outcome.Last != nil {
-		if err := writeRun(w, reports[0].Outcome.Last, "text", opt); err != nil {
+		if err := writeRun(w, reports[0].Outcome.Last, "text", opt, nil); err != nil {
 			return err
 		}
 		fmt.Fprintln(w)
@@ -198,9 +205,13 @@ type scenarioReportJSON struct {
 	Once       int      `json:"exactly_once"`
 	Duplicated int      `json:"duplicated"`
 	Lost       int      `json:"lost"`
+	Abandoned  int      `json:"abandoned"`
 	Packets    int      `json:"packets"`
 	Bytes      int      `json:"bytes"`
 	Resends    int      `json:"payload_resends"`
+	// Run is the variant's run as simulate run --format json writes it,
+	// trace included (single-run scenarios only).
+	Run *runOutput `json:"run,omitempty"`
 }
 
 func scenarioJSON(sc *scenarios.Scenario, reports []scenarios.Report) any {
@@ -212,9 +223,14 @@ func scenarioJSON(sc *scenarios.Scenario, reports []scenarios.Report) any {
 	}{Name: sc.Name, Why: sc.Why, Setup: sc.Setup()}
 	for _, r := range reports {
 		o := r.Outcome
-		out.Reports = append(out.Reports, scenarioReportJSON{Variant: r.Variant, Expected: string(r.Expected.Verdict),
+		rep := scenarioReportJSON{Variant: r.Variant, Expected: string(r.Expected.Verdict),
 			Verdict: string(r.Verdict()), Skipped: r.Skipped, OK: r.OK(), Mismatches: r.Mismatches, Messages: o.Messages,
-			Once: o.ExactlyOnce, Duplicated: o.Duplicated, Lost: o.Lost, Packets: o.Packets, Bytes: o.Bytes, Resends: o.PayloadResends})
+			Once: o.ExactlyOnce, Duplicated: o.Duplicated, Lost: o.Lost, Abandoned: o.Abandoned, Packets: o.Packets, Bytes: o.Bytes, Resends: o.PayloadResends}
+		if o.Last != nil && o.Last.Config.Trace && o.Runs == 1 {
+			run := runJSON(o.Last, nil)
+			rep.Run = &run
+		}
+		out.Reports = append(out.Reports, rep)
 	}
 	return out
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/qoslab/qoslab/model"
 	"github.com/qoslab/qoslab/study"
 )
 
@@ -45,7 +46,8 @@ var usageCases = []usageCase{
 	{[]string{"run", "extra"}, 2, `run: unexpected argument "extra" (flags start with --)`},
 	// run: values
 	{[]string{"run", "--variant", ""}, 2, "--variant: empty value"},
-	{[]string{"run", "--variant", "qos7"}, 2, `--variant: unknown variant "qos7": allowed values are qos0, qos1, qos2-a`},
+	// The list is the registry's, whatever variants this build registers.
+	{[]string{"run", "--variant", "qos7"}, 2, `--variant: unknown variant "qos7": allowed values are ` + strings.Join(model.Names(), ", ")},
 	{[]string{"run", "--sub-variant", "nope", "--topology", "broker"}, 2, `--sub-variant: unknown variant "nope"`},
 	{[]string{"run", "--mode", ""}, 2, "--mode: empty value"},
 	{[]string{"run", "--mode", "Stream"}, 2, `--mode: mode "Stream": allowed values are stream, datagram`},
@@ -89,7 +91,11 @@ var usageCases = []usageCase{
 	{[]string{"run", "--format", "csv"}, 2, `--format "csv": allowed values are text, mermaid, json`},
 	{[]string{"run", "--messages", "10001", "--format", "mermaid"}, 2, "--format mermaid: draws runs of at most 10000 messages, not --messages 10001"},
 	{[]string{"run", "--format", ""}, 2, `--format "": allowed values are text, mermaid, json`},
-	{[]string{"run", "--sub-variant", "qos1"}, 2, "--sub-variant qos1: the subscriber leg needs --topology broker"},
+	{[]string{"run", "--sub-variant", "qos1"}, 2, "--sub-variant qos1: a subscription needs a topology with a broker (broker, pair, self)"},
+	{[]string{"run", "--sub-variant", "qos1", "--topology", "duplex"}, 2, "--sub-variant qos1: a subscription needs a topology with a broker (broker, pair, self)"},
+	{[]string{"run", "--clean-start", "--mode", "datagram"}, 2, "--clean-start: datagram mode has no CONNECT to ask for a clean start; use --mode stream"},
+	{[]string{"run", "--choices", "sometimes"}, 2, `--choices: choice "sometimes": allowed values are all, none or a list of pubcomp-reason, repeat-pubrec, resend-order, method, keep-session (the packet id is opened by --id-policy any)`},
+	{[]string{"run", "--topology", "ring"}, 2, `--topology: topology "ring": allowed values are direct, broker, duplex, pair, self`},
 	{[]string{"run", "--mqtt", "3.1.1", "--session-expiry", "100"}, 2, "--session-expiry 100: the Session Expiry Interval is MQTT 5.0's; --mqtt 3.1.1 has none"},
 	{[]string{"run", "--messages", "2", "--faults", ";;"}, 0, ""}, // an empty schedule is no faults
 	// run: scenarios
@@ -135,8 +141,8 @@ var usageCases = []usageCase{
 	{[]string{"explore", "--mode", ""}, 2, "--mode: empty value"},
 	{[]string{"explore", "--search", "dfs"}, 2, `--search: search "dfs": allowed values are bfs, walk`},
 	{[]string{"explore", "--max-states", "0"}, 2, "--max-states 0: allowed 1..2147483648"},
-	{[]string{"explore", "--max-mem", "0"}, 2, "--max-mem 0: allowed 1..1073741824 MiB"},
-	{[]string{"explore", "--max-mem", "17592186044416"}, 2, "--max-mem 17592186044416: allowed 1..1073741824 MiB"},
+	{[]string{"explore", "--max-mem", "0"}, 2, `--max-mem "0": allowed 1MiB..1PiB`},
+	{[]string{"explore", "--max-mem", "17592186044416"}, 2, `--max-mem "17592186044416": allowed 1MiB..1PiB`},
 	{[]string{"explore", "--search", "walk", "--seed", "-1"}, 2, `--seed "-1": want a whole number from 0`},
 	{[]string{"explore", "--loss", "0.1"}, 2, "--loss: not a flag of simulate explore"},
 	{[]string{"explore", "--faults", "x"}, 2, "--faults: not a flag of simulate explore"},
@@ -199,6 +205,10 @@ var usageCases = []usageCase{
 	{[]string{"sweep", "--runs", "1", "--format", "mermaid"}, 2, `--format "mermaid": allowed values are text, markdown, csv, json`},
 	{[]string{"sweep", "--runs", "1", "--shard", "0/2", "--png", "$DIR/x.png"}, 2, "--png/--svg with --shard 0/2"},
 	{[]string{"sweep", "--runs", "1", "--svg", "$DIR/none/x.svg"}, 2, "--svg $DIR/none/x.svg: directory $DIR/none does not exist"},
+	{[]string{"sweep", "--runs", "1", "--png", "$DIR/x.txt"}, 2, "--png $DIR/x.txt: the file name must end in .png, the format written"},
+	{[]string{"sweep", "--runs", "1", "--svg", "$DIR/x.png"}, 2, "--svg $DIR/x.png: the file name must end in .svg"},
+	{[]string{"sweep", "--runs", "1", "--log-x"}, 2, "--log-x: shapes a chart; give --png or --svg too"},
+	{[]string{"sweep", "--runs", "1", "--log-x", "--svg", "$DIR/x.svg", "--values", "0,0.1"}, 2, "--log-x: loss 0 cannot be drawn on a logarithmic axis"},
 	{[]string{"sweep", "--runs", "1", "--profiles", "clean"}, 2, "--profiles: not a flag of simulate sweep"},
 	{[]string{"sweep", "--runs", "1", "--variants", "qos1", "--values", "0,0.1", "--messages", "3"}, 0, ""},
 
@@ -210,7 +220,7 @@ var usageCases = []usageCase{
 	{[]string{"merge", "$DIR/c0.json", "$DIR/missing.json"}, 2, "missing.json: no such file or directory"},
 	{[]string{"merge", "$DIR/garbage.yaml"}, 2, "garbage.yaml: not a result file"},
 	{[]string{"merge", "$DIR/empty.yaml"}, 2, "empty.yaml: not a result file"},
-	{[]string{"merge", "$DIR/object.json"}, 2, `object.json: format "", want "qoslab-study-1"`},
+	{[]string{"merge", "$DIR/object.json"}, 2, `object.json: format "", want "qoslab-study-2"`},
 	{[]string{"merge", "$DIR"}, 2, "is a directory"},
 	{[]string{"merge", "$DIR/c0.json", "$DIR/c1.json", "--format", "json"}, 2, `merge: "--format" after the files: flags go before them`},
 	{[]string{"merge", "--format", "mermaid", "$DIR/c0.json", "$DIR/c1.json"}, 2, `--format "mermaid": allowed values are text, markdown, csv, json`},
