@@ -12,7 +12,7 @@
 //	simulate scenarios [--check]  the built-in scenarios
 //	simulate compare [flags]      variants x network profiles, many seeded runs: one table
 //	simulate sweep [flags]        one parameter over a range: CSV/JSON and charts
-//	simulate merge [flags] FILE...  combine the shard results of a compare or sweep
+//	simulate merge [flags] FILE...  combine the shard results of a compare or sweep, or the parts of a check
 //	simulate docs [--check]       regenerate (or check) the generated parts of docs/
 //	simulate variants             the registered protocol variants
 //	simulate COMMAND --help       the flags of a command (also: simulate help COMMAND)
