@@ -323,6 +323,16 @@ func (e external) addr() string { return string(e) }
 func (e external) pids() []int  { return nil }
 func (e external) stop() error  { return nil }
 
+// Start brings up a broker outside a run, for a test or a user who wants
+// one of the named brokers to point another tool at. stop ends it.
+func Start(b BrokerImpl) (addr string, stop func() error, err error) {
+	r, err := b.start()
+	if err != nil {
+		return "", nil, err
+	}
+	return r.addr(), r.stop, nil
+}
+
 // Brokers lists the named brokers.
 func Brokers() []BrokerImpl {
 	return []BrokerImpl{Mochi, Mosquitto, MochiForgetsID, MochiResendsPublish}

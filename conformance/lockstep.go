@@ -76,6 +76,9 @@ type driver struct {
 // errRunAborted wraps what made the harness itself give up on a run.
 var errRunAborted = errors.New("run aborted")
 
+// ErrUnreachable is returned when the proxy cannot reach the broker.
+var ErrUnreachable = errors.New("broker unreachable")
+
 func newDriver(t Target, c Case, opt Options) (*driver, error) {
 	d := &driver{opt: opt, c: c, t: t, events: make(chan event, 1024), done: make(chan struct{}),
 		fired: make([]bool, len(c.Faults)), reported: map[uint32]bool{}}
@@ -214,7 +217,7 @@ func (d *driver) settle() bool {
 		if d.failErr != nil {
 			return false
 		}
-		if time.Since(last) >= d.q.settle && len(d.events) == 0 && !d.q.busy() {
+		if time.Since(last) >= d.q.settle && d.confirmQuiet() {
 			return true
 		}
 		if time.Since(start) > busyBound {
@@ -224,6 +227,25 @@ func (d *driver) settle() bool {
 		timer.Reset(d.q.settle / 2)
 	}
 }
+
+// confirmQuiet looks twice, each time after a short sleep, for pending
+// events and busy implementation goroutines. The sleeps matter: a frame
+// written to a socket wakes its reader only when the Go scheduler polls the
+// network, which it does when a processor goes idle. A driver woken by its
+// own timer after the process was descheduled (a loaded machine) could
+// otherwise look before the poll and see the reader still waiting.
+func (d *driver) confirmQuiet() bool {
+	for i := 0; i < 2; i++ {
+		time.Sleep(quietPoll)
+		if len(d.events) > 0 || d.q.busy() {
+			return false
+		}
+	}
+	return true
+}
+
+// quietPoll is the sleep that lets the scheduler poll the network.
+const quietPoll = 200 * time.Microsecond
 
 // waitAny waits up to bound for one event; it reports whether one came.
 func (d *driver) waitAny(bound time.Duration) bool {
@@ -242,7 +264,7 @@ func (d *driver) handle(e event) {
 	case evAccepted:
 		d.accepted(e.conn)
 	case evDialFail:
-		d.failErr = fmt.Errorf("%w: the proxy could not reach the broker at %s: %v", errRunAborted, e.hop.broker, e.err)
+		d.failErr = fmt.Errorf("%w: the proxy could not reach the broker at %s: %v", ErrUnreachable, e.hop.broker, e.err)
 	case evFrame:
 		d.frame(e.conn, e.from, e.raw)
 	case evEOF:
@@ -423,6 +445,7 @@ func (d *driver) release(it *item) {
 	for _, dv := range it.divs {
 		d.mark(idx, dv)
 	}
+	d.or.setCause(it.divs)
 	d.deliver(it)
 	d.recvs[t]++
 	for k, f := range d.c.Faults {
@@ -464,6 +487,7 @@ func (d *driver) breakConn(pc *pconn, why string, reconnect int64) {
 		return
 	}
 	d.announce(pc)
+	d.or.setCause(nil)
 	pc.closeBoth()
 	var lost []*item
 	for s := fromClient; s <= fromBroker; s++ {
@@ -733,10 +757,15 @@ func (d *driver) mark(idx int, dv *Divergence) {
 // result assembles what the run found.
 func (d *driver) result() *Result {
 	d.or.finish(len(d.tr), d.now, d.stopped != "")
+	shown := map[*Divergence]bool{}
+	for _, l := range d.tr {
+		for _, dv := range l.Divs {
+			shown[dv] = true
+		}
+	}
 	for _, dv := range d.or.divs {
-		if dv.Step == 0 && len(d.tr) > 0 {
-			dv.Step, dv.At = len(d.tr), d.tr[len(d.tr)-1].At
-			d.tr[len(d.tr)-1].Divs = append(d.tr[len(d.tr)-1].Divs, dv)
+		if !shown[dv] {
+			d.mark(len(d.tr)-1, dv) // judged at the end of the run
 		}
 	}
 	r := &Result{Target: d.t.Name(), Case: d.c, Version: d.opt.Version, Transcript: d.tr, Divergences: d.or.divs,

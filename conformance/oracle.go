@@ -69,6 +69,8 @@ type Divergence struct {
 	// the same one are consequences.
 	key   []string
 	cause *Divergence
+	// rogue marks a packet that starts a flow the model does not have.
+	rogue bool
 }
 
 // String is the one-line form used in reports.
@@ -162,11 +164,33 @@ type nodeOracle struct {
 	hop   int      // a client's hop (its index in the run)
 	conns []string // connection names, for reports (a client has one)
 	cands []*candidate
-	// reconnected marks connections that resumed a session since their
-	// last frame from this node, so that resends are told from repeats.
+	// resumed marks connections whose session resumed and that have
+	// had no input since, so that resends are told from repeats.
 	resumed map[int]bool
-	// lastIn is a short description of the last input per connection.
-	lastIn map[int]string
+	// skipped is, after a match, an owed packet of the same type that
+	// the matched one overtook: the order the spec fixes was not kept.
+	skipped *model.Packet
+}
+
+// earlierSameType finds an owed packet before w on w's connection of w's
+// type.
+func earlierSameType(before []owed, w owed) *model.Packet {
+	for _, e := range before {
+		if e.conn == w.conn && e.deliver == 0 && w.deliver == 0 && e.packet.Type == w.packet.Type {
+			p := e.packet
+			return &p
+		}
+	}
+	return nil
+}
+
+// orderStatements are the statements that fix the order of each type
+// [MQTT-4.6.0-1] to [MQTT-4.6.0-4].
+var orderStatements = map[model.PacketType][2]string{
+	model.PUBLISH: {"MQTT-4.6.0-1", "PUBLISH packets are resent in the order they were first sent"},
+	model.PUBACK:  {"MQTT-4.6.0-2", "PUBACKs go out in the order the PUBLISH packets came in"},
+	model.PUBREC:  {"MQTT-4.6.0-3", "PUBRECs go out in the order the PUBLISH packets came in"},
+	model.PUBREL:  {"MQTT-4.6.0-4", "PUBRELs go out in the order the PUBRECs came in"},
 }
 
 // oracle judges one run.
@@ -182,14 +206,20 @@ type oracle struct {
 	published map[uint32]string // message -> publishing node
 	wantSubs  map[uint32][]string
 	clients   []clientSpec
+	// cause is the divergent frame the nodes are reacting to, if any;
+	// rogue maps flows the model does not have to the divergence that
+	// started them.
+	cause *Divergence
+	rogue map[string]*Divergence
 }
 
 // newOracle builds the candidates of every node of a run.
 func newOracle(cfg model.Config, clients []clientSpec) (*oracle, error) {
 	o := &oracle{version: cfg.Version, nodes: map[string]*nodeOracle{}, delivered: map[string]map[uint32]int{},
-		outcome: map[uint32]string{}, published: map[uint32]string{}, wantSubs: map[uint32][]string{}, clients: clients}
+		outcome: map[uint32]string{}, published: map[uint32]string{}, wantSubs: map[uint32][]string{}, clients: clients,
+		rogue: map[string]*Divergence{}}
 	cfg.Mode = model.Stream
-	broker := &nodeOracle{name: "broker", resumed: map[int]bool{}, lastIn: map[int]string{}}
+	broker := &nodeOracle{name: "broker", resumed: map[int]bool{}}
 	for _, c := range clients {
 		broker.conns = append(broker.conns, c.node)
 	}
@@ -201,7 +231,7 @@ func newOracle(cfg model.Config, clients []clientSpec) (*oracle, error) {
 		broker.cands = append(broker.cands, &candidate{choice: ch, sh: sh})
 	}
 	for i, c := range clients {
-		n := &nodeOracle{name: c.node, hop: i, conns: []string{"broker"}, resumed: map[int]bool{}, lastIn: map[int]string{}}
+		n := &nodeOracle{name: c.node, hop: i, conns: []string{"broker"}, resumed: map[int]bool{}}
 		for _, ch := range choices() {
 			sh, err := newClientShadow(cfg, ch, c.publishes, len(c.subscribe) > 0)
 			if err != nil {
@@ -222,12 +252,16 @@ func newOracle(cfg model.Config, clients []clientSpec) (*oracle, error) {
 // records what each now owes.
 func (o *oracle) input(node string, conn int, in model.Input, why string) {
 	n := o.nodes[node]
-	n.lastIn[conn] = why
-	if in.Kind == model.InPacket && in.Packet.Type == model.CONNACK && in.Packet.SessionPresent {
-		n.resumed[conn] = true
-	}
-	if in.Kind == model.InPacket && in.Packet.Type == model.CONNECT && !in.Packet.CleanStart {
-		n.resumed[conn] = true
+	if in.Kind == model.InPacket {
+		// A session resumes at CONNECT (Clean Start 0) or CONNACK
+		// (Session Present 1); what the node sends before its next
+		// input is its resend [MQTT-4.4.0-1].
+		switch t := in.Packet.Type; {
+		case t == model.CONNACK && in.Packet.SessionPresent, t == model.CONNECT && !in.Packet.CleanStart:
+			n.resumed[conn] = true
+		default:
+			n.resumed[conn] = false
+		}
 	}
 	for _, c := range n.cands {
 		cin := in
@@ -269,6 +303,12 @@ func (o *oracle) sent(node string, conn int, f *Frame, step int, at int64) *Dive
 		return w.deliver == 0 && samePacket(w.packet, p)
 	}
 	d := o.match(n, conn, exact, func() Divergence { return o.unexpected(n, conn, f) })
+	if d == nil && n.skipped != nil {
+		if st, ok := orderStatements[got.Type]; ok {
+			d = &Divergence{Class: Protocol, Node: node, Did: "sent " + got.Label() + " before " + n.skipped.Label() + o.onConn(n, conn),
+				Model: "sends " + n.skipped.Label() + " first", Statement: st[0], Why: st[1], key: flowKey(n, conn, got)}
+		}
+	}
 	if d != nil && got.Type == model.PUBLISH && !got.Dup && got.QoS > 0 {
 		// The model would send this message under another id: any unused
 		// id is allowed [MQTT-2.2.1-3], so follow the node's choice.
@@ -294,9 +334,6 @@ func (o *oracle) sent(node string, conn int, f *Frame, step int, at int64) *Dive
 		if alt := o.insteadOf(n, conn, got, own); alt != nil {
 			d = alt
 		}
-	}
-	if own {
-		n.resumed[conn] = false
 	}
 	if d != nil {
 		d.Step, d.At = step, at
@@ -379,9 +416,13 @@ func (o *oracle) deliveredTo(node string, ref uint32, step int, at int64) *Diver
 // stay.
 func (o *oracle) match(n *nodeOracle, conn int, fits func(*candidate, owed) bool, diverge func() Divergence) *Divergence {
 	var keep []*candidate
+	n.skipped = nil
 	for _, c := range n.cands {
 		for i, w := range c.owes {
 			if w.conn == conn && fits(c, w) {
+				if len(keep) == 0 {
+					n.skipped = earlierSameType(c.owes[:i], w)
+				}
 				c.owes = append(c.owes[:i:i], c.owes[i+1:]...)
 				keep = append(keep, c)
 				break
@@ -447,19 +488,68 @@ func (o *oracle) connDown(client string, conn int) {
 	}
 }
 
-// add records a divergence, turning it into a consequence when an earlier
-// one concerned the same flow or message.
+// add records a divergence. A protocol divergence is a consequence when
+// the node was reacting to a frame that itself diverged (o.cause), or when
+// it belongs to a flow that exists only because of an earlier divergence
+// (a PUBLISH the model never sends starts a flow the model does not have).
 func (o *oracle) add(d Divergence) *Divergence {
-	if d.Class != Delivery && d.Class != Permitted {
-		for _, e := range o.divs {
-			if (e.Class == Protocol || e.Class == Delivery) && shareKey(e.key, d.key) {
-				d.Class, d.cause = Consequence, e
-				break
+	if o.version == model.V311 {
+		if alt, ok := statements311[d.Statement]; ok {
+			d.Statement += " (3.1.1: " + alt + ")"
+		}
+	}
+	if d.Class == Protocol {
+		cause := o.cause
+		for _, k := range d.key {
+			if r, ok := o.rogue[k]; ok && cause == nil {
+				cause = r
 			}
+		}
+		if cause != nil {
+			d.Class, d.cause = Consequence, root(cause)
 		}
 	}
 	o.divs = append(o.divs, &d)
+	if d.Class == Protocol && d.rogue {
+		for _, k := range d.key {
+			o.rogue[k] = &d
+		}
+	}
 	return &d
+}
+
+// root follows consequences back to the divergence they all come from.
+func root(d *Divergence) *Divergence {
+	for d.cause != nil {
+		d = d.cause
+	}
+	return d
+}
+
+// setCause tells the oracle which divergent frame (if any) the nodes are
+// now reacting to.
+func (o *oracle) setCause(divs []*Divergence) {
+	o.cause = nil
+	for _, d := range divs {
+		if d.Class == Protocol || d.Class == Consequence {
+			o.cause = d
+			return
+		}
+	}
+}
+
+// statements311 are the MQTT 3.1.1 numbers of statements cited by their
+// MQTT 5.0 number (docs/spec-table.md).
+var statements311 = map[string]string{
+	"MQTT-2.2.1-3":  "MQTT-2.3.1-2",
+	"MQTT-3.2.2-3":  "MQTT-3.2.2-2",
+	"MQTT-4.3.3-2":  "MQTT-4.3.3-1",
+	"MQTT-4.3.3-4":  "MQTT-4.3.3-1",
+	"MQTT-4.3.3-6":  "MQTT-4.3.3-1",
+	"MQTT-4.3.3-8":  "MQTT-4.3.3-2",
+	"MQTT-4.3.3-10": "MQTT-4.3.3-2",
+	"MQTT-4.3.3-11": "MQTT-4.3.3-2",
+	"MQTT-4.3.3-12": "MQTT-4.3.3-2",
 }
 
 func shareKey(a, b []string) bool {
@@ -542,6 +632,9 @@ func (o *oracle) unexpected(n *nodeOracle, conn int, f *Frame) Divergence {
 		d.Model = "sends nothing here"
 	}
 	d.Statement, d.Why = citeUnexpected(p, n.resumed[conn], owesType(c, conn, p.Type), o.version)
+	// A PUBLISH the model does not send, other than a resend of a flow
+	// it has, starts a flow the model does not know.
+	d.rogue = p.Type == model.PUBLISH && owesType(c, conn, model.PUBLISH) == nil
 	if d.Class == Protocol && p.Type == model.PUBLISH && !p.Dup && p.Msg.Ref != 0 && n.name == "broker" {
 		d.Why = "the broker forwards a message it already forwarded: a new PUBLISH (DUP 0) for m" + utoa(p.Msg.Ref)
 		d.Statement = "MQTT-4.3.3-10"
@@ -703,13 +796,10 @@ func (o *oracle) judge(sub string, ref uint32, step int, at int64, stopped bool)
 	case n == 0 && out == "completed":
 		d.Did, d.Model, d.Statement = m+" never delivered, but the publisher was told it completed", "delivered once", "MQTT-4.3.3-8"
 	case n == 0 && !strings.HasPrefix(out, "failed"):
-		if flagged() {
-			return
+		if flagged() || stopped {
+			return // a run that stopped reports the message as pending
 		}
 		d.Did, d.Model = m+" never delivered", "delivered once"
-		if stopped {
-			d.Why = "the run stopped with the message unfinished"
-		}
 	default:
 		return
 	}

@@ -93,9 +93,12 @@ func (c *autopahoClient) publish(ref uint32, topic string) {
 			c.cfg.report(appEvent{kind: appFailed, ref: ref, err: err.Error()})
 			return
 		}
-		if resp != nil && resp.ReasonCode >= 0x80 {
+		if resp != nil && resp.ReasonCode >= 0x80 && resp.ReasonCode != 0x92 {
 			// A QoS 2 flow ended by a refusing PUBREC returns no error,
 			// only the reason code, which an application must check.
+			// PUBCOMP's 0x92 (Packet Identifier not found) is "not an
+			// error during recovery" (MQTT 5.0 table 3-10), and no PUBREC
+			// carries it: the flow completed.
 			c.cfg.report(appEvent{kind: appFailed, ref: ref, err: fmt.Sprintf("reason code 0x%x", resp.ReasonCode)})
 			return
 		}

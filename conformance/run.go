@@ -107,7 +107,10 @@ type Options struct {
 	Settle time.Duration
 	// RunBound caps one run's wall time (default 60s).
 	RunBound time.Duration
-	runID    string
+	// Workers is how many runs RunMatrix has going at once (default
+	// DefaultWorkers); it changes no result.
+	Workers int
+	runID   string
 }
 
 func (o Options) normalize(t Target) Options {

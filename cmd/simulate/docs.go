@@ -37,10 +37,11 @@ Block kinds:
                         its replay run, which must still violate the property
   chart NAME ARGS       simulate sweep ARGS drawn to charts/NAME.png and .svg, and the image link
   findings ARGS         what simulate ARGS (a compare) found, one line per variant
-  reference WHAT        a reference table: columns, profiles, params or variants`
+  reference WHAT        a reference table: columns, profiles, params or variants
+  conform ARGS          the markdown report of simulate conform ARGS, divergences and all`
 
 // docFiles are the documents with generated blocks.
-var docFiles = []string{"why-four-packets.md", "guide.md"}
+var docFiles = []string{"why-four-packets.md", "guide.md", "conformance.md"}
 
 func docsCmd(stdout, stderr io.Writer, args []string) error {
 	fs := newFlagSet("docs", docsSummary)
@@ -146,8 +147,10 @@ func docBlock(kind, arg, dir string, files map[string][]byte) (string, error) {
 		return findings(arg)
 	case "reference":
 		return reference(arg)
+	case "conform":
+		return conformBlock(arg)
 	}
-	return "", fmt.Errorf("unknown kind: allowed output, markdown, counterexample, shrunk, chart, findings, reference")
+	return "", fmt.Errorf("unknown kind: allowed output, markdown, counterexample, shrunk, chart, findings, reference, conform")
 }
 
 func simulateOutput(args string) (string, error) {
