@@ -21,6 +21,12 @@ var (
 	checkLosses   = []float64{0, 0.05, 0.2, 0.5}
 	checkRuns     = 1000
 	checkMessages = 20
+	// The built-in variants the chain covers: the table pins its own list,
+	// so that registering another variant changes neither the check nor
+	// docs/analytic.md (three-packet is not covered: its PUBREL is sent
+	// once and never answered, a phase the chain does not model).
+	checkVariants = []string{"qos0", "qos1", "qos2-a", "qos2-b", "two-packet-content", "two-packet-dup-flag",
+		"two-packet-msgid", "two-packet-pid", "two-packet-pid-ttl"}
 )
 
 var (
@@ -33,7 +39,7 @@ var (
 func crossCheck(t *testing.T) ([]Row, []string) {
 	t.Helper()
 	tableOnce.Do(func() {
-		tableRows, tableSkipped, tableErr = Table(model.Names(), checkLosses, checkRuns, checkMessages)
+		tableRows, tableSkipped, tableErr = Table(checkVariants, checkLosses, checkRuns, checkMessages)
 	})
 	if tableErr != nil {
 		t.Fatal(tableErr)
@@ -56,7 +62,7 @@ func TestSimulationAgreesWithTheChain(t *testing.T) {
 	for _, s := range skipped {
 		t.Logf("not covered by the chain: %s", s)
 	}
-	for _, v := range []string{"qos2-a", "qos2-b", "qos1", "qos0", "two-packet-pid", "two-packet-pid-ttl", "two-packet-content", "two-packet-msgid"} {
+	for _, v := range checkVariants {
 		if _, err := model.Lookup(v); err != nil {
 			t.Errorf("%v", err)
 		} else if !covered[v] {

@@ -24,6 +24,10 @@ import (
 type BrokerImpl struct {
 	Name        string // as on the command line
 	Description string
+	// external brokers run in a process of their own: the harness sees
+	// whether it runs, not what it still has to write, so it waits longer
+	// for quiet (mosquitto can take a main-loop turn to write an answer).
+	external bool
 	// start brings up a broker for one run and returns its address.
 	start func() (running, error)
 }
@@ -193,6 +197,7 @@ func (h *publishAfterPubrel) OnDisconnect(cl *mqtt.Client, _ error, _ bool) {
 // Mosquitto is Eclipse Mosquitto from the Debian package, run as a plain
 // process on a free loopback port with a configuration the harness writes.
 var Mosquitto = BrokerImpl{
+	external:    true,
 	Name:        "mosquitto",
 	Description: "Eclipse Mosquitto (/usr/sbin/mosquitto, Debian package mosquitto)",
 	start:       startMosquitto,
@@ -311,6 +316,7 @@ func waitListening(addr string, exited <-chan struct{}, within time.Duration) er
 // own.
 func AddressBroker(addr string) BrokerImpl {
 	return BrokerImpl{
+		external:    true,
 		Name:        "tcp://" + addr,
 		Description: "the broker at " + addr,
 		start:       func() (running, error) { return external(addr), nil },

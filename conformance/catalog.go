@@ -39,9 +39,11 @@ func BreakPoints() []Case {
 }
 
 // Coverage is the default set of cases: no faults, every break point on
-// both legs, two breaks in one flow, a delay, and traffic in both
-// directions of each connection with the same packet ids.
-func Coverage() []Case { return append(ForwardCases(), PairCases()...) }
+// both legs, two breaks in one flow, a delay, traffic in both directions of
+// each connection with the same packet ids, and clean sessions.
+func Coverage() []Case {
+	return append(append(ForwardCases(), BothWaysCases()...), CleanCases()...)
+}
 
 // ForwardCases is Coverage's one-message cases on the forward topology.
 func ForwardCases() []Case {
@@ -58,18 +60,36 @@ func ForwardCases() []Case {
 	return cs
 }
 
-// PairCases are two clients publishing to each other, one message each:
-// with lowest-free ids both directions of each connection use id 1 at
-// once. The breaks hit the subscriber-side connection while the broker's
-// delivery to it is in flight.
-func PairCases() []Case {
+// BothWaysCases are the topologies where a connection carries flows both
+// ways: alice and carol publishing to each other (pair), and a client
+// subscribed to its own topic (self). With lowest-free ids the same id is
+// in flight both ways at once; the breaks hit a connection while the
+// broker's delivery on it is in flight.
+func BothWaysCases() []Case { return append(pairCases(), selfCases()...) }
+
+func pairCases() []Case {
 	var cs []Case
 	for _, s := range []string{"", "break after-send PUBLISH#3", "break after-recv PUBLISH#3", "break after-send PUBREC#3"} {
-		c := Case{Topology: Pair, Messages: 2}
-		if s != "" {
-			c.Faults = mustSchedule(s)
-		}
-		cs = append(cs, c)
+		cs = append(cs, Case{Topology: sim.Pair, Messages: 2, Faults: mustSchedule(s)})
+	}
+	return cs
+}
+
+func selfCases() []Case {
+	var cs []Case
+	for _, s := range []string{"", "break after-send PUBLISH#2", "break after-recv PUBLISH#2"} {
+		cs = append(cs, Case{Topology: sim.Self, Messages: 1, Faults: mustSchedule(s)})
+	}
+	return cs
+}
+
+// CleanCases run with clean sessions: every client asks for a new session
+// at each connect, so a break loses what was in flight to it and the
+// subscriber subscribes again. The model says what may be lost.
+func CleanCases() []Case {
+	var cs []Case
+	for _, s := range []string{"", "break after-send PUBLISH#1", "break after-send PUBREC#1", "break after-send PUBLISH#2"} {
+		cs = append(cs, Case{Messages: 1, Clean: true, Faults: mustSchedule(s)})
 	}
 	return cs
 }
@@ -114,7 +134,7 @@ func Scenarios() ([]Case, error) {
 }
 
 // CaseSets are the named sets of cases --cases selects.
-var CaseSets = []string{"coverage", "forward", "pair", "break-points", "scenarios", "all"}
+var CaseSets = []string{"coverage", "forward", "both-ways", "pair", "self", "clean", "break-points", "scenarios", "all"}
 
 // Cases returns a named set.
 func Cases(set string) ([]Case, error) {
@@ -123,8 +143,14 @@ func Cases(set string) ([]Case, error) {
 		return Coverage(), nil
 	case "forward":
 		return ForwardCases(), nil
+	case "both-ways":
+		return BothWaysCases(), nil
 	case "pair":
-		return PairCases(), nil
+		return pairCases(), nil
+	case "self":
+		return selfCases(), nil
+	case "clean":
+		return CleanCases(), nil
 	case "break-points":
 		return append([]Case{{Messages: 1}}, BreakPoints()...), nil
 	case "scenarios":

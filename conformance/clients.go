@@ -2,7 +2,6 @@ package conformance
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"net"
 	"strings"
@@ -33,18 +32,23 @@ func (c ClientImpl) speaks(v model.Version) bool {
 
 // clientConfig is what a client of a run is started with.
 type clientConfig struct {
-	id        string // client identifier, unique to the run
-	addr      string // its hop's proxy listener
-	version   model.Version
-	subscribe []Filter
+	id      string // client identifier, unique to the run
+	addr    string // its hop's proxy listener
+	version model.Version
+	// subscribe is the model's topic filter the client subscribes to, QoS
+	// 2 ("": none); topics maps the model's topics to the run's.
+	subscribe string
+	topics    topics
+	// clean makes the client ask for a new session at every connect.
+	clean bool
 	// report tells the driver what the client's application saw.
 	report func(appEvent)
 }
 
 // client is one running client.
 type client interface {
-	// publish hands message ref for topic to the client's API without
-	// waiting for the outcome, which comes as an appEvent.
+	// publish hands message ref for the model's topic to the client's API
+	// without waiting for the outcome, which comes as an appEvent.
 	publish(ref uint32, topic string)
 	// close stops the client and every goroutine it started.
 	close()
@@ -66,12 +70,12 @@ const (
 	appFailed                       // the publish API reported failure
 )
 
-// clientSpec is one client of a run's topology.
+// clientSpec is one client of a run's topology, in the model's topics.
 type clientSpec struct {
-	node      string // publisher, subscriber, ...
+	node      string // publisher, subscriber, alice, ...
 	publishes bool
-	topic     string   // where it publishes
-	subscribe []Filter // what it subscribes to
+	topic     string // where it publishes
+	subscribe string // the filter it subscribes to ("": none)
 }
 
 // Keepalive of every client, in seconds: long enough that no PINGREQ falls
@@ -83,40 +87,44 @@ const keepaliveSeconds = 600
 // the breaks of a run [MQTT-3.1.2-23], and still ends on a shared broker.
 const sessionExpirySeconds = 300
 
-// ModelClient is qoslab's own client: the model's endpoints (QoS 2, Method
-// B receiver, lowest-free ids) on a real TCP socket, encoding with the mochi
-// packets codec. It drives a broker exactly as the model's client would.
+// ModelClient is qoslab's own client: the model's client session (QoS 2,
+// Method B receiver, lowest-free ids, every choice at its first option) on
+// a real TCP socket, encoding with the mochi packets codec. It drives a
+// broker exactly as the model's client would.
 var ModelClient = ClientImpl{
 	Name:        "model",
-	Description: "qoslab's model client (the model's QoS 2 endpoints on a real socket)",
+	Description: "qoslab's model client (the model's QoS 2 session on a real socket)",
 	Versions:    []model.Version{model.V5, model.V311},
 	start:       startModelClient,
 }
 
-// modelClient runs the model's client endpoints over TCP.
+// modelClient runs a model client session over TCP.
 type modelClient struct {
 	cfg  clientConfig
 	enc  encoder
 	mu   sync.Mutex
-	s    session
+	s    *model.Session
 	conn net.Conn
 	done chan struct{}
 	wg   sync.WaitGroup
-	sub  uint16 // packet id of its SUBSCRIBE (outside today's model)
 }
 
 func startModelClient(cfg clientConfig) (client, error) {
-	v, err := model.Lookup("qos2-b")
+	v, err := model.Lookup(shadowVariant)
 	if err != nil {
 		return nil, err
 	}
-	mc := model.Config{Mode: model.Stream, Version: cfg.version, Role: model.RoleClient}
-	c := &modelClient{cfg: cfg, done: make(chan struct{}),
-		enc: encoder{version: cfg.version, clientID: cfg.id, expirySeconds: sessionExpirySeconds, keepalive: keepaliveSeconds},
-		s:   session{out: v.NewSender(mc)}}
-	if len(cfg.subscribe) > 0 {
-		c.s.in = v.NewReceiver(mc)
+	mc := model.Config{Mode: model.Stream, Version: cfg.version, Role: model.RoleClient, CleanStart: cfg.clean}
+	var in *model.Variant
+	if cfg.subscribe != "" {
+		in = &v
 	}
+	s := model.SessionOf(mc, &v, in)
+	if cfg.subscribe != "" {
+		s.Subscribe(model.Subscription{Filter: cfg.subscribe, QoS: v.QoS})
+	}
+	c := &modelClient{cfg: cfg, done: make(chan struct{}), s: s,
+		enc: encoder{version: cfg.version, clientID: cfg.id, topics: cfg.topics, expirySeconds: sessionExpirySeconds, keepalive: keepaliveSeconds}}
 	c.wg.Add(1)
 	go c.loop()
 	return c, nil
@@ -138,7 +146,7 @@ func (c *modelClient) loop() {
 		noDelay(conn)
 		c.mu.Lock()
 		c.conn = conn
-		c.apply(c.s.step(model.Input{Kind: model.InConnUp}))
+		c.apply(c.s.Step(model.Input{Kind: model.InConnUp}, nil))
 		c.mu.Unlock()
 		r := bufio.NewReader(conn)
 		for {
@@ -146,15 +154,18 @@ func (c *modelClient) loop() {
 			if err != nil {
 				break
 			}
-			f := decodeFrame(raw, c.cfg.version)
+			f := decodeFrame(raw, c.cfg.version, c.cfg.topics)
+			if f.Err != "" || !modelled(f.Packet.Type) {
+				continue
+			}
 			c.mu.Lock()
-			c.receive(&f)
+			c.apply(c.s.Step(model.Input{Kind: model.InPacket, Packet: f.Packet}, nil))
 			c.mu.Unlock()
 		}
 		c.mu.Lock()
 		conn.Close()
 		c.conn = nil
-		c.apply(c.s.step(model.Input{Kind: model.InConnDown}))
+		c.apply(c.s.Step(model.Input{Kind: model.InConnDown}, nil))
 		c.mu.Unlock()
 		select {
 		case <-c.done:
@@ -164,32 +175,15 @@ func (c *modelClient) loop() {
 	}
 }
 
-// receive steps the model with one frame from the broker.
-func (c *modelClient) receive(f *Frame) {
-	if f.Err != "" || !modelled(f.Packet.Type) {
-		return
-	}
-	c.apply(c.s.step(model.Input{Kind: model.InPacket, Packet: f.Packet}))
-	if f.Packet.Type == model.CONNACK && !f.Packet.SessionPresent && len(c.cfg.subscribe) > 0 {
-		// A new session has no subscriptions: subscribe (today's model
-		// has no SUBSCRIBE; the broker's routing is configured instead).
-		c.sub++
-		for _, fl := range c.cfg.subscribe {
-			if raw, err := c.enc.subscribe(c.sub, fl); err == nil {
-				c.write(raw)
-			}
-		}
-	}
-}
-
 // apply carries out the model's outputs.
 func (c *modelClient) apply(outs []model.Output) {
 	for _, o := range outs {
 		switch o.Kind {
 		case model.OutSend:
-			raw, err := c.enc.encode(o.Packet)
-			if err == nil {
-				c.write(raw)
+			if raw, err := c.enc.encode(o.Packet); err == nil && c.conn != nil {
+				// A write to a broken connection is lost like any
+				// packet in flight.
+				c.conn.Write(raw)
 			}
 		case model.OutDeliver:
 			c.cfg.report(appEvent{kind: appDelivered, ref: o.Msg.Ref})
@@ -201,19 +195,11 @@ func (c *modelClient) apply(outs []model.Output) {
 	}
 }
 
-// write puts a frame on the socket; a write to a broken connection is lost
-// like any packet in flight.
-func (c *modelClient) write(raw []byte) {
-	if c.conn != nil {
-		c.conn.Write(raw)
-	}
-}
-
 func (c *modelClient) publish(ref uint32, topic string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	m := model.Message{Ref: ref, Topic: topic, Payload: MessagePayload(ref)}
-	c.apply(c.s.step(model.Input{Kind: model.InPublish, Msg: m}))
+	c.apply(c.s.Step(model.Input{Kind: model.InPublish, Msg: m}, nil))
 }
 
 func (c *modelClient) close() {
@@ -242,6 +228,3 @@ func LookupClient(name string) (ClientImpl, error) {
 	}
 	return ClientImpl{}, fmt.Errorf("client %q: allowed values are %s", name, strings.Join(names, ", "))
 }
-
-// errClosed is returned by a publish on a stopped client.
-var errClosed = errors.New("client stopped")

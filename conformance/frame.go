@@ -62,8 +62,6 @@ func unexpectedEOF(err error) error {
 
 // Packet types beyond the ones package model names, for labels.
 const (
-	typeSubscribe   model.PacketType = 8
-	typeSuback      model.PacketType = 9
 	typeUnsubscribe model.PacketType = 10
 	typeUnsuback    model.PacketType = 11
 	typePingreq     model.PacketType = 12
@@ -72,8 +70,7 @@ const (
 )
 
 var extraNames = map[model.PacketType]string{
-	typeSubscribe: "SUBSCRIBE", typeSuback: "SUBACK", typeUnsubscribe: "UNSUBSCRIBE",
-	typeUnsuback: "UNSUBACK", typePingreq: "PINGREQ", typePingresp: "PINGRESP", typeAuth: "AUTH",
+	typeUnsubscribe: "UNSUBSCRIBE", typeUnsuback: "UNSUBACK", typePingreq: "PINGREQ", typePingresp: "PINGRESP", typeAuth: "AUTH",
 }
 
 // typeName names any control packet type.
@@ -85,55 +82,25 @@ func typeName(t model.PacketType) string {
 }
 
 // Frame is one control packet as it crossed the proxy: its bytes and the
-// fields the model reads.
+// fields the model reads, with the run's topics mapped back to the model's.
 type Frame struct {
 	Raw    []byte
 	Packet model.Packet // Type, ID, QoS, Dup, Reason, SessionPresent, CleanStart, Msg
-	// Filters are a SUBSCRIBE's topic filters and the QoS each asks for;
-	// Granted are a SUBACK's return codes.
-	Filters []Filter
-	Granted []byte
 	// Version is the protocol level a CONNECT announced (other packets are
 	// decoded under their connection's).
 	Version model.Version
-	// Expiry is a 5.0 CONNECT's Session Expiry Interval in seconds.
-	Expiry uint32
 	// Err is why the frame could not be decoded; the proxy still forwards
 	// it, and the oracle reports it.
 	Err string
 }
 
-// Filter is one topic filter of a SUBSCRIBE.
-type Filter struct {
-	Topic string
-	QoS   uint8
-}
-
-// Type is the frame's control packet type.
-func (f *Frame) Type() model.PacketType { return f.Packet.Type }
-
-// Label is the frame's one-line form in transcripts, in the canonical form
-// of model.Packet.Label where the model knows the type.
+// Label is the frame's one-line form in transcripts: model.Packet's label,
+// the same as in the simulator's diagrams.
 func (f *Frame) Label() string {
 	if f.Err != "" {
 		return typeName(f.Packet.Type) + " (malformed: " + f.Err + ")"
 	}
-	switch f.Packet.Type {
-	case typeSubscribe:
-		// The filters' topics carry the run's id: labels show their QoS
-		// only, so that transcripts compare equal from run to run.
-		parts := make([]string, len(f.Filters))
-		for i, fl := range f.Filters {
-			parts[i] = "q" + strconv.Itoa(int(fl.QoS))
-		}
-		return "SUBSCRIBE id=" + strconv.Itoa(int(f.Packet.ID)) + " " + strings.Join(parts, " ")
-	case typeSuback:
-		parts := make([]string, len(f.Granted))
-		for i, g := range f.Granted {
-			parts[i] = "0x" + strconv.FormatUint(uint64(g), 16)
-		}
-		return "SUBACK id=" + strconv.Itoa(int(f.Packet.ID)) + " " + strings.Join(parts, " ")
-	case typePingreq, typePingresp, typeUnsubscribe, typeUnsuback, typeAuth:
+	if _, extra := extraNames[f.Packet.Type]; extra {
 		return typeName(f.Packet.Type)
 	}
 	return f.Packet.Label()
@@ -195,8 +162,9 @@ func frameBody(raw []byte) ([]byte, error) {
 	return nil, errors.New("malformed fixed header")
 }
 
-// decodeFrame decodes raw under version v (a CONNECT under its own).
-func decodeFrame(raw []byte, v model.Version) Frame {
+// decodeFrame decodes raw under version v (a CONNECT under its own),
+// mapping the run's topics back to the model's with tp.
+func decodeFrame(raw []byte, v model.Version, tp topics) Frame {
 	f := Frame{Raw: raw, Version: v}
 	var fh packets.FixedHeader
 	if len(raw) == 0 {
@@ -225,7 +193,7 @@ func decodeFrame(raw []byte, v model.Version) Frame {
 		f.Err = err.Error()
 		return f
 	}
-	f.fill(&pk)
+	f.fill(&pk, tp)
 	return f
 }
 
@@ -272,12 +240,11 @@ func decodeBody(pk *packets.Packet, body []byte) error {
 }
 
 // fill copies what the model reads from a decoded packet.
-func (f *Frame) fill(pk *packets.Packet) {
+func (f *Frame) fill(pk *packets.Packet, tp topics) {
 	p := &f.Packet
 	switch model.PacketType(pk.FixedHeader.Type) {
 	case model.CONNECT:
 		p.CleanStart = pk.Connect.Clean
-		f.Expiry = pk.Properties.SessionExpiryInterval
 	case model.CONNACK:
 		p.SessionPresent, p.Reason = pk.SessionPresent, pk.ReasonCode
 	case model.PUBLISH:
@@ -285,19 +252,22 @@ func (f *Frame) fill(pk *packets.Packet) {
 		if p.QoS > 0 {
 			p.ID = pk.PacketID
 		}
-		p.Msg = model.Message{Ref: messageRef(pk.Payload), Topic: pk.TopicName, Payload: string(pk.Payload)}
+		p.Msg = model.Message{Ref: messageRef(pk.Payload), Topic: tp.model(pk.TopicName), Payload: string(pk.Payload)}
 	case model.PUBACK, model.PUBREC, model.PUBREL, model.PUBCOMP:
 		p.ID, p.Reason = pk.PacketID, pk.ReasonCode
 	case model.DISCONNECT:
 		p.Reason = pk.ReasonCode
-	case typeSubscribe:
+	case model.SUBSCRIBE:
+		// The model subscribes to one filter at a time.
 		p.ID = pk.PacketID
-		for _, s := range pk.Filters {
-			f.Filters = append(f.Filters, Filter{Topic: s.Filter, QoS: s.Qos})
+		if len(pk.Filters) > 0 {
+			p.Msg.Topic, p.QoS = tp.model(pk.Filters[0].Filter), pk.Filters[0].Qos
 		}
-	case typeSuback, typeUnsubscribe, typeUnsuback:
+	case model.SUBACK:
 		p.ID = pk.PacketID
-		f.Granted = append([]byte(nil), pk.ReasonCodes...)
+		if len(pk.ReasonCodes) > 0 {
+			p.QoS = pk.ReasonCodes[0] // the granted QoS, or a failure code >= 0x80
+		}
 	}
 }
 
@@ -305,6 +275,7 @@ func (f *Frame) fill(pk *packets.Packet) {
 type encoder struct {
 	version  model.Version
 	clientID string
+	topics   topics
 	// expirySeconds is the Session Expiry Interval a 5.0 CONNECT asks for:
 	// a session that outlives a break is what every retransmission rule
 	// presumes [MQTT-3.1.2-23].
@@ -322,14 +293,14 @@ func (e *encoder) encode(p model.Packet) ([]byte, error) {
 	case model.CONNECT:
 		pk.Connect = packets.ConnectParams{ProtocolName: []byte("MQTT"), ClientIdentifier: e.clientID,
 			Clean: p.CleanStart, Keepalive: e.keepalive}
-		if e.version == model.V5 {
+		if e.version == model.V5 && !p.CleanStart {
 			pk.Properties.SessionExpiryInterval = e.expirySeconds
 			pk.Properties.SessionExpiryIntervalFlag = true
 		}
 		err = pk.ConnectEncode(&buf)
 	case model.PUBLISH:
 		pk.FixedHeader.Qos, pk.FixedHeader.Dup = p.QoS, p.Dup
-		pk.TopicName, pk.Payload = p.Msg.Topic, []byte(p.Msg.Payload)
+		pk.TopicName, pk.Payload = e.topics.real(p.Msg.Topic), []byte(p.Msg.Payload)
 		err = pk.PublishEncode(&buf)
 	case model.PUBACK:
 		err = pk.PubackEncode(&buf)
@@ -340,20 +311,14 @@ func (e *encoder) encode(p model.Packet) ([]byte, error) {
 		err = pk.PubrelEncode(&buf)
 	case model.PUBCOMP:
 		err = pk.PubcompEncode(&buf)
+	case model.SUBSCRIBE:
+		pk.FixedHeader.Qos = 1 // [MQTT-3.8.1-1]
+		pk.Filters = packets.Subscriptions{{Filter: e.topics.real(p.Msg.Topic), Qos: p.QoS}}
+		err = pk.SubscribeEncode(&buf)
 	case model.DISCONNECT:
 		err = pk.DisconnectEncode(&buf)
 	default:
 		return nil, fmt.Errorf("the model client does not send %s", typeName(p.Type))
 	}
-	return buf.Bytes(), err
-}
-
-// subscribe writes a SUBSCRIBE for one filter.
-func (e *encoder) subscribe(id uint16, f Filter) ([]byte, error) {
-	pk := packets.Packet{ProtocolVersion: wireLevel(e.version), PacketID: id,
-		Filters: packets.Subscriptions{{Filter: f.Topic, Qos: f.QoS}}}
-	pk.FixedHeader = packets.FixedHeader{Type: packets.Subscribe, Qos: 1} // [MQTT-3.8.1-1]
-	var buf bytes.Buffer
-	err := pk.SubscribeEncode(&buf)
 	return buf.Bytes(), err
 }

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"strings"
 	"testing"
 
 	"github.com/qoslab/qoslab/model"
@@ -13,7 +14,8 @@ import (
 // Every packet the model client sends decodes back to itself, in both
 // versions: the harness reads what it writes.
 func TestFramesRoundTrip(t *testing.T) {
-	msg := model.Message{Ref: 7, Topic: "qoslab/conform/x/t", Payload: MessagePayload(7)}
+	tp := topics{prefix: "qoslab/conform/x/"}
+	msg := model.Message{Ref: 7, Topic: "qoslab/t", Payload: MessagePayload(7)}
 	packets := []model.Packet{
 		{Type: model.CONNECT},
 		{Type: model.CONNECT, CleanStart: true},
@@ -24,15 +26,16 @@ func TestFramesRoundTrip(t *testing.T) {
 		{Type: model.PUBREL, ID: 3},
 		{Type: model.PUBCOMP, ID: 3},
 		{Type: model.PUBACK, ID: 9},
+		{Type: model.SUBSCRIBE, ID: 2, QoS: 2, Msg: model.Message{Topic: "qoslab/#"}},
 	}
 	for _, v := range []model.Version{model.V5, model.V311} {
-		enc := encoder{version: v, clientID: "c"}
+		enc := encoder{version: v, clientID: "c", topics: tp}
 		for _, p := range packets {
 			raw, err := enc.encode(p)
 			if err != nil {
 				t.Fatalf("%s %v: %v", v, p, err)
 			}
-			f := decodeFrame(raw, v)
+			f := decodeFrame(raw, v, tp)
 			if f.Err != "" || f.Packet != p {
 				t.Errorf("MQTT %s: %v came back as %v (%s)", v, p, f.Packet, f.Err)
 			}
@@ -43,7 +46,7 @@ func TestFramesRoundTrip(t *testing.T) {
 	}
 	// A reason code travels in 5.0 (the short form omits only success).
 	raw, _ := (&encoder{version: model.V5}).encode(model.Packet{Type: model.PUBCOMP, ID: 4, Reason: model.ReasonPacketIDNotFound})
-	if f := decodeFrame(raw, model.V5); f.Packet.Reason != model.ReasonPacketIDNotFound {
+	if f := decodeFrame(raw, model.V5, topics{}); f.Packet.Reason != model.ReasonPacketIDNotFound {
 		t.Errorf("PUBCOMP 0x92 decoded as %v", f.Packet)
 	}
 }
@@ -53,7 +56,7 @@ func TestFramesRoundTrip(t *testing.T) {
 func TestConnectAnnouncesTheVersion(t *testing.T) {
 	for _, v := range []model.Version{model.V5, model.V311} {
 		raw, _ := (&encoder{version: v, clientID: "c"}).encode(model.Packet{Type: model.CONNECT})
-		if f := decodeFrame(raw, model.V5); f.Version != v {
+		if f := decodeFrame(raw, model.V5, topics{}); f.Version != v {
 			t.Errorf("CONNECT of %s read as %s", v, f.Version)
 		}
 	}
@@ -72,10 +75,10 @@ func TestReadFrameRejectsMalformedLengths(t *testing.T) {
 			t.Errorf("%s: err %v, want a malformed-frame error", name, err)
 		}
 	}
-	if f := decodeFrame([]byte{0x62, 0x02, 0x00}, model.V5); f.Err == "" {
+	if f := decodeFrame([]byte{0x62, 0x02, 0x00}, model.V5, topics{}); f.Err == "" {
 		t.Errorf("a truncated PUBREL decoded: %+v", f)
 	}
-	if f := decodeFrame([]byte{0x36, 0x00}, model.V5); f.Err == "" { // QoS 3
+	if f := decodeFrame([]byte{0x36, 0x00}, model.V5, topics{}); f.Err == "" { // QoS 3
 		t.Errorf("a PUBLISH with QoS 3 decoded: %+v", f)
 	}
 }
@@ -89,16 +92,15 @@ func TestMessageRefs(t *testing.T) {
 	}
 }
 
-func TestTopicMatch(t *testing.T) {
-	for _, c := range []struct {
-		filter, topic string
-		want          bool
-	}{
-		{"a/b", "a/b", true}, {"a/+", "a/b", true}, {"a/#", "a/b/c", true}, {"#", "a", true},
-		{"a/+", "a/b/c", false}, {"a/b", "a", false}, {"a", "a/b", false}, {"+/b", "a/c", false},
-	} {
-		if got := topicMatch(c.filter, c.topic); got != c.want {
-			t.Errorf("topicMatch(%q, %q) = %v", c.filter, c.topic, got)
+// A run's topics are its own on the wire and the model's everywhere else.
+func TestTopicsMapBothWays(t *testing.T) {
+	tp := topics{prefix: "qoslab/conform/q1/"}
+	for _, m := range []string{"qoslab/0", "qoslab/alice/#", "qoslab/#"} {
+		if r := tp.real(m); !strings.HasPrefix(r, tp.prefix) || tp.model(r) != m {
+			t.Errorf("%s -> %s -> %s", m, r, tp.model(r))
 		}
+	}
+	if tp.model("other/topic") != "other/topic" {
+		t.Errorf("a foreign topic was mapped")
 	}
 }

@@ -52,6 +52,7 @@ type driver struct {
 	done    chan struct{}
 	q       quietness
 	or      *oracle
+	tp      topics
 
 	now      int64
 	releases int
@@ -83,20 +84,20 @@ func newDriver(t Target, c Case, opt Options) (*driver, error) {
 	d := &driver{opt: opt, c: c, t: t, events: make(chan event, 1024), done: make(chan struct{}),
 		fired: make([]bool, len(c.Faults)), reported: map[uint32]bool{}}
 	d.q.settle = opt.Settle
-	d.clients = c.Topology.clients(opt.runID)
+	d.clients = clientsOf(c.Topology)
+	d.tp = topics{prefix: "qoslab/conform/" + opt.runID + "/"}
 	d.live = make([]client, len(d.clients))
 	// Subscribers start before publishers, so that no message precedes
 	// its subscription.
 	for pass := 0; pass < 2; pass++ {
 		for i, cl := range d.clients {
-			if (len(cl.subscribe) > 0) == (pass == 0) {
+			if (cl.subscribe != "") == (pass == 0) {
 				d.order = append(d.order, i)
 			}
 		}
 	}
-	cfg := model.Config{Mode: model.Stream, Version: opt.Version}
 	var err error
-	if d.or, err = newOracle(cfg, d.clients); err != nil {
+	if d.or, err = newOracle(opt.Version, c.Topology, c.Clean, d.clients); err != nil {
 		return nil, err
 	}
 	return d, nil
@@ -169,7 +170,7 @@ func (d *driver) loop() {
 			return
 		}
 		d.flushApps()
-		for _, dv := range d.or.quiet(len(d.tr), d.now) {
+		for _, dv := range d.or.quiet(d.now) {
 			d.mark(len(d.tr)-1, dv)
 		}
 		if d.afterRecv != nil {
@@ -195,7 +196,11 @@ func (d *driver) loop() {
 			return // settled
 		}
 		if !d.waitAny(idleBound) {
-			d.stop("nothing happened for " + idleBound.String() + " while the model expects more")
+			why := "the model expects more"
+			if d.or.settled() && !d.allReported() {
+				why = "a publish call has not returned"
+			}
+			d.stop("nothing happened for " + idleBound.String() + ": " + why)
 		}
 	}
 }
@@ -301,7 +306,7 @@ func (d *driver) frame(pc *pconn, from side, raw []byte) {
 	if !pc.open {
 		return // read before the break closed the socket: it never left
 	}
-	f := decodeFrame(raw, pc.version)
+	f := decodeFrame(raw, pc.version, d.tp)
 	if f.Packet.Type == model.CONNECT && f.Err == "" {
 		pc.version = f.Version
 	}
@@ -312,7 +317,7 @@ func (d *driver) frame(pc *pconn, from side, raw []byte) {
 	d.seq++
 	it := &item{conn: pc, from: from, frame: f, gen: d.releases, seq: d.seq}
 	node, conn := d.sender(it)
-	if dv := d.or.sent(node, conn, &f, 0, d.now); dv != nil {
+	if dv := d.or.sent(node, conn, &f, d.now); dv != nil {
 		it.divs = append(it.divs, dv)
 	}
 	pc.queue[from] = append(pc.queue[from], it)
@@ -467,7 +472,7 @@ func (d *driver) deliver(it *item) {
 		return
 	}
 	node, conn := d.receiver(it)
-	if f.Packet.Type == typeSuback && it.from == fromBroker {
+	if f.Packet.Type == model.SUBACK && it.from == fromBroker {
 		it.conn.hop.subscribed = true
 	}
 	if f.Packet.Type == model.CONNACK && it.from == fromBroker {
@@ -589,7 +594,7 @@ func (d *driver) publishers() []int {
 // else connected.
 func (d *driver) ready(i int) bool {
 	h := d.hops[i]
-	if len(d.clients[i].subscribe) > 0 {
+	if d.clients[i].subscribe != "" {
 		return h.subscribed
 	}
 	return h.connected
@@ -599,7 +604,7 @@ func (d *driver) startClient(i int) bool {
 	spec := d.clients[i]
 	node := spec.node
 	cfg := clientConfig{id: d.opt.runID + "-" + node, addr: d.hops[i].addr(), version: d.opt.Version,
-		subscribe: spec.subscribe,
+		subscribe: spec.subscribe, topics: d.tp, clean: d.c.Clean,
 		report: func(a appEvent) {
 			a.node = node
 			send(d.events, d.done, event{kind: evApp, app: a})
@@ -701,7 +706,7 @@ func (d *driver) flushApps() {
 		switch a.kind {
 		case appDelivered:
 			idx := d.line(Line{Kind: LineNote, Over: []string{a.node}, Note: "deliver m" + utoa(a.ref)})
-			if dv := d.or.deliveredTo(a.node, a.ref, idx+1, d.now); dv != nil {
+			if dv := d.or.deliveredTo(a.node, a.ref, d.now); dv != nil {
 				d.mark(idx, dv)
 			}
 		case appCompleted:
@@ -756,7 +761,7 @@ func (d *driver) mark(idx int, dv *Divergence) {
 
 // result assembles what the run found.
 func (d *driver) result() *Result {
-	d.or.finish(len(d.tr), d.now, d.stopped != "")
+	d.or.finish(d.stopped != "")
 	shown := map[*Divergence]bool{}
 	for _, l := range d.tr {
 		for _, dv := range l.Divs {
@@ -777,6 +782,11 @@ func (d *driver) result() *Result {
 	}
 	if d.stopped != "" {
 		r.Pending = d.or.pending()
+		for ref := uint32(1); ref <= uint32(d.published); ref++ {
+			if !d.reported[ref] {
+				r.Pending = append(r.Pending, d.or.published[ref]+": the publish call for m"+utoa(ref)+" has not returned"+d.or.modelOutcome(ref))
+			}
+		}
 	}
 	for k, f := range d.c.Faults {
 		if !d.fired[k] {

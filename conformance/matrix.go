@@ -12,6 +12,7 @@ import (
 	"github.com/olekukonko/tablewriter/renderer"
 	"github.com/olekukonko/tablewriter/tw"
 	"github.com/qoslab/qoslab/model"
+	"github.com/qoslab/qoslab/sim"
 )
 
 // Column is one implementation under one protocol version.
@@ -117,8 +118,11 @@ func (m *Matrix) Failed() bool {
 func caseLabel(c Case) string {
 	l := c.Label()
 	var parts []string
-	if c.Topology != Forward {
-		parts = append(parts, c.Topology.String())
+	if t := c.normalize().Topology; t != sim.Brokered {
+		parts = append(parts, t.String())
+	}
+	if c.Clean {
+		parts = append(parts, "clean")
 	}
 	if c.Messages > 1 {
 		parts = append(parts, strconv.Itoa(c.Messages)+" msgs")

@@ -44,20 +44,28 @@ func startAutopaho(cfg clientConfig) (client, error) {
 	}
 	c := &autopahoClient{cfg: cfg}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
+	expiry := uint32(sessionExpirySeconds)
+	if cfg.clean {
+		expiry = 0 // the session ends with the connection
+	}
 	ac := autopaho.ClientConfig{
-		ServerUrls:            []*url.URL{u},
-		KeepAlive:             keepaliveSeconds,
-		SessionExpiryInterval: sessionExpirySeconds,
-		ReconnectBackoff:      func(int) time.Duration { return reconnectDelay },
-		ConnectTimeout:        dialTimeout,
+		ServerUrls:                    []*url.URL{u},
+		KeepAlive:                     keepaliveSeconds,
+		SessionExpiryInterval:         expiry,
+		CleanStartOnInitialConnection: cfg.clean,
+		// autopaho asks for Clean Start on the first connection only; a
+		// clean client asks at every one.
+		ConnectPacketBuilder: func(c *paho.Connect, _ *url.URL) (*paho.Connect, error) {
+			c.CleanStart = c.CleanStart || cfg.clean
+			return c, nil
+		},
+		ReconnectBackoff: func(int) time.Duration { return reconnectDelay },
+		ConnectTimeout:   dialTimeout,
 		OnConnectionUp: func(cm *autopaho.ConnectionManager, ca *paho.Connack) {
-			if len(cfg.subscribe) == 0 || ca.SessionPresent {
+			if cfg.subscribe == "" || ca.SessionPresent {
 				return // a resumed session keeps its subscriptions [MQTT-3.2.2-3]
 			}
-			sub := &paho.Subscribe{}
-			for _, f := range cfg.subscribe {
-				sub.Subscriptions = append(sub.Subscriptions, paho.SubscribeOptions{Topic: f.Topic, QoS: f.QoS})
-			}
+			sub := &paho.Subscribe{Subscriptions: []paho.SubscribeOptions{{Topic: cfg.topics.real(cfg.subscribe), QoS: 2}}}
 			c.wg.Add(1)
 			go func() { // OnConnectionUp must not block
 				defer c.wg.Done()
@@ -88,7 +96,7 @@ func (c *autopahoClient) publish(ref uint32, topic string) {
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
-		resp, err := c.cm.Publish(c.ctx, &paho.Publish{QoS: 2, Topic: topic, Payload: []byte(MessagePayload(ref))})
+		resp, err := c.cm.Publish(c.ctx, &paho.Publish{QoS: 2, Topic: c.cfg.topics.real(topic), Payload: []byte(MessagePayload(ref))})
 		if err != nil {
 			c.cfg.report(appEvent{kind: appFailed, ref: ref, err: err.Error()})
 			return
@@ -139,7 +147,7 @@ func startPahoMQTT(cfg clientConfig) (client, error) {
 		cfg.report(appEvent{kind: appDelivered, ref: messageRef(m.Payload())})
 	}
 	opts := mqtt.NewClientOptions().AddBroker("tcp://" + cfg.addr).SetClientID(cfg.id).
-		SetProtocolVersion(4).SetCleanSession(false).SetStore(mqtt.NewMemoryStore()).
+		SetProtocolVersion(4).SetCleanSession(cfg.clean).SetStore(mqtt.NewMemoryStore()).
 		SetAutoReconnect(true).SetMaxReconnectInterval(reconnectDelay).
 		SetConnectRetry(true).SetConnectRetryInterval(reconnectDelay).SetConnectTimeout(dialTimeout).
 		SetKeepAlive(keepaliveSeconds * time.Second).SetDefaultPublishHandler(handler).
@@ -148,14 +156,10 @@ func startPahoMQTT(cfg clientConfig) (client, error) {
 			first := !p.subscribed
 			p.subscribed = true
 			p.mu.Unlock()
-			if !first || len(cfg.subscribe) == 0 {
+			if (!first && !cfg.clean) || cfg.subscribe == "" {
 				return
 			}
-			filters := map[string]byte{}
-			for _, f := range cfg.subscribe {
-				filters[f.Topic] = f.QoS
-			}
-			c.SubscribeMultiple(filters, handler) // the SUBACK is seen by the proxy
+			c.Subscribe(cfg.topics.real(cfg.subscribe), 2, handler) // the SUBACK is seen by the proxy
 		})
 	p.c = mqtt.NewClient(opts)
 	p.c.Connect() // with ConnectRetry the token completes once connected; nothing waits on it
@@ -166,7 +170,7 @@ func (p *pahoMQTTClient) publish(ref uint32, topic string) {
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
-		t := p.c.Publish(topic, 2, false, MessagePayload(ref))
+		t := p.c.Publish(p.cfg.topics.real(topic), 2, false, MessagePayload(ref))
 		t.Wait()
 		if err := t.Error(); err != nil {
 			p.cfg.report(appEvent{kind: appFailed, ref: ref, err: err.Error()})

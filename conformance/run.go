@@ -12,55 +12,56 @@ import (
 	"github.com/qoslab/qoslab/sim"
 )
 
-// Topology is the shape of a run's system.
-type Topology uint8
+// Topologies are the simulator's systems with a broker in them: broker
+// (publisher -> broker -> subscriber), pair (alice and carol publish to
+// each other: every connection carries flows both ways, with the same
+// packet ids in use both ways at once) and self (one client subscribed to
+// its own topic). Node names, who publishes and who subscribes come from
+// sim.Topology.Layout, so a conformance run and a simulated one are the
+// same system.
+var Topologies = []sim.Topology{sim.Brokered, sim.Pair, sim.Self}
 
-const (
-	// Forward is publisher -> broker -> subscriber: the broker receives on
-	// one connection and forwards on the other (the simulator's broker
-	// topology, whose fault counting it shares).
-	Forward Topology = iota
-	// Pair is two clients, each subscribed to the other's topic and
-	// publishing to it: every connection carries QoS 2 flows in both
-	// directions, with the same packet ids in use both ways at once.
-	Pair
-)
-
-func (t Topology) String() string {
-	if t == Pair {
-		return "pair"
+// ParseTopology reads a topology with a broker in it.
+func ParseTopology(s string) (sim.Topology, error) {
+	t, err := sim.ParseTopology(s)
+	if err == nil && t.Layout().HasBroker() {
+		return t, nil
 	}
-	return "forward"
+	return 0, fmt.Errorf("topology %q: allowed values are broker, pair, self (the harness tests brokers and the clients of brokers)", s)
 }
 
-// ParseTopology reads "forward" or "pair".
-func ParseTopology(s string) (Topology, error) {
-	switch s {
-	case "forward", "":
-		return Forward, nil
-	case "pair":
-		return Pair, nil
+// clients lists the topology's clients in link order: the hop index is the
+// broker's connection index, and the simulator's first link (which "break
+// at" hits) is the first hop.
+func clientsOf(t sim.Topology) []clientSpec {
+	l := t.Layout()
+	var cs []clientSpec
+	for _, lk := range l.Links {
+		n := l.Nodes[lk.Client]
+		cs = append(cs, clientSpec{node: n.Name, publishes: n.Publishes, topic: n.Topic(0, 1), subscribe: n.Subscribe})
 	}
-	return 0, fmt.Errorf("topology %q: allowed values are forward (publisher -> broker -> subscriber), pair (two clients publishing to each other)", s)
+	return cs
 }
 
-// MarshalText writes the topology's name.
-func (t Topology) MarshalText() ([]byte, error) { return []byte(t.String()), nil }
+// topics maps the model's topics ("qoslab/...") to a run's own
+// ("qoslab/conform/RUN/..."), so that runs against a shared broker do not
+// meet, and back, so that the oracle and the transcripts see the model's.
+type topics struct{ prefix string }
 
-// clients lists the topology's clients, the first hop's first: the
-// simulator's first link is the publisher's, and "break at" hits it.
-func (t Topology) clients(runID string) []clientSpec {
-	topic := func(name string) string { return "qoslab/conform/" + runID + "/" + name }
-	if t == Pair {
-		return []clientSpec{
-			{node: "left", publishes: true, topic: topic("to-right"), subscribe: []Filter{{topic("to-left"), 2}}},
-			{node: "right", publishes: true, topic: topic("to-left"), subscribe: []Filter{{topic("to-right"), 2}}},
-		}
+const modelTopicRoot = "qoslab/"
+
+func (t topics) real(modelTopic string) string {
+	if rest, ok := strings.CutPrefix(modelTopic, modelTopicRoot); ok {
+		return t.prefix + rest
 	}
-	return []clientSpec{
-		{node: "publisher", publishes: true, topic: topic("t")},
-		{node: "subscriber", subscribe: []Filter{{topic("t"), 2}}},
+	return modelTopic
+}
+
+func (t topics) model(realTopic string) string {
+	if rest, ok := strings.CutPrefix(realTopic, t.prefix); ok {
+		return modelTopicRoot + rest
 	}
+	return realTopic
 }
 
 // Case is one run: the workload and the faults.
@@ -68,7 +69,13 @@ type Case struct {
 	Name     string       `json:"name"` // a short name for matrices (default: the schedule)
 	Faults   sim.Schedule `json:"faults"`
 	Messages int          `json:"messages"` // default 1
-	Topology Topology     `json:"topology"`
+	// Topology is broker (the default, also for the zero value), pair or
+	// self.
+	Topology sim.Topology `json:"topology"`
+	// Clean makes every client ask for a new session at each connect
+	// (Clean Start 1 / CleanSession 1): a break then loses what was in
+	// flight to it, and the model says so.
+	Clean bool `json:"clean,omitempty"`
 }
 
 // Label is the case's name, or its schedule, or "no faults".
@@ -102,8 +109,8 @@ func (t Target) Name() string {
 type Options struct {
 	Version model.Version
 	// Settle is how long the system must be silent to count as quiet
-	// (default 5ms; 30ms for a broker by address, which the harness cannot
-	// look inside).
+	// (default 5ms; 30ms for a broker in a process of its own, which the
+	// harness cannot look inside).
 	Settle time.Duration
 	// RunBound caps one run's wall time (default 60s).
 	RunBound time.Duration
@@ -116,7 +123,7 @@ type Options struct {
 func (o Options) normalize(t Target) Options {
 	if o.Settle == 0 {
 		o.Settle = 5 * time.Millisecond
-		if strings.HasPrefix(t.Broker.Name, "tcp://") {
+		if t.Broker.external {
 			o.Settle = 30 * time.Millisecond
 		}
 	}
@@ -131,6 +138,9 @@ func (o Options) normalize(t Target) Options {
 func ValidateCase(c Case) error {
 	if c.Messages < 0 || c.Messages > 1000 {
 		return fmt.Errorf("messages %d: allowed 1..1000", c.Messages)
+	}
+	if c.Topology != sim.Direct && !c.Topology.Layout().HasBroker() {
+		return fmt.Errorf("topology %s: allowed values are broker, pair, self", c.Topology)
 	}
 	for i, f := range c.Faults {
 		switch f.Action {
@@ -154,9 +164,7 @@ func ValidateCase(c Case) error {
 // be started or reached); what the implementations did wrong is in the
 // Result.
 func Run(t Target, c Case, opt Options) (*Result, error) {
-	if c.Messages == 0 {
-		c.Messages = 1
-	}
+	c = c.normalize()
 	if err := ValidateCase(c); err != nil {
 		return nil, err
 	}
@@ -176,6 +184,17 @@ func Run(t Target, c Case, opt Options) (*Result, error) {
 	res.Model, res.ModelNote = modelTranscript(c, opt.Version)
 	res.Replay = replay(t, c, opt.Version)
 	return res, nil
+}
+
+// normalize fills in the defaults: one message, the broker topology.
+func (c Case) normalize() Case {
+	if c.Messages == 0 {
+		c.Messages = 1
+	}
+	if c.Topology == sim.Direct {
+		c.Topology = sim.Brokered
+	}
+	return c
 }
 
 // newRunID makes the client ids and topics of a run its own, so that runs
@@ -253,8 +272,11 @@ func verdictOf(r *Result) Verdict {
 // replay is the command that runs the case again.
 func replay(t Target, c Case, v model.Version) string {
 	args := []string{"simulate conform", "--broker " + t.Broker.Name, "--client " + t.Client.Name, "--mqtt " + v.String()}
-	if c.Topology != Forward {
+	if c.Topology != sim.Brokered {
 		args = append(args, "--topology "+c.Topology.String())
+	}
+	if c.Clean {
+		args = append(args, "--clean-start")
 	}
 	if c.Messages != 1 {
 		args = append(args, "--messages "+strconv.Itoa(c.Messages))
@@ -268,11 +290,8 @@ func replay(t Target, c Case, v model.Version) string {
 // modelTranscript runs the case in the simulator with the model on every
 // node, for the side-by-side view.
 func modelTranscript(c Case, v model.Version) (Transcript, string) {
-	if c.Topology == Pair {
-		return nil, "the simulator has no pair topology yet (it comes with model sessions)"
-	}
-	cfg := sim.Config{Variant: "qos2-b", Topology: sim.Brokered, Trace: true, Faults: c.Faults,
-		Endpoint: model.Config{Mode: model.Stream, Version: v}, Workload: sim.Workload{Messages: c.Messages}}
+	cfg := sim.Config{Variant: shadowVariant, Topology: c.Topology, Trace: true, Faults: c.Faults,
+		Endpoint: model.Config{Mode: model.Stream, Version: v, CleanStart: c.Clean}, Workload: sim.Workload{Messages: c.Messages}}
 	// One publication after another, as the harness publishes.
 	cfg.Workload.IntervalTicks = 1
 	res, err := sim.Run(cfg)

@@ -74,7 +74,7 @@ func (t Transcript) String() string {
 }
 
 // letters name the participants in diagrams, as the simulator's do.
-var letters = map[string]string{"publisher": "P", "broker": "B", "subscriber": "U", "left": "L", "right": "R"}
+var letters = map[string]string{"publisher": "P", "broker": "B", "subscriber": "U", "alice": "A", "carol": "C", "client": "C"}
 
 func letter(node string) string {
 	if l, ok := letters[node]; ok {
@@ -93,7 +93,7 @@ func (t Transcript) participants() []string {
 		}
 	}
 	var ps []string
-	for _, n := range []string{"publisher", "left", "broker", "subscriber", "right"} {
+	for _, n := range []string{"client", "publisher", "alice", "broker", "subscriber", "carol"} {
 		if seen[n] {
 			ps = append(ps, n)
 		}

@@ -92,6 +92,10 @@ type Options struct {
 	Seed             uint64 // random walks
 	// Progress, when set, is called about once per 2^16 new states.
 	Progress func(Progress)
+	// Interrupt, when closed, stops the search (Ctrl-C): it is looked at
+	// with the bounds and at every level, and the result is Incomplete
+	// with Interrupted set and Stopped saying what was covered.
+	Interrupt <-chan struct{}
 	// Project records every endpoint transition for StateMachines (slower).
 	Project bool
 }

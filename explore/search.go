@@ -80,6 +80,9 @@ type Result struct {
 	Stopped   string // why an incomplete search stopped
 	Violation *Violation
 	machines  *projection
+
+	// Interrupted is set when Options.Interrupt stopped the search.
+	Interrupted bool
 }
 
 // StatesPerSecond is the search throughput.
@@ -241,6 +244,10 @@ func (b *bfs) run() *Result {
 	nextCheck := checkEvery
 	for depth := 0; cur.len() > 0; depth++ {
 		r.MaxDepth = depth
+		if x.o.interrupted() {
+			stopInterrupted(r, len(b.back), depth)
+			return r
+		}
 		if x.o.MaxDepth > 0 && depth == x.o.MaxDepth {
 			r.Verdict = Incomplete
 			r.Stopped = fmt.Sprintf("stopped at depth %d (%d states, the %d at that depth not expanded): no violation in any schedule of up to %d moves",
@@ -301,6 +308,10 @@ func (b *bfs) run() *Result {
 					runtime.ReadMemStats(&mem)
 					if x.o.Progress != nil {
 						x.o.Progress(Progress{States: len(b.back), Transitions: r.Transitions, Depth: depth, HeapBytes: mem.HeapAlloc})
+					}
+					if x.o.interrupted() {
+						stopInterrupted(r, len(b.back), depth)
+						return r
 					}
 					if len(b.back) >= x.o.MaxStates || mem.HeapAlloc > x.o.MaxBytes {
 						r.Verdict = Incomplete

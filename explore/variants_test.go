@@ -7,8 +7,9 @@ import (
 )
 
 // Each two-packet variant (PUBLISH/PUBREC plus a de-duplication store, the
-// question's proposal) has a shortest counterexample; so do QoS 0 and 1,
-// which do not claim exactly-once. Each is pinned step by step, with the
+// question's proposal, or the DUP flag alone) has a shortest counterexample;
+// so do three-packet (no PUBCOMP) and QoS 0 and 1, which do not claim
+// exactly-once. Each is pinned step by step, with the
 // simulator replay that reproduces it.
 func TestTwoPacketVariantsShortestCounterexamples(t *testing.T) {
 	connect := []string{"connect", "deliver CONNECT clean=0 to server"}
@@ -59,6 +60,21 @@ func TestTwoPacketVariantsShortestCounterexamples(t *testing.T) {
 				"deliver PUBLISH id=1 q2 msgid=1 m1 to server", "deliver PUBLISH id=2 q2 msgid=2 m2 to server", "break"}, connect,
 				[]string{"deliver CONNACK sp=1 to client", "deliver PUBLISH id=1 q2 dup msgid=1 m1 to server"}),
 			"break after-send PUBREC#2 reconnect +1; delay PUBLISH#2 +1; delay PUBLISH#4 +5",
+		},
+		{
+			"a receiver that drops every PUBLISH with DUP set loses a message whose first copy was lost",
+			Options{Variant: "two-packet-dup-flag", Messages: 1, Breaks: 1}, NoLoss, 1,
+			cat([]string{"publish m1"}, connect, []string{"deliver CONNACK sp=0 to client", "break"}, connect,
+				[]string{"deliver CONNACK sp=1 to client", "deliver PUBLISH id=1 q2 dup m1 to server", "deliver PUBREC id=1 to client"}),
+			"break after-send PUBLISH#1 reconnect +1",
+		},
+		{
+			"a lost PUBREL leaves the id held for good: the next message that reuses it is dropped",
+			Options{Variant: "three-packet", Messages: 2, IDs: 1, Breaks: 1}, NoLoss, 2,
+			cat([]string{"publish m1", "publish m2"}, connect, []string{"deliver CONNACK sp=0 to client",
+				"deliver PUBLISH id=1 q2 m1 to server", "deliver PUBREC id=1 to client", "break"}, connect,
+				[]string{"deliver CONNACK sp=1 to client", "deliver PUBLISH id=1 q2 dup m2 to server", "deliver PUBREC id=1 to client"}),
+			"break after-send PUBLISH#2 reconnect +1",
 		},
 		{
 			"QoS 1 is at least once: a lost PUBACK means a second delivery",

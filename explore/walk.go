@@ -18,6 +18,11 @@ func (x *system) walk() *Result {
 	var moves []move
 	path := make([]move, 0, x.o.WalkDepth)
 	for w := 0; w < x.o.Walks; w++ {
+		if x.o.interrupted() {
+			r.Interrupted = true
+			r.Stopped = fmt.Sprintf("interrupted after %d of %d random walks: no violation in them (walks prove nothing)", w, x.o.Walks)
+			return r
+		}
 		s := x.initial()
 		path = path[:0]
 		for len(path) < x.o.WalkDepth {

@@ -1,8 +1,8 @@
 package model
 
-// Conn is the connection state every endpoint keeps: whether the MQTT
-// connection is usable now (volatile) and whether a session with the peer
-// exists (session state, durable unless Config.Volatile).
+// Conn is the connection state of a session: whether the MQTT connection
+// is usable now (volatile) and whether a session with the peer exists
+// (session state, durable unless Config.Volatile).
 type Conn struct {
 	Up         bool
 	HasSession bool
@@ -21,8 +21,9 @@ const (
 
 // handle consumes the inputs that are about the connection rather than the
 // protocol: transport up/down and the CONNECT/CONNACK handshake. It reports
-// whether it consumed the input and what the endpoint must do next.
-func (c *Conn) handle(cfg *Config, in Input, out []Output) (bool, resume, []Output) {
+// whether it consumed the input and what the session must do next.
+func (c *Conn) handle(x *Ctx, in Input, out []Output) (bool, resume, []Output) {
+	cfg := x.Cfg
 	switch in.Kind {
 	case InConnDown:
 		c.Up = false
@@ -44,7 +45,7 @@ func (c *Conn) handle(cfg *Config, in Input, out []Output) (bool, resume, []Outp
 		return true, resumeRestart, c.armExpiry(cfg, out)
 	case InConnUp:
 		if c.expires(cfg) && c.HasSession {
-			out = cancelTimer(out, MakeTimer(TimerSession, 0))
+			out = CancelTimer(out, MakeTimer(TimerSession, 0))
 		}
 		if cfg.Mode == Datagram {
 			// A datagram association has no handshake: the session simply
@@ -55,8 +56,8 @@ func (c *Conn) handle(cfg *Config, in Input, out []Output) (bool, resume, []Outp
 		if cfg.Role == RoleClient {
 			// Clean Start 0 asks the server to resume the session, the
 			// precondition of every retransmission rule [MQTT-3.1.2-5]
-			// [MQTT-3.1.2-4].
-			out = send(out, Packet{Type: CONNECT, CleanStart: false})
+			// [MQTT-3.1.2-4]; Clean Start 1 asks for a new one.
+			out = Send(out, Packet{Type: CONNECT, CleanStart: cfg.CleanStart})
 		}
 		return true, resumeNone, out
 	case InPacket:
@@ -70,7 +71,7 @@ func (c *Conn) handle(cfg *Config, in Input, out []Output) (bool, resume, []Outp
 			// [MQTT-3.2.2-2].
 			present := c.HasSession && !in.Packet.CleanStart
 			c.Up, c.HasSession = true, true
-			out = send(out, Packet{Type: CONNACK, SessionPresent: present})
+			out = Send(out, Packet{Type: CONNACK, SessionPresent: present})
 			if present {
 				return true, resumeKept, out
 			}
@@ -81,12 +82,24 @@ func (c *Conn) handle(cfg *Config, in Input, out []Output) (bool, resume, []Outp
 			}
 			had := c.HasSession
 			c.Up, c.HasSession = true, true
-			if had && !in.Packet.SessionPresent && cfg.Version == V5 {
+			if had && cfg.CleanStart {
+				// A client that asked for a clean start discards its own
+				// session as the server does [MQTT-3.1.2-4].
+				return true, resumeDiscard, out
+			}
+			if !had || in.Packet.SessionPresent {
+				return true, resumeKept, out
+			}
+			if cfg.Version == V5 {
 				// A client with session state that is told the server has
-				// none must discard its own [MQTT-3.2.2-5]. MQTT 3.1.1
-				// leaves the choice to the client; these models carry on
-				// with their session there, which is what exposes a server
-				// that lost its state.
+				// none must discard its own [MQTT-3.2.2-5].
+				return true, resumeDiscard, out
+			}
+			// MQTT 3.1.1 leaves the choice to the client (section 3.2.2.2):
+			// by default these models carry on with their session, which is
+			// what exposes a server that lost its state.
+			out, keep := x.Choose(out, ChooseKeepSession, 2)
+			if keep == 1 {
 				return true, resumeDiscard, out
 			}
 			return true, resumeKept, out
@@ -124,7 +137,7 @@ func (c *Conn) armExpiry(cfg *Config, out []Output) []Output {
 	if !c.expires(cfg) || c.Up || !c.HasSession {
 		return out
 	}
-	return setTimer(out, MakeTimer(TimerSession, 0), cfg.SessionExpiryTicks)
+	return SetTimer(out, MakeTimer(TimerSession, 0), cfg.SessionExpiryTicks)
 }
 
 // crash applies a node crash to the connection state.

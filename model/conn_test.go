@@ -19,7 +19,7 @@ func TestConnInputMatchesHandle(t *testing.T) {
 		for _, c := range []Conn{{}, {Up: true}, {HasSession: true}, {Up: true, HasSession: true}} {
 			for _, in := range inputs {
 				conn := c
-				done, _, _ := conn.handle(&cfg, in, nil)
+				done, _, _ := conn.handle(&Ctx{Cfg: &cfg}, in, nil)
 				if got := connInput(&in); got != done {
 					t.Fatalf("config %+v, conn %+v, input %v/%v/%v: connInput %v, handle consumed %v",
 						cfg, c, in.Kind, in.Packet.Type, in.Timer, got, done)

@@ -10,8 +10,8 @@ type Copier interface {
 	CopyFrom(src Endpoint) bool
 }
 
-// CopyFrom implements Copier.
-func (s *Sender) CopyFrom(src Endpoint) bool {
+// CopyFrom implements HalfCopier.
+func (s *Sender) CopyFrom(src Half) bool {
 	o, ok := src.(*Sender)
 	if !ok {
 		return false
@@ -23,8 +23,8 @@ func (s *Sender) CopyFrom(src Endpoint) bool {
 	return true
 }
 
-// CopyFrom implements Copier.
-func (r *qos2Receiver) CopyFrom(src Endpoint) bool {
+// CopyFrom implements HalfCopier.
+func (r *qos2Receiver) CopyFrom(src Half) bool {
 	o, ok := src.(*qos2Receiver)
 	if !ok {
 		return false

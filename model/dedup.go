@@ -21,7 +21,6 @@ type dedupKey func(p Packet) uint64
 // with the session (Session Present 0, MQTT 5.0 session expiry).
 type dedupReceiver struct {
 	cfg   Config
-	conn  Conn
 	key   dedupKey
 	store dedupStore
 }
@@ -30,27 +29,21 @@ func newDedupReceiver(c Config, key dedupKey, store dedupStore) *dedupReceiver {
 	return &dedupReceiver{cfg: c.Normalize(), key: key, store: store}
 }
 
-func (r *dedupReceiver) Step(in Input, out []Output) []Output {
-	if done, res, o := r.conn.handle(&r.cfg, in, out); done {
-		switch res {
-		case resumeDiscard, resumeExpired:
-			r.store.reset()
-		case resumeRestart:
-			o = r.store.rearm(o)
-		}
-		return o
-	}
+func (r *dedupReceiver) Step(c *Ctx, in *Input, out []Output) []Output {
 	switch in.Kind {
+	case InDiscard:
+		r.store.reset()
+	case InRestart:
+		return r.store.rearm(out)
 	case InPacket:
 		if in.Packet.Type == PUBLISH {
-			return r.onPublish(in.Packet, out)
+			return r.onPublish(&in.Packet, out)
 		}
 	case InTimer:
 		if in.Timer.Purpose() == TimerExpiry {
 			r.store.expire(in.Timer.Key())
 		}
 	case InCrash:
-		r.conn.crash(&r.cfg)
 		if r.cfg.Volatile {
 			r.store.reset()
 		}
@@ -58,20 +51,20 @@ func (r *dedupReceiver) Step(in Input, out []Output) []Output {
 	return out
 }
 
-func (r *dedupReceiver) onPublish(p Packet, out []Output) []Output {
+func (r *dedupReceiver) onPublish(p *Packet, out []Output) []Output {
 	ack := Packet{Type: PUBREC, ID: p.ID}
-	k := r.key(p)
+	k := r.key(*p)
 	if stamp, ok := r.store.hit(k); ok {
 		// Seen before: acknowledge again so that the sender stops, and
 		// deliver nothing. This is the proposal's "check the db"; it is
 		// right only as long as equal keys mean the same message.
-		return send(r.armExpiry(stamp, out), ack)
+		return Send(r.armExpiry(stamp, out), ack)
 	}
 	stamp := r.store.add(k)
-	out = persist(out, "de-duplication key recorded")
+	out = Persist(out, "de-duplication key recorded")
 	out = r.armExpiry(stamp, out)
-	out = deliver(out, p.Msg)
-	return send(out, ack)
+	out = Deliver(out, p.Msg)
+	return Send(out, ack)
 }
 
 // armExpiry starts the time-to-live of the entry with the given stamp. The
@@ -81,17 +74,16 @@ func (r *dedupReceiver) armExpiry(stamp uint32, out []Output) []Output {
 	if r.store.ttlTicks == 0 {
 		return out
 	}
-	return setTimer(out, MakeTimer(TimerExpiry, uint16(stamp)), r.store.ttlTicks)
+	return SetTimer(out, MakeTimer(TimerExpiry, uint16(stamp)), r.store.ttlTicks)
 }
 
-func (r *dedupReceiver) Clone() Endpoint {
+func (r *dedupReceiver) Clone() Half {
 	c := *r
 	c.store = r.store.clone()
 	return &c
 }
 
 func (r *dedupReceiver) AppendKey(dst []byte) []byte {
-	dst = r.conn.appendKey(dst)
 	return r.store.appendKey(dst)
 }
 
@@ -269,7 +261,7 @@ func (s *dedupStore) rearm(out []Output) []Output {
 	}
 	for _, e := range s.order[s.head:] {
 		if s.isLive(e) {
-			out = setTimer(out, MakeTimer(TimerExpiry, uint16(e.stamp)), s.ttlTicks)
+			out = SetTimer(out, MakeTimer(TimerExpiry, uint16(e.stamp)), s.ttlTicks)
 		}
 	}
 	return out

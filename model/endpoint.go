@@ -6,8 +6,9 @@ import (
 	"strings"
 )
 
-// Endpoint is one side of one protocol leg: a sender or a receiver of
-// application messages, acting as MQTT client or server on its connection.
+// Endpoint is what a driver steps: a node's protocol state. A client or a
+// server end of one connection is a Session; a broker, one Endpoint for all
+// its connections, is a Broker (Input.Conn and Output.Conn say which).
 //
 // Implementations are plain values behind a pointer; Clone gives an
 // independent copy and AppendKey a canonical encoding of the whole state
@@ -111,24 +112,33 @@ const (
 	// Sequential counts up from the last identifier used and wraps after the
 	// top of the space, skipping identifiers still in use.
 	Sequential
+	// AnyFree takes any identifier not in use [MQTT-2.2.1-3]: a permitted
+	// choice (ChooseID) that the explorer branches over and the simulator
+	// draws from its seed. Its default option is the lowest free id.
+	AnyFree
 )
 
 func (p IDPolicy) String() string {
-	if p == Sequential {
+	switch p {
+	case Sequential:
 		return "sequential"
+	case AnyFree:
+		return "any"
 	}
 	return "lowest-free"
 }
 
-// ParseIDPolicy reads "lowest-free" or "sequential".
+// ParseIDPolicy reads "lowest-free", "sequential" or "any".
 func ParseIDPolicy(s string) (IDPolicy, error) {
 	switch s {
 	case "lowest-free", "lowest", "":
 		return LowestFree, nil
 	case "sequential", "seq":
 		return Sequential, nil
+	case "any":
+		return AnyFree, nil
 	}
-	return 0, fmt.Errorf("id policy %q: allowed values are lowest-free, sequential", s)
+	return 0, fmt.Errorf("id policy %q: allowed values are lowest-free, sequential, any", s)
 }
 
 // Config holds the settings of one endpoint. Zero fields get the defaults
@@ -161,6 +171,15 @@ type Config struct {
 	// default) means the session never expires, like the interval
 	// 0xFFFFFFFF; MQTT 3.1.1 has no expiry and ignores it.
 	SessionExpiryTicks int64
+	// CleanStart makes a client ask for a new session at every connect
+	// (Clean Start 1; Clean Session 1 in 3.1.1): both ends discard the
+	// session, its unacknowledged flows and its subscriptions included
+	// [MQTT-3.1.2-4]. By default a client resumes its session.
+	CleanStart bool
+	// Choices are the choices the specification leaves open that this
+	// end may take either way (see ChoiceKind); the others take the
+	// model's default. The packet id choice is opened by IDPolicy AnyFree.
+	Choices ChoiceSet
 }
 
 // Defaults for zero Config fields.
@@ -205,6 +224,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("store capacity %d: must not be negative", c.StoreCap)
 	case c.SessionExpiryTicks < 0:
 		return fmt.Errorf("session expiry ticks %d: must not be negative", c.SessionExpiryTicks)
+	case c.IDPolicy > AnyFree:
+		return fmt.Errorf("id policy %d: allowed values are lowest-free, sequential, any", c.IDPolicy)
+	case c.Choices&^AllChoices != 0:
+		return fmt.Errorf("choices %#x: allowed are combinations of %s", uint16(c.Choices), AllChoices)
 	}
 	return nil
 }
@@ -212,13 +235,49 @@ func (c Config) Validate() error {
 // As returns a copy of c for the given connection role.
 func (c Config) As(r Role) Config { c.Role = r; return c }
 
-// Variant is one protocol: how its sender and its receiver behave.
+// Variant is one protocol: how its sending and its receiving halves behave.
 type Variant struct {
-	Name        string // stable name used on the command line and in tables
-	Description string // one line
-	QoS         uint8  // the QoS its PUBLISH packets carry
-	NewSender   func(Config) Endpoint
-	NewReceiver func(Config) Endpoint
+	Name        string            // stable name used on the command line and in tables
+	Description string            // one line
+	QoS         uint8             // the QoS its PUBLISH packets carry
+	NewOutbound func(Config) Half // the sending half: the flows of what an end publishes
+	NewInbound  func(Config) Half // the receiving half: the flows of what it receives
+	// NewDuplex, when set, is used instead of the two halves for an end
+	// that both sends and receives on one connection: one half that takes
+	// both directions, as an implementation with a single table of
+	// in-flight packet ids is (the bug such a table causes is why this
+	// exists). Most variants leave it nil.
+	NewDuplex func(Config) Half
+	// Hidden keeps the variant out of Variants and Names (the command
+	// line's lists): test-only variants such as deliberate mutants. Lookup
+	// still finds it.
+	Hidden bool
+}
+
+// NewSender returns the sending end of a one-way connection running v: a
+// Session with v's outbound half only.
+func (v Variant) NewSender(cfg Config) Endpoint { return NewSession(cfg, v.NewOutbound(cfg), nil) }
+
+// NewReceiver returns the receiving end of a one-way connection running v:
+// a Session with v's inbound half only.
+func (v Variant) NewReceiver(cfg Config) Endpoint { return NewSession(cfg, nil, v.NewInbound(cfg)) }
+
+// SessionOf returns an end of a connection that sends with variant out and
+// receives with variant in (nil: that direction is not used). An end that
+// sends and receives with one variant that has a NewDuplex gets the duplex
+// half.
+func SessionOf(cfg Config, out, in *Variant) *Session {
+	if out != nil && in != nil && out.Name == in.Name && out.NewDuplex != nil {
+		return newJointSession(cfg, out.NewDuplex(cfg))
+	}
+	var o, i Half
+	if out != nil {
+		o = out.NewOutbound(cfg)
+	}
+	if in != nil {
+		i = in.NewInbound(cfg)
+	}
+	return NewSession(cfg, o, i)
 }
 
 var registry = map[string]Variant{}
@@ -226,8 +285,8 @@ var registry = map[string]Variant{}
 // Register adds a variant; it panics on a duplicate or incomplete
 // registration, which is a programming error caught at init.
 func Register(v Variant) {
-	if v.Name == "" || v.NewSender == nil || v.NewReceiver == nil {
-		panic("model.Register: variant needs a name and both constructors")
+	if v.Name == "" || v.NewOutbound == nil || v.NewInbound == nil {
+		panic("model.Register: variant needs a name and both halves")
 	}
 	if _, dup := registry[v.Name]; dup {
 		panic("model.Register: variant " + v.Name + " registered twice")
@@ -235,7 +294,7 @@ func Register(v Variant) {
 	registry[v.Name] = v
 }
 
-// Lookup finds a registered variant by name.
+// Lookup finds a registered variant by name, hidden ones included.
 func Lookup(name string) (Variant, error) {
 	if v, ok := registry[name]; ok {
 		return v, nil
@@ -243,11 +302,14 @@ func Lookup(name string) (Variant, error) {
 	return Variant{}, fmt.Errorf("unknown variant %q: allowed values are %s", name, strings.Join(Names(), ", "))
 }
 
-// Variants lists the registered variants sorted by name.
+// Variants lists the registered variants sorted by name, hidden ones
+// excepted.
 func Variants() []Variant {
 	vs := make([]Variant, 0, len(registry))
 	for _, v := range registry {
-		vs = append(vs, v)
+		if !v.Hidden {
+			vs = append(vs, v)
+		}
 	}
 	sort.Slice(vs, func(i, j int) bool { return vs[i].Name < vs[j].Name })
 	return vs

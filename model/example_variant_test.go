@@ -17,37 +17,31 @@ func init() {
 		Name:        "qos1-dropdup",
 		Description: "QoS 1 whose receiver ignores PUBLISH with DUP set: resends never duplicate, but a lost first PUBLISH is never delivered",
 		QoS:         1,
-		NewSender:   func(c Config) Endpoint { return NewSender(c, SenderRules{QoS: 1, Ack: PUBACK}) },
-		NewReceiver: func(c Config) Endpoint { return &dropDupReceiver{cfg: c.Normalize()} },
+		NewOutbound: func(c Config) Half { return NewSender(c, SenderRules{QoS: 1, Ack: PUBACK}) },
+		NewInbound:  func(c Config) Half { return dropDupReceiver{} },
 	})
 }
 
-type dropDupReceiver struct {
-	cfg  Config
-	conn Conn // CONNECT/CONNACK, session present, session expiry
-}
+// dropDupReceiver is the receiving half. The session around it handles
+// the connection (CONNECT/CONNACK, session present and expiry, crashes);
+// this receiver keeps no state, so it is a plain value.
+type dropDupReceiver struct{}
 
-func (r *dropDupReceiver) Step(in Input, out []Output) []Output {
-	if done, _, o := r.conn.handle(&r.cfg, in, out); done {
-		return o
-	}
-	switch {
-	case in.Kind == InPacket && in.Packet.Type == PUBLISH:
+func (dropDupReceiver) Step(c *Ctx, in *Input, out []Output) []Output {
+	if in.Kind == InPacket && in.Packet.Type == PUBLISH {
 		if !in.Packet.Dup {
-			out = deliver(out, in.Packet.Msg)
+			out = Deliver(out, in.Packet.Msg)
 		}
 		// Acknowledge every PUBLISH [MQTT-4.3.2-4], or the sender would
 		// resend it at every reconnect.
-		return send(out, Packet{Type: PUBACK, ID: in.Packet.ID})
-	case in.Kind == InCrash:
-		r.conn.crash(&r.cfg)
+		return Send(out, Packet{Type: PUBACK, ID: in.Packet.ID})
 	}
 	return out
 }
 
-func (r *dropDupReceiver) Clone() Endpoint               { c := *r; return &c }
-func (r *dropDupReceiver) AppendKey(dst []byte) []byte   { return r.conn.appendKey(dst) }
-func (r *dropDupReceiver) Pending(dst []string) []string { return dst }
-func (r *dropDupReceiver) Held() int                     { return 0 }
+func (r dropDupReceiver) Clone() Half                 { return r }
+func (dropDupReceiver) AppendKey(dst []byte) []byte   { return dst }
+func (dropDupReceiver) Pending(dst []string) []string { return dst }
+func (dropDupReceiver) Held() int                     { return 0 }
 
 // --- example variant ends ---

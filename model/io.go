@@ -14,9 +14,14 @@ const (
 	InTimer                      // Timer fired
 	InCrash                      // the node crashed: volatile state is lost, session state too unless durable
 	InRestart                    // the node runs again after a crash
+	// Session events, which a Session gives its halves (drivers never send
+	// them): the session continues on a new connection, or it is gone.
+	InResume  // retransmit what is unacknowledged [MQTT-4.4.0-1]
+	InDiscard // drop the session state: the peer has none, it expired (Timer names the session timer), or a clean start
+	InWake    // a packet id the session had reserved is free again: start what waited for one
 )
 
-var inNames = [...]string{"", "publish", "packet", "conn-up", "conn-down", "timer", "crash", "restart"}
+var inNames = [...]string{"", "publish", "packet", "conn-up", "conn-down", "timer", "crash", "restart", "resume", "discard", "wake"}
 
 func (k InKind) String() string {
 	if int(k) < len(inNames) {
@@ -27,10 +32,16 @@ func (k InKind) String() string {
 
 // Input is one event delivered to an endpoint.
 type Input struct {
-	Kind   InKind
+	Kind InKind
+	// Conn is the connection of the node the input concerns: 0 for an end
+	// with one connection, the client's index at a broker.
+	Conn   uint8
 	Msg    Message // InPublish
 	Packet Packet  // InPacket
 	Timer  Timer   // InTimer
+	// Choice selects among the options of the choices the step makes (see
+	// Ctx.Choose): 0 takes the default everywhere.
+	Choice uint64
 }
 
 // OutKind says what an endpoint wants done.
@@ -45,9 +56,10 @@ const (
 	OutSetTimer                       // (re)arm Timer to fire after Delay ticks, replacing an armed one
 	OutCancelTimer                    // disarm Timer
 	OutPersist                        // Note was written to session state; it must be durable before the next send
+	OutChose                          // the step took option Pick of the Options of choice Choice (see Ctx.Choose)
 )
 
-var outNames = [...]string{"", "send", "deliver", "complete", "abandon", "set-timer", "cancel-timer", "persist"}
+var outNames = [...]string{"", "send", "deliver", "complete", "abandon", "set-timer", "cancel-timer", "persist", "chose"}
 
 func (k OutKind) String() string {
 	if int(k) < len(outNames) {
@@ -58,12 +70,20 @@ func (k OutKind) String() string {
 
 // Output is one thing an endpoint asks its environment to do or to record.
 type Output struct {
-	Kind   OutKind
-	Packet Packet  // OutSend
-	Msg    Message // OutDeliver, OutComplete, OutAbandon
-	Timer  Timer   // OutSetTimer, OutCancelTimer
-	Delay  int64   // OutSetTimer, in ticks
-	Note   string  // OutPersist, OutAbandon: why, as a constant string
+	Kind OutKind
+	// Conn is the connection a send goes out on (0 for an end with one
+	// connection), and for other outputs the connection whose session made
+	// them.
+	Conn   uint8
+	Choice ChoiceKind // OutChose
+	Pick   uint32     // OutChose: the option taken, 0..Options-1
+	Packet Packet     // OutSend
+	Msg    Message    // OutDeliver, OutComplete, OutAbandon
+	Timer  Timer      // OutSetTimer, OutCancelTimer
+	Delay  int64      // OutSetTimer, in ticks
+	Note   string     // OutPersist, OutAbandon: why, as a constant string
+	// Options is how many options choice Choice had (OutChose).
+	Options uint32
 }
 
 // Timer names one timer of an endpoint: its purpose and the packet id it guards.
@@ -98,49 +118,13 @@ func (t Timer) String() string {
 	return name + "(" + strconv.Itoa(int(t.Key())) + ")"
 }
 
-// Outputs helpers keep variant code short. They fill the new element in
-// place: an Output is 144 bytes, and building it as a literal first costs
-// a copy of all of it for every output of a run.
-func send(out []Output, p Packet) []Output {
-	out, o := grow(out)
-	o.Kind, o.Packet = OutSend, p
-	return out
-}
-
-func deliver(out []Output, m Message) []Output {
-	out, o := grow(out)
-	o.Kind, o.Msg = OutDeliver, m
-	return out
-}
-
-func persist(out []Output, note string) []Output {
-	out, o := grow(out)
-	o.Kind, o.Note = OutPersist, note
-	return out
-}
-
-func setTimer(out []Output, t Timer, delay int64) []Output {
-	out, o := grow(out)
-	o.Kind, o.Timer, o.Delay = OutSetTimer, t, delay
-	return out
-}
-
-func cancelTimer(out []Output, t Timer) []Output {
-	out, o := grow(out)
-	o.Kind, o.Timer = OutCancelTimer, t
-	return out
-}
-
-// outcome reports the end of the sender's flow for m: OutComplete or
-// OutAbandon, with why.
-func outcome(out []Output, kind OutKind, m Message, note string) []Output {
-	out, o := grow(out)
-	o.Kind, o.Msg, o.Note = kind, m, note
-	return out
-}
-
-// grow appends a zero Output and returns it for filling in.
-func grow(out []Output) ([]Output, *Output) {
-	out = append(out, Output{})
-	return out, &out[len(out)-1]
-}
+// Timers carry their owner above the 24 bits of purpose and key: bit 24
+// marks a timer of a session's inbound half (a session with both halves
+// gives a firing timer to the half that set it), bits 25..31 the connection
+// of a broker's session. A one-direction session and a broker's first
+// connection leave them clear, so those timers read as they always did.
+const (
+	timerInbound   Timer = 1 << 24
+	timerConnShift       = 25
+	timerOwnerMask Timer = 0xff << 24
+)

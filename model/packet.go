@@ -18,6 +18,8 @@ const (
 	PUBREC     PacketType = 5
 	PUBREL     PacketType = 6
 	PUBCOMP    PacketType = 7
+	SUBSCRIBE  PacketType = 8
+	SUBACK     PacketType = 9
 	DISCONNECT PacketType = 14
 )
 
@@ -26,7 +28,8 @@ const NumPacketTypes = 16
 
 var packetNames = [NumPacketTypes]string{
 	CONNECT: "CONNECT", CONNACK: "CONNACK", PUBLISH: "PUBLISH", PUBACK: "PUBACK",
-	PUBREC: "PUBREC", PUBREL: "PUBREL", PUBCOMP: "PUBCOMP", DISCONNECT: "DISCONNECT",
+	PUBREC: "PUBREC", PUBREL: "PUBREL", PUBCOMP: "PUBCOMP", SUBSCRIBE: "SUBSCRIBE", SUBACK: "SUBACK",
+	DISCONNECT: "DISCONNECT",
 }
 
 func (t PacketType) String() string {
@@ -70,14 +73,14 @@ type Message struct {
 // Packet is one MQTT control packet with the fields the protocols read.
 type Packet struct {
 	Type           PacketType
-	ID             uint16 // packet identifier, 1..65535; 0 when the packet has none
-	QoS            uint8  // PUBLISH only
-	Dup            bool   // PUBLISH only: a re-delivery [MQTT-3.3.1-1]
-	Reason         uint8  // MQTT 5.0 reason code of an acknowledgement or CONNACK
-	SessionPresent bool   // CONNACK only
-	CleanStart     bool   // CONNECT only (Clean Session in 3.1.1)
-	MsgID          uint64 // two-packet-msgid: the sender's unique message id, carried on the wire
-	Msg            Message
+	ID             uint16  // packet identifier, 1..65535; 0 when the packet has none
+	QoS            uint8   // PUBLISH; SUBSCRIBE: the QoS asked for; SUBACK: the QoS granted
+	Dup            bool    // PUBLISH only: a re-delivery [MQTT-3.3.1-1]
+	Reason         uint8   // MQTT 5.0 reason code of an acknowledgement or CONNACK
+	SessionPresent bool    // CONNACK only
+	CleanStart     bool    // CONNECT only (Clean Session in 3.1.1)
+	MsgID          uint64  // two-packet-msgid: the sender's unique message id, carried on the wire
+	Msg            Message // PUBLISH; SUBSCRIBE: Msg.Topic is the topic filter
 }
 
 // String is the canonical one-line form used in traces, diagrams and golden
@@ -126,6 +129,18 @@ func (p Packet) appendTo(b *strings.Builder) {
 			b.WriteString(" m")
 			b.WriteString(strconv.FormatUint(uint64(p.Msg.Ref), 10))
 		}
+	case SUBSCRIBE:
+		b.WriteString(" id=")
+		b.WriteString(strconv.Itoa(int(p.ID)))
+		b.WriteString(" ")
+		b.WriteString(strconv.Quote(p.Msg.Topic))
+		b.WriteString(" q")
+		b.WriteString(strconv.Itoa(int(p.QoS)))
+	case SUBACK:
+		b.WriteString(" id=")
+		b.WriteString(strconv.Itoa(int(p.ID)))
+		b.WriteString(" q")
+		b.WriteString(strconv.Itoa(int(p.QoS)))
 	default:
 		b.WriteString(" id=")
 		b.WriteString(strconv.Itoa(int(p.ID)))
@@ -152,7 +167,7 @@ func (t PacketType) MarshalText() ([]byte, error) { return []byte(t.String()), n
 func (t *PacketType) UnmarshalText(b []byte) error {
 	v, ok := ParsePacketType(string(b))
 	if !ok {
-		return fmt.Errorf("packet type %q: allowed values are CONNECT, CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP", b)
+		return fmt.Errorf("packet type %q: allowed values are CONNECT, CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBSCRIBE, SUBACK", b)
 	}
 	*t = v
 	return nil

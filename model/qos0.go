@@ -9,38 +9,24 @@ func init() {
 		Name:        "qos0",
 		Description: "QoS 0, one packet, fire and forget: at most once",
 		QoS:         0,
-		NewSender:   func(c Config) Endpoint { return NewSender(c, SenderRules{QoS: 0}) },
-		NewReceiver: func(c Config) Endpoint { return newQoS0Receiver(c) },
+		NewOutbound: func(c Config) Half { return NewSender(c, SenderRules{QoS: 0}) },
+		NewInbound:  func(c Config) Half { return qos0Receiver{} },
 	})
 }
 
-type qos0Receiver struct {
-	cfg  Config
-	conn Conn
-}
+// qos0Receiver keeps no state: a stateless half is a value.
+type qos0Receiver struct{}
 
-func newQoS0Receiver(c Config) *qos0Receiver { return &qos0Receiver{cfg: c.Normalize()} }
-
-func (r *qos0Receiver) Step(in Input, out []Output) []Output {
-	if done, _, o := r.conn.handle(&r.cfg, in, out); done {
-		return o
-	}
-	switch in.Kind {
-	case InPacket:
-		if in.Packet.Type == PUBLISH {
-			// No response to a QoS 0 PUBLISH [MQTT-3.3.4-1]: the receiver
-			// just takes ownership and delivers.
-			return deliver(out, in.Packet.Msg)
-		}
-	case InCrash:
-		r.conn.crash(&r.cfg)
+func (qos0Receiver) Step(c *Ctx, in *Input, out []Output) []Output {
+	if in.Kind == InPacket && in.Packet.Type == PUBLISH {
+		// No response to a QoS 0 PUBLISH [MQTT-3.3.4-1]: the receiver just
+		// takes ownership and delivers.
+		return Deliver(out, in.Packet.Msg)
 	}
 	return out
 }
 
-func (r *qos0Receiver) Clone() Endpoint             { c := *r; return &c }
-func (r *qos0Receiver) AppendKey(dst []byte) []byte { return r.conn.appendKey(dst) }
-func (r *qos0Receiver) Pending(dst []string) []string {
-	return dst
-}
-func (r *qos0Receiver) Held() int { return 0 }
+func (r qos0Receiver) Clone() Half                 { return r }
+func (qos0Receiver) AppendKey(dst []byte) []byte   { return dst }
+func (qos0Receiver) Pending(dst []string) []string { return dst }
+func (qos0Receiver) Held() int                     { return 0 }

@@ -9,38 +9,26 @@ func init() {
 		Name:        "qos1",
 		Description: "QoS 1, PUBLISH/PUBACK, resent until acknowledged: at least once",
 		QoS:         1,
-		NewSender:   func(c Config) Endpoint { return NewSender(c, SenderRules{QoS: 1, Ack: PUBACK}) },
-		NewReceiver: func(c Config) Endpoint { return newQoS1Receiver(c) },
+		NewOutbound: func(c Config) Half { return NewSender(c, SenderRules{QoS: 1, Ack: PUBACK}) },
+		NewInbound:  func(c Config) Half { return qos1Receiver{} },
 	})
 }
 
-type qos1Receiver struct {
-	cfg  Config
-	conn Conn
-}
+// qos1Receiver keeps no state: a stateless half is a value.
+type qos1Receiver struct{}
 
-func newQoS1Receiver(c Config) *qos1Receiver { return &qos1Receiver{cfg: c.Normalize()} }
-
-func (r *qos1Receiver) Step(in Input, out []Output) []Output {
-	if done, _, o := r.conn.handle(&r.cfg, in, out); done {
-		return o
-	}
-	switch in.Kind {
-	case InPacket:
-		if in.Packet.Type == PUBLISH {
-			// Take ownership and answer with PUBACK [MQTT-4.3.2-4]. Every
-			// PUBLISH after a PUBACK is a new message whatever its DUP flag
-			// [MQTT-4.3.2-5], so a retransmission is delivered again.
-			out = deliver(out, in.Packet.Msg)
-			return send(out, Packet{Type: PUBACK, ID: in.Packet.ID})
-		}
-	case InCrash:
-		r.conn.crash(&r.cfg)
+func (qos1Receiver) Step(c *Ctx, in *Input, out []Output) []Output {
+	if in.Kind == InPacket && in.Packet.Type == PUBLISH {
+		// Take ownership and answer with PUBACK [MQTT-4.3.2-4]. Every
+		// PUBLISH after a PUBACK is a new message whatever its DUP flag
+		// [MQTT-4.3.2-5], so a retransmission is delivered again.
+		out = Deliver(out, in.Packet.Msg)
+		return Send(out, Packet{Type: PUBACK, ID: in.Packet.ID})
 	}
 	return out
 }
 
-func (r *qos1Receiver) Clone() Endpoint               { c := *r; return &c }
-func (r *qos1Receiver) AppendKey(dst []byte) []byte   { return r.conn.appendKey(dst) }
-func (r *qos1Receiver) Pending(dst []string) []string { return dst }
-func (r *qos1Receiver) Held() int                     { return 0 }
+func (r qos1Receiver) Clone() Half                 { return r }
+func (qos1Receiver) AppendKey(dst []byte) []byte   { return dst }
+func (qos1Receiver) Pending(dst []string) []string { return dst }
+func (qos1Receiver) Held() int                     { return 0 }

@@ -17,55 +17,53 @@ func init() {
 		Name:        "qos2-a",
 		Description: "QoS 2, four packets; receiver stores the message and delivers it at PUBREL (Method A)",
 		QoS:         2,
-		NewSender:   func(c Config) Endpoint { return NewSender(c, rules) },
-		NewReceiver: func(c Config) Endpoint { return newQoS2Receiver(c, true) },
+		NewOutbound: func(c Config) Half { return NewSender(c, rules) },
+		NewInbound:  func(c Config) Half { return newQoS2Receiver(c, true) },
 	})
 	Register(Variant{
 		Name:        "qos2-b",
 		Description: "QoS 2, four packets; receiver delivers at PUBLISH and holds the packet id until PUBREL (Method B)",
 		QoS:         2,
-		NewSender:   func(c Config) Endpoint { return NewSender(c, rules) },
-		NewReceiver: func(c Config) Endpoint { return newQoS2Receiver(c, false) },
+		NewOutbound: func(c Config) Half { return NewSender(c, rules) },
+		NewInbound:  func(c Config) Half { return newQoS2Receiver(c, false) },
 	})
 }
 
 // heldID is a packet id a QoS 2 receiver has answered with PUBREC and not yet
-// seen released. Method A also keeps the message itself.
+// seen released. A message taken by Method A also keeps the message itself
+// (stored), to deliver at PUBREL.
 type heldID struct {
-	ID  uint16
-	Msg Message
+	ID     uint16
+	Stored bool
+	Msg    Message
 }
 
+// qos2Receiver is the inbound half of QoS 2. Its held ids are session
+// state: they survive reconnects, and crashes unless Config.Volatile.
 type qos2Receiver struct {
 	cfg     Config
 	methodA bool
-	conn    Conn
-	held    []heldID // session state, in arrival order
+	held    []heldID // in arrival order
 }
 
 func newQoS2Receiver(c Config, methodA bool) *qos2Receiver {
 	return &qos2Receiver{cfg: c.Normalize(), methodA: methodA}
 }
 
-func (r *qos2Receiver) Step(in Input, out []Output) []Output {
-	if connInput(&in) {
-		if done, res, o := r.conn.handle(&r.cfg, in, out); done {
-			if res == resumeDiscard || res == resumeExpired {
-				r.held = r.held[:0]
-			}
-			return o
-		}
-	}
+func (r *qos2Receiver) Step(c *Ctx, in *Input, out []Output) []Output {
 	switch in.Kind {
 	case InPacket:
 		switch in.Packet.Type {
 		case PUBLISH:
-			return r.onPublish(&in.Packet, out)
+			return r.onPublish(c, &in.Packet, out)
 		case PUBREL:
-			return r.onPubrel(&in.Packet, out)
+			return r.onPubrel(c, &in.Packet, out)
 		}
+	case InResume:
+		return r.resume(c, out)
+	case InDiscard:
+		r.held = r.held[:0]
 	case InCrash:
-		r.conn.crash(&r.cfg)
 		if r.cfg.Volatile {
 			r.held = nil
 		}
@@ -82,12 +80,12 @@ func (r *qos2Receiver) find(id uint16) int {
 	return -1
 }
 
-func (r *qos2Receiver) onPublish(p *Packet, out []Output) []Output {
+func (r *qos2Receiver) onPublish(c *Ctx, p *Packet, out []Output) []Output {
 	ack := Packet{Type: PUBREC, ID: p.ID}
 	if r.find(p.ID) >= 0 {
 		// Until PUBREL, a PUBLISH with a held id is a retransmission: answer
 		// it with PUBREC again and deliver nothing [MQTT-4.3.3-10].
-		return send(out, ack)
+		return Send(out, ack)
 	}
 	if r.cfg.Version == V5 && len(r.held) >= r.cfg.ReceiveMax {
 		// More new flows than our Receive Maximum allows: refuse this one
@@ -97,65 +95,93 @@ func (r *qos2Receiver) onPublish(p *Packet, out []Output) []Output {
 		// [MQTT-4.3.3-9]. (The spec's own remedy for a peer that exceeds
 		// Receive Maximum is DISCONNECT 0x93; refusing keeps the state
 		// bounded without ending the connection.)
-		return send(out, Packet{Type: PUBREC, ID: p.ID, Reason: ReasonQuotaExceeded})
+		return Send(out, Packet{Type: PUBREC, ID: p.ID, Reason: ReasonQuotaExceeded})
 	}
-	if r.methodA {
+	// Which method takes this message is the receiver's choice
+	// [MQTT-4.3.3-8] (ChooseMethod); by default the variant's own.
+	out, other := c.Choose(out, ChooseMethod, 2)
+	if r.methodA != (other == 1) {
 		// Method A: take ownership by storing the message; onward delivery
 		// waits for PUBREL [MQTT-4.3.3-8].
-		r.held = append(r.held, heldID{ID: p.ID, Msg: p.Msg})
-		out = persist(out, "message stored until PUBREL")
-		return send(out, ack)
+		r.held = append(r.held, heldID{ID: p.ID, Stored: true, Msg: p.Msg})
+		out = Persist(out, "message stored until PUBREL")
+		return Send(out, ack)
 	}
 	// Method B: store the packet id, then deliver onward, then PUBREC
 	// [MQTT-4.3.3-8]. The id must be durable before PUBREC leaves, or a
 	// crash would make the retransmitted PUBLISH look new.
 	r.held = append(r.held, heldID{ID: p.ID, Msg: Message{Ref: p.Msg.Ref}})
-	out = persist(out, "packet id held until PUBREL")
-	out = deliver(out, p.Msg)
-	return send(out, ack)
+	out = Persist(out, "packet id held until PUBREL")
+	out = Deliver(out, p.Msg)
+	return Send(out, ack)
 }
 
-func (r *qos2Receiver) onPubrel(p *Packet, out []Output) []Output {
+func (r *qos2Receiver) onPubrel(c *Ctx, p *Packet, out []Output) []Output {
 	ack := Packet{Type: PUBCOMP, ID: p.ID}
 	i := r.find(p.ID)
 	if i < 0 {
 		// PUBREL is answered with PUBCOMP even for an id we do not hold
-		// (a retransmitted PUBREL after our PUBCOMP was lost) [MQTT-4.3.3-11];
-		// MQTT 5.0 says so with reason 0x92.
+		// (a retransmitted PUBREL after our PUBCOMP was lost) [MQTT-4.3.3-11].
+		// MQTT 5.0 says so with reason 0x92, or with 0x00: both are allowed
+		// (ChoosePubcompReason).
 		if r.cfg.Version == V5 {
-			ack.Reason = ReasonPacketIDNotFound
+			var success int
+			if out, success = c.Choose(out, ChoosePubcompReason, 2); success == 0 {
+				ack.Reason = ReasonPacketIDNotFound
+			}
 		}
-		return send(out, ack)
+		return Send(out, ack)
 	}
 	h := r.held[i]
 	r.held = append(r.held[:i], r.held[i+1:]...)
-	if r.methodA {
-		out = deliver(out, h.Msg)
+	if h.Stored {
+		out = Deliver(out, h.Msg)
 	}
 	// After PUBCOMP the id names a new publication again [MQTT-4.3.3-12].
-	out = persist(out, "packet id released")
-	return send(out, ack)
+	out = Persist(out, "packet id released")
+	return Send(out, ack)
 }
 
-func (r *qos2Receiver) Clone() Endpoint {
+// resume may repeat PUBREC for each id still held, in the order the
+// PUBLISHes arrived [MQTT-4.6.0-3]: a sender whose PUBREC was lost in the
+// break learns sooner that it may release (ChooseRepeatPubrec). By default
+// the receiver waits for the retransmitted PUBLISH.
+func (r *qos2Receiver) resume(c *Ctx, out []Output) []Output {
+	if !c.Open(ChooseRepeatPubrec) {
+		return out
+	}
+	for _, h := range r.held {
+		var again int
+		if out, again = c.Choose(out, ChooseRepeatPubrec, 2); again == 1 {
+			out = Send(out, Packet{Type: PUBREC, ID: h.ID})
+		}
+	}
+	return out
+}
+
+func (r *qos2Receiver) Clone() Half {
 	c := *r
 	c.held = append([]heldID(nil), r.held...)
 	return &c
 }
 
 func (r *qos2Receiver) AppendKey(dst []byte) []byte {
-	dst = r.conn.appendKey(dst)
 	dst = appendU16(dst, uint16(len(r.held)))
 	for _, h := range r.held {
 		dst = appendU16(dst, h.ID)
 		dst = appendU32(dst, h.Msg.Ref)
+		if h.Stored {
+			dst = append(dst, 1)
+		} else {
+			dst = append(dst, 0)
+		}
 	}
 	return dst
 }
 
 func (r *qos2Receiver) Pending(dst []string) []string {
 	for _, h := range r.held {
-		if r.methodA {
+		if h.Stored {
 			dst = append(dst, "m"+strconv.FormatUint(uint64(h.Msg.Ref), 10)+" stored under id "+strconv.Itoa(int(h.ID))+" until PUBREL")
 		} else {
 			dst = append(dst, "id "+strconv.Itoa(int(h.ID))+" held until PUBREL")

@@ -48,7 +48,7 @@ var connected = Input{Kind: InPacket, Packet: Packet{Type: CONNECT}}
 
 // MQTT 5.0 section 4.3.3, receiver side, Method B.
 func TestQoS2ReceiverMethodB(t *testing.T) {
-	r := newQoS2Receiver(Config{Role: RoleServer}, false)
+	r := NewSession(Config{Role: RoleServer}, nil, newQoS2Receiver(Config{Role: RoleServer}, false))
 	got := steps(r,
 		connected,
 		publishPkt(1, 1, false), // new: hold id, deliver, PUBREC [MQTT-4.3.3-8]
@@ -72,7 +72,7 @@ func TestQoS2ReceiverMethodB(t *testing.T) {
 
 // Method A delivers at PUBREL, never at PUBLISH.
 func TestQoS2ReceiverMethodA(t *testing.T) {
-	r := newQoS2Receiver(Config{Role: RoleServer}, true)
+	r := NewSession(Config{Role: RoleServer}, nil, newQoS2Receiver(Config{Role: RoleServer}, true))
 	got := steps(r, connected, publishPkt(4, 1, false), publishPkt(4, 1, true), pkt(PUBREL, 4), pkt(PUBREL, 4))
 	want := [][]string{
 		{"send CONNACK sp=0"},
@@ -131,7 +131,8 @@ func TestQoS2SenderStream(t *testing.T) {
 // Receive Maximum bounds the flows in flight [MQTT-4.9.0-2]; a completed
 // flow lets the next message go.
 func TestSenderReceiveMaximum(t *testing.T) {
-	s := NewSender(Config{Role: RoleClient, Mode: Datagram, ReceiveMax: 1}, SenderRules{QoS: 2, Ack: PUBREC, Release: true})
+	cfg := Config{Role: RoleClient, Mode: Datagram, ReceiveMax: 1}
+	s := NewSession(cfg, NewSender(cfg, SenderRules{QoS: 2, Ack: PUBREC, Release: true}), nil)
 	got := steps(s, Input{Kind: InConnUp}, publish(1), publish(2), pkt(PUBREC, 1), pkt(PUBCOMP, 1))
 	want := [][]string{
 		nil,
@@ -147,7 +148,8 @@ func TestSenderReceiveMaximum(t *testing.T) {
 
 // Sequential allocation walks the whole space and wraps, skipping ids in use.
 func TestSequentialIDsWrap(t *testing.T) {
-	s := NewSender(Config{Role: RoleClient, Mode: Datagram, IDPolicy: Sequential, IDSpace: 3}, SenderRules{QoS: 1, Ack: PUBACK})
+	cfg := Config{Role: RoleClient, Mode: Datagram, IDPolicy: Sequential, IDSpace: 3}
+	s := NewSession(cfg, NewSender(cfg, SenderRules{QoS: 1, Ack: PUBACK}), nil)
 	s.Step(Input{Kind: InConnUp}, nil)
 	var ids []uint16
 	for ref := uint32(1); ref <= 5; ref++ {

@@ -2,6 +2,7 @@ package model
 
 import (
 	"math/bits"
+	"slices"
 	"strconv"
 )
 
@@ -38,15 +39,18 @@ type SenderRules struct {
 	Ack     PacketType // PUBACK or PUBREC: the packet that acknowledges PUBLISH
 	Release bool       // after the acknowledgement, send PUBREL and wait for PUBCOMP (QoS 2)
 	MsgID   bool       // stamp each PUBLISH with a unique 64-bit message id
+	// ReleaseUnacked (three-packet only) sends PUBREL after the
+	// acknowledgement and ends the flow at once: no PUBCOMP will come, so
+	// nothing tells the sender whether the PUBREL arrived.
+	ReleaseUnacked bool
 }
 
-// Sender is the publishing endpoint used by every built-in variant. Its
-// session state (the flights, the queue of accepted messages and the id
-// cursors) survives a reconnect, and a crash unless Config.Volatile.
+// Sender is the outbound half of every built-in variant. Its session
+// state (the flights, the queue of accepted messages and the id cursors)
+// survives a reconnect, and a crash unless Config.Volatile.
 type Sender struct {
 	cfg   Config
 	rules SenderRules
-	conn  Conn
 
 	flights   []Flight // in the order the flows started, the order of retransmission [MQTT-4.6.0-1]
 	queue     msgQueue // accepted from the application, not yet given a packet id
@@ -62,52 +66,83 @@ func NewSender(cfg Config, rules SenderRules) *Sender {
 // Flights returns the unacknowledged flows (shared; do not modify).
 func (s *Sender) Flights() []Flight { return s.flights }
 
-// Step implements Endpoint.
-func (s *Sender) Step(in Input, out []Output) []Output {
-	if connInput(&in) {
-		if done, r, o := s.conn.handle(&s.cfg, in, out); done {
-			return s.resume(r, o)
-		}
-	}
+// Step implements Half.
+func (s *Sender) Step(c *Ctx, in *Input, out []Output) []Output {
 	switch in.Kind {
 	case InPublish:
 		s.queue.push(in.Msg)
-		return s.pump(out)
+		return s.pump(c, out)
 	case InPacket:
-		return s.onAck(&in.Packet, out)
+		return s.onAck(c, &in.Packet, out)
 	case InTimer:
-		return s.onRetry(in.Timer, out)
+		return s.onRetry(c, in.Timer, out)
+	case InResume:
+		return s.resume(c, out)
+	case InWake:
+		return s.pump(c, out)
+	case InDiscard:
+		if in.Timer.Purpose() == TimerSession {
+			return s.dropFlights("session expired while disconnected", out)
+		}
+		return s.dropFlights("session discarded: the peer has no session", out)
 	case InCrash:
 		return s.crash(out)
 	}
 	return out
 }
 
-func (s *Sender) resume(r resume, out []Output) []Output {
-	switch r {
-	case resumeNone, resumeRestart:
-		return out
-	case resumeExpired:
-		return s.dropFlights("session expired while disconnected", out)
-	case resumeDiscard:
-		out = s.dropFlights("session discarded: the peer has no session", out)
+// resume retransmits on a resumed session: unacknowledged PUBLISH packets
+// with their original ids and DUP set, and unacknowledged PUBRELs
+// [MQTT-4.4.0-1] [MQTT-3.3.1-1]. This is the only time a stream-mode sender
+// resends. PUBLISHes keep the order they were first sent in
+// [MQTT-4.6.0-1], PUBRELs theirs [MQTT-4.6.0-4]; how the two interleave is
+// a choice (ChooseResendOrder), by default the order the flows started.
+func (s *Sender) resume(c *Ctx, out []Output) []Output {
+	if !c.Open(ChooseResendOrder) {
+		for i := range s.flights {
+			f := &s.flights[i]
+			f.Tries = 0
+			out = s.transmit(c, f, true, out)
+		}
+		return s.pump(c, out)
 	}
-	// On reconnect with the session kept, unacknowledged PUBLISH packets are
-	// resent with their original ids and DUP set, and unacknowledged PUBRELs
-	// are resent, in the original order [MQTT-4.4.0-1] [MQTT-3.3.1-1]. This is
-	// the only time a stream-mode sender resends.
-	for i := range s.flights {
-		f := &s.flights[i]
+	pub, rel := s.nextFlight(-1, false), s.nextFlight(-1, true)
+	for pub < len(s.flights) || rel < len(s.flights) {
+		next := min(pub, rel)
+		if pub < len(s.flights) && rel < len(s.flights) {
+			var other int
+			if out, other = c.Choose(out, ChooseResendOrder, 2); other == 1 {
+				next = max(pub, rel)
+			}
+		}
+		f := &s.flights[next]
 		f.Tries = 0
-		out = s.transmit(f, true, out)
+		out = s.transmit(c, f, true, out)
+		if next == pub {
+			pub = s.nextFlight(pub, false)
+		} else {
+			rel = s.nextFlight(rel, true)
+		}
 	}
-	return s.pump(out)
+	return s.pump(c, out)
+}
+
+// nextFlight is the index of the first flight after i that waits for
+// PUBCOMP (release) or for the PUBLISH's acknowledgement (!release), or
+// len(s.flights).
+func (s *Sender) nextFlight(i int, release bool) int {
+	for i++; i < len(s.flights); i++ {
+		if (s.flights[i].State == WaitPubcomp) == release {
+			break
+		}
+	}
+	return i
 }
 
 // dropFlights abandons every unacknowledged flow with the session that held it.
 func (s *Sender) dropFlights(note string, out []Output) []Output {
 	for _, f := range s.flights {
-		out = outcome(out, OutAbandon, f.Msg, note)
+		out = Abandon(out, f.Msg, note)
 	}
 	s.flights = s.flights[:0]
 	return out
@@ -115,22 +150,23 @@ func (s *Sender) dropFlights(note string, out []Output) []Output {
 
 // pump starts flows for queued messages while the connection is usable, the
 // peer's Receive Maximum allows [MQTT-4.9.0-2] and a packet id is free.
-func (s *Sender) pump(out []Output) []Output {
-	for s.conn.Up && s.queue.len() > 0 {
+func (s *Sender) pump(c *Ctx, out []Output) []Output {
+	for c.Up && s.queue.len() > 0 {
 		m := s.queue.front()
 		if s.rules.QoS == 0 {
 			// QoS 0 has no packet id and no acknowledgement: the flow ends
 			// as the packet leaves [MQTT-4.3.1-1].
 			s.queue.pop()
-			out = send(out, Packet{Type: PUBLISH, QoS: 0, Msg: m})
-			out = outcome(out, OutComplete, m, "")
+			out = Send(out, Packet{Type: PUBLISH, QoS: 0, Msg: m})
+			out = Complete(out, m)
 			continue
 		}
 		if len(s.flights) >= s.cfg.ReceiveMax {
 			break
 		}
-		id, ok := s.allocID()
-		if !ok {
+		var id uint16
+		var ok bool
+		if out, id, ok = s.allocID(c, out); !ok {
 			break
 		}
 		s.queue.pop()
@@ -143,49 +179,84 @@ func (s *Sender) pump(out []Output) []Output {
 			f.MsgID = s.nextMsgID
 		}
 		s.flights = append(s.flights, f)
-		out = persist(out, "outgoing message recorded under its packet id")
-		out = s.transmit(&s.flights[len(s.flights)-1], false, out)
+		out = Persist(out, "outgoing message recorded under its packet id")
+		out = s.transmit(c, &s.flights[len(s.flights)-1], false, out)
 	}
 	return out
 }
 
-// allocID returns a packet id that no unacknowledged flow uses: an id is only
+// allocID returns a packet id that no unacknowledged flow of this
+// direction uses, nor the session's SUBSCRIBE in flight: an id is only
 // reused once its flow has completed [MQTT-2.2.1-3] [MQTT-2.3.1-2].
-func (s *Sender) allocID() (uint16, bool) {
+func (s *Sender) allocID(c *Ctx, out []Output) ([]Output, uint16, bool) {
 	space := s.cfg.IDSpace
-	if len(s.flights) >= space {
-		return 0, false
+	used := len(s.flights)
+	if c.Reserved != 0 && int(c.Reserved) <= space {
+		used++
 	}
-	if s.cfg.IDPolicy == LowestFree {
-		// With n flows in flight the lowest free id is at most n+1: for
-		// small windows one pass marks the candidates in a bit mask.
-		if len(s.flights) < 64 {
-			var used uint64
-			for i := range s.flights {
-				if id := s.flights[i].ID; id <= 64 {
-					used |= 1 << (id - 1)
-				}
-			}
-			id := bits.TrailingZeros64(^used) + 1
-			return uint16(id), id <= space
-		}
-		for id := 1; id <= space; id++ {
-			if s.find(uint16(id)) < 0 {
-				return uint16(id), true
+	if used >= space {
+		return out, 0, false
+	}
+	switch s.cfg.IDPolicy {
+	case Sequential:
+		id := int(s.nextID)
+		for range space {
+			id = id%space + 1
+			if !s.InUse(uint16(id)) && uint16(id) != c.Reserved {
+				s.nextID = uint16(id)
+				return out, uint16(id), true
 			}
 		}
-		return 0, false
+		return out, 0, false
+	case AnyFree:
+		// Any unused id will do [MQTT-2.2.1-3]: option k is the k-th free
+		// one, ascending.
+		var k int
+		out, k = c.Choose(out, ChooseID, space-used)
+		return out, s.kthFree(c, k), true
 	}
-	id := int(s.nextID)
-	for range space {
-		id = id%space + 1
-		if s.find(uint16(id)) < 0 {
-			s.nextID = uint16(id)
-			return uint16(id), true
+	// With n flows in flight the lowest free id is at most n+1: for small
+	// windows one pass marks the candidates in a bit mask.
+	if len(s.flights) < 63 {
+		var mask uint64
+		for i := range s.flights {
+			if id := s.flights[i].ID; id <= 64 {
+				mask |= 1 << (id - 1)
+			}
 		}
+		if r := c.Reserved; r != 0 && r <= 64 {
+			mask |= 1 << (r - 1)
+		}
+		id := bits.TrailingZeros64(^mask) + 1
+		return out, uint16(id), id <= space
 	}
-	return 0, false
+	return out, s.kthFree(c, 0), true
 }
+
+// kthFree returns the k-th (from 0) id in 1..IDSpace that is neither in use
+// nor reserved; the caller made sure it exists. It walks the taken ids in
+// ascending order, so it costs the window, not the id space.
+func (s *Sender) kthFree(c *Ctx, k int) uint16 {
+	var taken [64]uint16
+	ids := taken[:0]
+	for i := range s.flights {
+		ids = append(ids, s.flights[i].ID)
+	}
+	if c.Reserved != 0 {
+		ids = append(ids, c.Reserved)
+	}
+	slices.Sort(ids)
+	id := k + 1
+	for _, t := range ids {
+		if int(t) <= id {
+			id++
+		}
+	}
+	return uint16(id)
+}
+
+// InUse implements IDUser.
+func (s *Sender) InUse(id uint16) bool { return s.find(id) >= 0 }
 
 func (s *Sender) find(id uint16) int {
 	for i := range s.flights {
@@ -198,22 +269,22 @@ func (s *Sender) find(id uint16) int {
 
 // transmit sends the packet that f's state calls for and, in datagram mode,
 // arms its retransmission timer.
-func (s *Sender) transmit(f *Flight, again bool, out []Output) []Output {
+func (s *Sender) transmit(c *Ctx, f *Flight, again bool, out []Output) []Output {
 	f.Tries++
 	if f.State == WaitPubcomp {
-		out = send(out, Packet{Type: PUBREL, ID: f.ID})
+		out = Send(out, Packet{Type: PUBREL, ID: f.ID})
 	} else {
 		// A new PUBLISH has DUP 0 [MQTT-4.3.2-2] [MQTT-4.3.3-2]; a re-delivery
 		// has DUP 1 [MQTT-3.3.1-1].
-		out = send(out, Packet{Type: PUBLISH, ID: f.ID, QoS: s.rules.QoS, Dup: again, MsgID: f.MsgID, Msg: f.Msg})
+		out = Send(out, Packet{Type: PUBLISH, ID: f.ID, QoS: s.rules.QoS, Dup: again, MsgID: f.MsgID, Msg: f.Msg})
 	}
 	if s.cfg.Mode == Datagram {
-		out = setTimer(out, MakeTimer(TimerRetry, f.ID), s.cfg.RetryTicks)
+		out = SetTimer(out, MakeTimer(TimerRetry, f.ID), s.cfg.RetryTicks)
 	}
 	return out
 }
 
-func (s *Sender) onAck(p *Packet, out []Output) []Output {
+func (s *Sender) onAck(c *Ctx, p *Packet, out []Output) []Output {
 	i := s.find(p.ID)
 	if i < 0 || (p.Type != PUBACK && p.Type != PUBREC && p.Type != PUBCOMP) {
 		// An acknowledgement for an id with no flow is a late duplicate of
@@ -226,22 +297,27 @@ func (s *Sender) onAck(p *Packet, out []Output) []Output {
 		if p.Reason >= 0x80 && s.cfg.Version == V5 {
 			// A refusing PUBACK or PUBREC ends the flow and frees the id;
 			// the PUBLISH is not retransmitted [MQTT-4.4.0-2] [MQTT-4.3.3-4].
-			return s.finish(i, OutAbandon, "refused by the receiver", out)
+			return s.finish(c, i, OutAbandon, "refused by the receiver", out)
+		}
+		if s.rules.ReleaseUnacked {
+			// Fire and forget: the id is free again as the PUBREL leaves.
+			out = Send(out, Packet{Type: PUBREL, ID: f.ID})
+			return s.finish(c, i, OutComplete, "", out)
 		}
 		if !s.rules.Release {
-			return s.finish(i, OutComplete, "", out)
+			return s.finish(c, i, OutComplete, "", out)
 		}
 		// PUBREC moves the flow on: send PUBREL with the same id and from
 		// now on never resend the PUBLISH [MQTT-4.3.3-4] [MQTT-4.3.3-6].
 		f.State, f.Tries = WaitPubcomp, 0
-		out = persist(out, "PUBREC received: flow now waits for PUBCOMP")
-		return s.transmit(f, false, out)
+		out = Persist(out, "PUBREC received: flow now waits for PUBCOMP")
+		return s.transmit(c, f, false, out)
 	case p.Type == PUBREC && f.State == WaitPubcomp:
 		// A repeated PUBREC means our PUBREL may not have arrived: answer it
 		// with PUBREL again, as every PUBREC is answered [MQTT-4.3.3-4].
-		return send(out, Packet{Type: PUBREL, ID: f.ID})
+		return Send(out, Packet{Type: PUBREL, ID: f.ID})
 	case p.Type == PUBCOMP && f.State == WaitPubcomp:
-		return s.finish(i, OutComplete, "", out)
+		return s.finish(c, i, OutComplete, "", out)
 	}
 	// Any other pairing (a PUBCOMP while the id waits for PUBREC) belongs to
 	// an earlier use of the id and is ignored.
@@ -249,18 +325,18 @@ func (s *Sender) onAck(p *Packet, out []Output) []Output {
 }
 
 // finish ends flow i and lets queued messages take its place.
-func (s *Sender) finish(i int, kind OutKind, note string, out []Output) []Output {
+func (s *Sender) finish(c *Ctx, i int, kind OutKind, note string, out []Output) []Output {
 	f := s.flights[i]
 	s.flights = append(s.flights[:i], s.flights[i+1:]...)
 	if s.cfg.Mode == Datagram {
-		out = cancelTimer(out, MakeTimer(TimerRetry, f.ID))
+		out = CancelTimer(out, MakeTimer(TimerRetry, f.ID))
 	}
 	out = outcome(out, kind, f.Msg, note)
-	return s.pump(out)
+	return s.pump(c, out)
 }
 
-func (s *Sender) onRetry(t Timer, out []Output) []Output {
-	if t.Purpose() != TimerRetry || !s.conn.Up {
+func (s *Sender) onRetry(c *Ctx, t Timer, out []Output) []Output {
+	if t.Purpose() != TimerRetry || !c.Up {
 		return out
 	}
 	i := s.find(t.Key())
@@ -269,37 +345,35 @@ func (s *Sender) onRetry(t Timer, out []Output) []Output {
 	}
 	f := &s.flights[i]
 	if int(f.Tries) > s.cfg.RetryLimit {
-		return s.finish(i, OutAbandon, "retry limit reached", out)
+		return s.finish(c, i, OutAbandon, "retry limit reached", out)
 	}
-	return s.transmit(f, f.State != WaitPubcomp, out)
+	return s.transmit(c, f, f.State != WaitPubcomp, out)
 }
 
 func (s *Sender) crash(out []Output) []Output {
-	s.conn.crash(&s.cfg)
 	if s.cfg.Volatile {
 		for _, f := range s.flights {
-			out = outcome(out, OutAbandon, f.Msg, "lost in a crash")
+			out = Abandon(out, f.Msg, "lost in a crash")
 		}
 		for _, m := range s.queue.pending() {
-			out = outcome(out, OutAbandon, m, "lost in a crash")
+			out = Abandon(out, m, "lost in a crash")
 		}
 		s.flights, s.queue, s.nextID, s.nextMsgID = nil, msgQueue{}, 0, 0
 	}
 	return out
 }
 
-// Clone implements Endpoint.
-func (s *Sender) Clone() Endpoint {
+// Clone implements Half.
+func (s *Sender) Clone() Half {
 	c := *s
 	c.flights = append([]Flight(nil), s.flights...)
 	c.queue = s.queue.clone()
 	return &c
 }
 
-// AppendKey implements Endpoint. Messages are keyed by Ref: within one
+// AppendKey implements Half. Messages are keyed by Ref: within one
 // workload a Ref determines topic and payload.
 func (s *Sender) AppendKey(dst []byte) []byte {
-	dst = s.conn.appendKey(dst)
 	dst = appendU16(dst, s.nextID)
 	dst = appendU64(dst, s.nextMsgID)
 	dst = appendU16(dst, uint16(len(s.flights)))
@@ -317,7 +391,7 @@ func (s *Sender) AppendKey(dst []byte) []byte {
 	return dst
 }
 
-// Pending implements Endpoint.
+// Pending implements Half.
 func (s *Sender) Pending(dst []string) []string {
 	for _, f := range s.flights {
 		dst = append(dst, "id "+strconv.Itoa(int(f.ID))+" "+f.State.String()+" (m"+strconv.FormatUint(uint64(f.Msg.Ref), 10)+")")
@@ -328,5 +402,5 @@ func (s *Sender) Pending(dst []string) []string {
 	return dst
 }
 
-// Held implements Endpoint: a sender holds nothing for received messages.
+// Held implements Half: a sender holds nothing for received messages.
 func (s *Sender) Held() int { return 0 }

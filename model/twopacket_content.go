@@ -11,8 +11,8 @@ func init() {
 		Name:        "two-packet-content",
 		Description: "PUBLISH/PUBREC, receiver de-duplicates by a hash of topic and payload: equal messages collapse into one",
 		QoS:         2,
-		NewSender:   func(c Config) Endpoint { return NewSender(c, twoPacketRules) },
-		NewReceiver: func(c Config) Endpoint {
+		NewOutbound: func(c Config) Half { return NewSender(c, twoPacketRules) },
+		NewInbound: func(c Config) Half {
 			return newDedupReceiver(c, keyContent, newDedupStore(c.TTLTicks, c.StoreCap))
 		},
 	})

@@ -13,12 +13,12 @@ func init() {
 		Name:        "two-packet-msgid",
 		Description: "PUBLISH/PUBREC plus a unique 64-bit message id kept forever: correct, but receiver state grows without bound",
 		QoS:         2,
-		NewSender: func(c Config) Endpoint {
+		NewOutbound: func(c Config) Half {
 			r := twoPacketRules
 			r.MsgID = true
 			return NewSender(c, r)
 		},
-		NewReceiver: func(c Config) Endpoint {
+		NewInbound: func(c Config) Half {
 			return newDedupReceiver(c, keyMsgID, newDedupStore(c.TTLTicks, c.StoreCap))
 		},
 	})

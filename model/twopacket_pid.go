@@ -15,8 +15,8 @@ func init() {
 		Name:        "two-packet-pid",
 		Description: "PUBLISH/PUBREC, receiver de-duplicates by packet id kept forever: drops a new message with a reused id",
 		QoS:         2,
-		NewSender:   func(c Config) Endpoint { return NewSender(c, twoPacketRules) },
-		NewReceiver: func(c Config) Endpoint {
+		NewOutbound: func(c Config) Half { return NewSender(c, twoPacketRules) },
+		NewInbound: func(c Config) Half {
 			return newDedupReceiver(c, keyPacketID, newDenseStore())
 		},
 	})

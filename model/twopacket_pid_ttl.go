@@ -16,8 +16,8 @@ func init() {
 		Name:        "two-packet-pid-ttl",
 		Description: "PUBLISH/PUBREC, packet-id store whose entries expire (--ttl) or are evicted (--store-cap): a late retransmission is delivered again",
 		QoS:         2,
-		NewSender:   func(c Config) Endpoint { return NewSender(c, twoPacketRules) },
-		NewReceiver: func(c Config) Endpoint {
+		NewOutbound: func(c Config) Half { return NewSender(c, twoPacketRules) },
+		NewInbound: func(c Config) Half {
 			ttl := c.TTLTicks
 			if ttl == 0 && c.StoreCap == 0 {
 				ttl = DefaultTTLTicks

@@ -91,6 +91,13 @@ func TestVariantReceivers(t *testing.T) {
 			[]Input{connected, msgidPkt(1, false, 1, 1), timer(TimerExpiry, 1), msgidPkt(1, true, 1, 1)},
 			[][]string{{"send CONNACK sp=0"}, {"persist", "set-timer expiry(1)", "deliver m1", "send PUBREC id=1"}, nil,
 				{"persist", "set-timer expiry(2)", "deliver m1", "send PUBREC id=1"}}, 1},
+		{"two-packet-dup-flag delivers DUP 0 and drops DUP 1, keeping nothing: a lone resend is lost, a network copy delivered twice", "two-packet-dup-flag", Config{},
+			[]Input{connected, pubPkt(1, 2, true, 1, "a"), pubPkt(1, 2, false, 2, "b"), pubPkt(1, 2, false, 2, "b")},
+			[][]string{{"send CONNACK sp=0"}, {"send PUBREC id=1"}, {"deliver m2", "send PUBREC id=1"}, {"deliver m2", "send PUBREC id=1"}}, 0},
+		{"three-packet holds the id until PUBREL and answers nothing to it; a held id drops a new message [MQTT-4.3.3-10]", "three-packet", Config{},
+			[]Input{connected, pubPkt(1, 2, false, 1, "a"), pubPkt(1, 2, true, 1, "a"), pkt(PUBREL, 1), pubPkt(1, 2, false, 2, "b"), pubPkt(1, 2, false, 3, "c")},
+			[][]string{{"send CONNACK sp=0"}, {"persist", "deliver m1", "send PUBREC id=1"}, {"send PUBREC id=1"}, {"persist"},
+				{"persist", "deliver m2", "send PUBREC id=1"}, {"send PUBREC id=1"}}, 1},
 		{"qos2-b refuses a flow past its Receive Maximum with 0x97 and holds nothing for it [MQTT-3.5.2-1] [MQTT-4.3.3-9]", "qos2-b", Config{ReceiveMax: 1},
 			[]Input{connected, publishPkt(1, 1, false), publishPkt(2, 2, false), pkt(PUBREL, 1), publishPkt(2, 2, false)},
 			[][]string{{"send CONNACK sp=0"}, {"persist", "deliver m1", "send PUBREC id=1"}, {"send PUBREC id=2 rc=0x97"},
@@ -135,6 +142,13 @@ func TestVariantSenders(t *testing.T) {
 		// A refusing PUBREC ends the flow and frees the id [MQTT-4.4.0-2].
 		{"two-packet-content", Config{}, []Input{connUp, connack, publish(1), {Kind: InPacket, Packet: Packet{Type: PUBREC, ID: 1, Reason: ReasonQuotaExceeded}}, publish(2)},
 			[][]string{{"send CONNECT clean=0"}, nil, {"persist", "send PUBLISH id=1 q2 m1"}, {"abandon m1"}, {"persist", "send PUBLISH id=1 q2 m2"}}},
+		// three-packet: PUBREL goes out at PUBREC and the flow ends at once;
+		// nothing is resent on reconnect, and the id is free for m2.
+		{"three-packet", Config{Mode: Datagram}, []Input{connUp, publish(1), pkt(PUBREC, 1), publish(2), pkt(PUBREC, 1)},
+			[][]string{nil, {"persist", "send PUBLISH id=1 q2 m1", "set-timer retry(1)"},
+				{"send PUBREL id=1", "cancel-timer retry(1)", "complete m1"},
+				{"persist", "send PUBLISH id=1 q2 m2", "set-timer retry(1)"},
+				{"send PUBREL id=1", "cancel-timer retry(1)", "complete m2"}}},
 		// Datagram mode keeps its retry timers.
 		{"two-packet-pid-ttl", Config{Mode: Datagram}, []Input{connUp, publish(1), timer(TimerRetry, 1), pkt(PUBREC, 1)},
 			[][]string{nil, {"persist", "send PUBLISH id=1 q2 m1", "set-timer retry(1)"}, {"send PUBLISH id=1 q2 dup m1", "set-timer retry(1)"},
@@ -283,7 +297,7 @@ func BenchmarkDedupStorePID(b *testing.B) {
 
 func BenchmarkDedupReceiverTTL(b *testing.B) {
 	b.ReportAllocs()
-	r := newDedupReceiver(Config{Role: RoleServer}, keyPacketID, newDedupStore(100, 0))
+	r := NewSession(Config{Role: RoleServer}, nil, newDedupReceiver(Config{Role: RoleServer}, keyPacketID, newDedupStore(100, 0)))
 	r.Step(connected, nil)
 	var out []Output
 	i := 0

@@ -66,6 +66,20 @@ func (p Packet) remainingLength(v Version) int {
 			return 3
 		}
 		return 2
+	case SUBSCRIBE:
+		// Packet id, (5.0) an empty property list, then one topic filter
+		// with its subscription options byte.
+		n := 2 + 2 + len(p.Msg.Topic) + 1
+		if v == V5 {
+			n++
+		}
+		return n
+	case SUBACK:
+		// Packet id, (5.0) an empty property list, one return/reason code.
+		if v == V5 {
+			return 4
+		}
+		return 3
 	case DISCONNECT:
 		// 5.0 may omit reason code and properties when the reason is
 		// Normal disconnection (section 3.14.2.1); otherwise it carries the

@@ -44,7 +44,7 @@ func ExampleProperty() {
 			sent := map[uint32][]int{} // message -> trace positions of its PUBLISH packets
 			var vs []properties.Violation
 			for i, e := range h.Trace {
-				if e.Kind != sim.TSend || e.Node != h.Publisher || e.Packet.Type != model.PUBLISH {
+				if e.Kind != sim.TSend || !h.IsPublisher(e.Node) || e.Packet.Type != model.PUBLISH {
 					continue
 				}
 				m := e.Packet.Msg.Ref

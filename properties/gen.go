@@ -78,15 +78,21 @@ type Space struct {
 	// Actions are the fault kinds drawn (default: stream break, crash, delay;
 	// datagram lose, dup, delay). Per-packet loss and duplication are
 	// dropped in stream mode and breaks in datagram mode, which has no
-	// connection.
+	// connection. With delay among them the network reorders, and then a
+	// dup's copy gets a delay of its own after the original (0..
+	// MaxDelayTicks), so that a late copy can outlive its flow; without
+	// delay a copy arrives with its original, as on a network that keeps
+	// order.
 	Actions []sim.Action
 	// Packets are the packet types faults match (default: those the
 	// variant sends, found by a probe run).
 	Packets []model.PacketType
 	// Nodes are the crash targets (default: every node of the topology).
 	Nodes []string
-	// MaxDelayTicks bounds the extra ticks of a delay fault (default: two
-	// latencies).
+	// MaxDelayTicks bounds the extra ticks of a delay fault and of a dup's
+	// copy (default: two latencies over a stream; three over datagrams, so
+	// that a copy or a delayed packet can arrive after the next packet of
+	// its flow, a round trip later).
 	MaxDelayTicks int64
 	// MaxOutageTicks bounds the reconnect delay of a break and the restart
 	// delay of a crash (default 100); half the breaks and crashes keep the
@@ -134,13 +140,13 @@ func (s Space) Normalize(base sim.Config) Space {
 		s.Packets = probePackets(base)
 	}
 	if s.Nodes == nil {
-		s.Nodes = []string{"client", "server"}
-		if base.Topology == sim.Brokered {
-			s.Nodes = []string{"publisher", "broker", "subscriber"}
-		}
+		s.Nodes = base.Topology.Layout().Names()
 	}
 	if s.MaxDelayTicks == 0 {
 		s.MaxDelayTicks = 2 * base.Network.LatencyTicks
+		if !stream {
+			s.MaxDelayTicks = 3 * base.Network.LatencyTicks
+		}
 	}
 	if s.MaxOutageTicks == 0 {
 		s.MaxOutageTicks = 100
@@ -248,6 +254,10 @@ func (s Space) drawFault(r *rand.Rand, messages int, heal int64) sim.Fault {
 	switch f.Action {
 	case sim.Delay:
 		f.Ticks = 1 + r.Int63n(s.MaxDelayTicks)
+	case sim.Dup:
+		if s.reorders() {
+			f.Ticks = r.Int63n(s.MaxDelayTicks + 1) // 0: the copy arrives with the original
+		}
 	case sim.Break, sim.Crash:
 		if f.Action == sim.Crash {
 			f.Node = s.Nodes[r.Intn(len(s.Nodes))]
@@ -266,6 +276,10 @@ func (s Space) drawFault(r *rand.Rand, messages int, heal int64) sim.Fault {
 	}
 	return f
 }
+
+// reorders reports whether the space's network delays packets, and so
+// copies apart from their originals.
+func (s Space) reorders() bool { return slices.Contains(s.Actions, sim.Delay) }
 
 // shrinker proposes smaller cases, the biggest steps first: fewer faults,
 // fewer messages, simpler workloads and networks, then earlier and shorter
@@ -355,23 +369,30 @@ func shrinkFault(f sim.Fault) []sim.Fault {
 		g.At = f.At - 1
 		out = append(out, g)
 	}
-	if f.Action == sim.Delay && f.Ticks > 1 {
-		g := f
+	switch {
+	case f.Action == sim.Delay:
+		out = shorter(out, f, false) // a delay is at least one tick
+	case f.Action == sim.Dup, f.Action == sim.Break, f.Action == sim.Crash:
+		// 0: the copy with its original; the network's reconnect or
+		// restart delay.
+		out = shorter(out, f, true)
+	}
+	return out
+}
+
+// shorter appends f with fewer Ticks: 0 where zero is allowed, then half,
+// then one less.
+func shorter(out []sim.Fault, f sim.Fault, zero bool) []sim.Fault {
+	g := f
+	if zero && f.Ticks > 0 {
+		g.Ticks = 0
+		out = append(out, g)
+	}
+	if f.Ticks > 1 {
 		g.Ticks = f.Ticks / 2
 		out = append(out, g)
 		g.Ticks = f.Ticks - 1
 		out = append(out, g)
-	}
-	if (f.Action == sim.Break || f.Action == sim.Crash) && f.Ticks > 0 {
-		g := f
-		g.Ticks = 0
-		out = append(out, g)
-		if f.Ticks > 1 {
-			g.Ticks = f.Ticks / 2
-			out = append(out, g)
-			g.Ticks = f.Ticks - 1
-			out = append(out, g)
-		}
 	}
 	return out
 }

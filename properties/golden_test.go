@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/qoslab/qoslab/sim"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/ from the current counterexamples")
@@ -29,7 +31,11 @@ func goldenText(r Report) string {
 	c := r.Counterexample
 	var b strings.Builder
 	s := r.Search
-	fmt.Fprintf(&b, "variant %s, %s mode, MQTT %s, property %s, search seed %d\n", s.Config.Variant,
+	topology := ""
+	if s.Config.Topology != sim.Direct {
+		topology = s.Config.Topology.String() + " topology, "
+	}
+	fmt.Fprintf(&b, "variant %s, %s%s mode, MQTT %s, property %s, search seed %d\n", s.Config.Variant, topology,
 		s.Config.Endpoint.Mode, s.Config.Endpoint.Version, s.Property.Name, s.Seed)
 	fmt.Fprintf(&b, "shrunk: %v\n", c.Case)
 	for _, v := range c.Violations {

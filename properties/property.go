@@ -113,11 +113,18 @@ type History struct {
 	Config sim.Config
 	Result *sim.Result
 	Trace  sim.Trace
-	// Publisher is the node whose application publishes the workload;
-	// Subscriber the node whose application receives it (where exactly once
-	// is judged).
-	Publisher, Subscriber string
+	// Publishers are the nodes whose applications publish the workload;
+	// Subscribers the nodes whose applications receive it (where exactly
+	// once is judged). A node may be both (topologies duplex, pair, self).
+	Publishers, Subscribers []string
+	pub, sub                map[string]bool
 }
+
+// IsPublisher reports whether node's application publishes.
+func (h *History) IsPublisher(node string) bool { return h.pub[node] }
+
+// IsSubscriber reports whether node's application receives.
+func (h *History) IsSubscriber(node string) bool { return h.sub[node] }
 
 // NewHistory wraps a result. The result must come from a run with
 // Config.Trace set: properties point at trace positions.
@@ -125,9 +132,13 @@ func NewHistory(res *sim.Result) (*History, error) {
 	if res == nil || !res.Config.Trace {
 		return nil, fmt.Errorf("properties: the run was not traced; set sim.Config.Trace")
 	}
-	h := &History{Config: res.Config, Result: res, Trace: res.Trace, Publisher: "client", Subscriber: "server"}
-	if res.Config.Topology == sim.Brokered {
-		h.Publisher, h.Subscriber = "publisher", "subscriber"
+	h := &History{Config: res.Config, Result: res, Trace: res.Trace, Publishers: res.Config.Publishers(),
+		Subscribers: res.Config.Receivers(), pub: map[string]bool{}, sub: map[string]bool{}}
+	for _, n := range h.Publishers {
+		h.pub[n] = true
+	}
+	for _, n := range h.Subscribers {
+		h.sub[n] = true
 	}
 	return h, nil
 }
@@ -182,7 +193,7 @@ var (
 	NoLoss = Property{
 		Name: "no-loss", Kind: Eventually,
 		Doc: "every message the publisher considers handed over is delivered, and after the network heals " +
-			"every published message completes",
+			"every published message completes or is abandoned with its application told (not a silent loss)",
 		Check: noLoss,
 	}
 	ExactlyOnce = And("exactly-once", "every published message is delivered exactly once (no-duplicate and no-loss)",
@@ -208,12 +219,33 @@ var (
 	}
 )
 
-// All lists the built-in properties, the conjunctions last.
-func All() []Property {
-	return []Property{NoDuplicate, NoLoss, BoundedState, TopicOrder, NoResendAfterPubrec, ExactlyOnce}
+// registered are the properties added with Register, in order.
+var registered []Property
+
+// Register adds a property of your own to the ones All and Lookup know, so
+// that the command line (`check --property NAME`, `run --check`) can search
+// for it: call it from an init function or from your main before running
+// the command line. It panics on a name already taken or a property
+// without a name, a kind or a check: programming errors.
+func Register(p Property) {
+	if p.Name == "" || p.Check == nil || (p.Kind != Always && p.Kind != Eventually) {
+		panic("properties.Register: a property needs a name, a kind and a check")
+	}
+	for _, q := range All() {
+		if q.Name == p.Name {
+			panic("properties.Register: property " + p.Name + " registered twice")
+		}
+	}
+	registered = append(registered, p)
 }
 
-// Lookup finds a built-in property by name.
+// All lists the built-in properties, the conjunctions last, then the
+// registered ones in the order they were registered.
+func All() []Property {
+	return append([]Property{NoDuplicate, NoLoss, BoundedState, TopicOrder, NoResendAfterPubrec, ExactlyOnce}, registered...)
+}
+
+// Lookup finds a property, built in or registered, by name.
 func Lookup(name string) (Property, error) {
 	names := make([]string, 0, 6)
 	for _, p := range All() {
@@ -229,7 +261,7 @@ func noDuplicate(h *History) []Violation {
 	var vs []Violation
 	first := map[uint32]int{}
 	for i, e := range h.Trace {
-		if e.Kind != sim.TDeliver || e.Node != h.Subscriber {
+		if e.Kind != sim.TDeliver || !h.sub[e.Node] {
 			continue
 		}
 		j, seen := first[e.Msg]
@@ -247,34 +279,38 @@ func noLoss(h *History) []Violation {
 	var vs []Violation
 	delivered := map[uint32]bool{}
 	for _, e := range h.Trace {
-		if e.Kind == sim.TDeliver && e.Node == h.Subscriber {
+		if e.Kind == sim.TDeliver && h.sub[e.Node] {
 			delivered[e.Msg] = true
 		}
 	}
 	// Safety half: a message whose flow the publisher completed was handed
-	// over; by the end of the run it must have reached the subscriber.
+	// over; by the end of the run it must have reached the subscriber,
+	// unless the broker had no subscription for it (MQTT owes no delivery
+	// then).
 	completed := map[uint32]bool{}
 	for i, e := range h.Trace {
-		if e.Kind == sim.TComplete && e.Node == h.Publisher {
+		if e.Kind == sim.TComplete && h.pub[e.Node] {
 			completed[e.Msg] = true
-			if !delivered[e.Msg] {
+			if !delivered[e.Msg] && !h.Result.Messages[e.Msg-1].Unrouted {
 				vs = append(vs, Violation{Property: "no-loss", Kind: Eventually, Msg: e.Msg, Events: []int{i}, At: e.At,
 					Detail: mref(e.Msg) + " completed by the publisher at " + h.pos(i) + " but never delivered"})
 			}
 		}
 	}
-	// Liveness half: after the heal every published message completes.
+	// Liveness half: after the heal every published message's flow ends.
+	// A message the publisher abandoned (retry limit, session lost) ended
+	// too: its application was told, so it is no silent loss, and the
+	// explorer's goal states count it the same way. Abandoned counts it.
 	for _, m := range h.Result.Messages {
-		if completed[m.Ref] {
+		if completed[m.Ref] || m.Abandoned {
 			continue
 		}
-		v := Violation{Property: "no-loss", Kind: Eventually, Msg: m.Ref, At: h.Result.EndTicks}
-		if ab := h.find(sim.TAbandon, h.Publisher, m.Ref); ab >= 0 {
-			v.Events, v.At = []int{ab}, h.Trace[ab].At
-			v.Detail = mref(m.Ref) + " abandoned by the publisher at " + h.pos(ab) + " (" + h.Trace[ab].Note + ")"
+		v := Violation{Property: "no-loss", Kind: Eventually, Msg: m.Ref, At: h.Result.EndTicks,
+			Detail: mref(m.Ref) + " never completed by the end of the run (t=" + strconv.FormatInt(h.Result.EndTicks, 10) + "); "}
+		if len(h.Result.Pending) == 0 {
+			v.Detail += "nothing is pending: the publisher dropped the flow without completing it"
 		} else {
-			v.Detail = mref(m.Ref) + " never completed by the end of the run (t=" +
-				strconv.FormatInt(h.Result.EndTicks, 10) + "); pending: " + strings.Join(h.Result.Pending, "; ")
+			v.Detail += "pending: " + strings.Join(h.Result.Pending, "; ")
 		}
 		if !delivered[m.Ref] {
 			v.Detail += "; never delivered"
@@ -284,13 +320,17 @@ func noLoss(h *History) []Violation {
 	return vs
 }
 
-func (h *History) find(kind sim.TraceKind, node string, m uint32) int {
-	for i, e := range h.Trace {
-		if e.Kind == kind && e.Node == node && e.Msg == m {
-			return i
+// Abandoned is the number of messages of a run that were never delivered
+// and that the publisher abandoned, telling its application (sim.Fate): no
+// property counts them as lost, and searches report them apart.
+func Abandoned(res *sim.Result) int {
+	n := 0
+	for i := range res.Messages {
+		if res.Messages[i].Fate() == sim.FateAbandoned {
+			n++
 		}
 	}
-	return -1
+	return n
 }
 
 func boundedState(h *History) []Violation {
@@ -311,32 +351,25 @@ func boundedState(h *History) []Violation {
 
 func topicOrder(h *History) []Violation {
 	var vs []Violation
-	topics := h.Config.Workload.Topics
-	last := map[int]int{} // topic -> trace position of the latest first delivery
-	seen := map[uint32]bool{}
-	for i, e := range h.Trace {
-		if e.Kind != sim.TDeliver || e.Node != h.Subscriber || seen[e.Msg] {
-			continue
-		}
-		seen[e.Msg] = true
-		topic := int(e.Msg-1) % topics
-		if j, ok := last[topic]; ok && h.Trace[j].Msg > e.Msg {
-			vs = append(vs, Violation{Property: "topic-order", Kind: Always, Msg: e.Msg, Events: []int{j, i}, At: e.At,
-				Detail: mref(e.Msg) + " delivered at " + h.pos(i) + " after the later " + mref(h.Trace[j].Msg) +
-					" of the same topic at " + h.pos(j)})
-			continue
-		}
-		last[topic] = i
-	}
+	h.Result.OutOfOrder(func(j, i int) {
+		e := h.Trace[i]
+		vs = append(vs, Violation{Property: "topic-order", Kind: Always, Msg: e.Msg, Events: []int{j, i}, At: e.At,
+			Detail: mref(e.Msg) + " delivered at " + h.pos(i) + " after the later " + mref(h.Trace[j].Msg) +
+				" of the same topic at " + h.pos(j)})
+	})
 	return vs
 }
 
 func noResendAfterPubrec(h *History) []Violation {
 	var vs []Violation
-	flow := map[uint16]uint32{} // packet id -> message the publisher last sent under it
-	acked := map[uint32]int{}   // message -> trace position of the PUBREC that acknowledged it
+	type flowKey struct {
+		node string
+		id   uint16
+	}
+	flow := map[flowKey]uint32{} // (publisher, packet id) -> message it last sent under it
+	acked := map[uint32]int{}    // message -> trace position of the PUBREC that acknowledged it
 	for i, e := range h.Trace {
-		if e.Node != h.Publisher || e.Packet == nil {
+		if !h.pub[e.Node] || e.Packet == nil {
 			continue
 		}
 		p := e.Packet
@@ -350,14 +383,14 @@ func noResendAfterPubrec(h *History) []Violation {
 				delete(acked, m) // report each resent flow once
 			}
 			if p.QoS > 0 {
-				flow[p.ID] = m
+				flow[flowKey{e.Node, p.ID}] = m
 			}
 		case e.Kind == sim.TRecv && p.Type == model.PUBREC:
-			if m, ok := flow[p.ID]; ok {
+			if m, ok := flow[flowKey{e.Node, p.ID}]; ok {
 				if _, dup := acked[m]; !dup {
 					acked[m] = i
 				}
-				delete(flow, p.ID)
+				delete(flow, flowKey{e.Node, p.ID})
 			}
 		}
 	}

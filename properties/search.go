@@ -33,14 +33,27 @@ type Search struct {
 	Workers  int    // parallel shards (default GOMAXPROCS); does not change the outcome
 	// MaxShrinks bounds the successful shrink steps (default 1000).
 	MaxShrinks int
+	// Stop, when closed, ends the search early (Ctrl-C): no new case is
+	// tried, and the report says how many were and that the search was
+	// interrupted. Nil never stops.
+	Stop <-chan struct{}
 }
 
 // Report is the outcome of a search.
 type Report struct {
-	Search  Search // as run, with defaults filled in
-	Held    bool   // no counterexample among the cases tried
-	Tried   int    // cases tried up to the verdict (all of them when the property held)
-	Elapsed time.Duration
+	Search Search // as run, with defaults filled in
+	Held   bool   // no counterexample among the cases tried
+	Tried  int    // cases tried up to the verdict (all of them when the property held)
+	// Abandoned is the number of messages, over the cases tried, that were
+	// never delivered and that the publisher abandoned with its application
+	// told (retry limit, session lost); AbandonedCases is the number of
+	// cases with at least one. They are not losses (see NoLoss) and are
+	// counted apart, as the explorer counts them.
+	Abandoned, AbandonedCases int
+	// Interrupted is true when Stop ended the search: Held then only says
+	// that no counterexample was among the Tried cases.
+	Interrupted bool
+	Elapsed     time.Duration
 	// FirstFound is how long the search ran before the reported
 	// counterexample was first seen, before shrinking.
 	FirstFound     time.Duration
@@ -111,6 +124,9 @@ func shardSeed(seed uint64, k int) int64 {
 
 type shardResult struct {
 	ran        int
+	abandoned  int // messages abandoned in the cases counted in ran
+	abCases    int
+	stopped    bool
 	failed     bool
 	firstFound time.Duration
 	shrunk     Case
@@ -139,7 +155,7 @@ func (s Search) Run() (Report, error) {
 			defer wg.Done()
 			for {
 				k := int(next.Add(1) - 1)
-				if k >= shards || int64(k) > lowestFail.Load() {
+				if k >= shards || int64(k) > lowestFail.Load() || s.stopped() {
 					return
 				}
 				n := min(ShardTests, s.Tests-k*ShardTests)
@@ -153,12 +169,15 @@ func (s Search) Run() (Report, error) {
 	}
 	wg.Wait()
 	rep.Held = true
+	rep.Interrupted = s.stopped()
 	for k := range results {
 		r := results[k]
 		if r.err != nil {
 			return rep, r.err
 		}
 		rep.Tried += r.ran
+		rep.Abandoned += r.abandoned
+		rep.AbandonedCases += r.abCases
 		if r.failed {
 			rep.Held = false
 			rep.FirstFound = r.firstFound
@@ -182,11 +201,19 @@ func (s Search) shard(k, n int, start time.Time, lowestFail *atomic.Int64) shard
 			if int64(k) > lowestFail.Load() {
 				return true // cancelled: a lower shard has the answer
 			}
+			if r.stopped || s.stopped() {
+				r.stopped = true
+				return true // interrupted: the report counts what ran
+			}
 			r.ran++
 		}
-		ok, err := s.holds(c)
+		ok, abandoned, err := s.holds(c)
 		if err != nil && r.err == nil {
 			r.err = fmt.Errorf("case %v: %v", c, err)
+		}
+		if !r.failed && abandoned > 0 {
+			r.abandoned += abandoned
+			r.abCases++
 		}
 		if !ok && !r.failed {
 			r.failed, r.firstFound = true, time.Since(start)
@@ -208,17 +235,28 @@ func (s Search) shard(k, n int, start time.Time, lowestFail *atomic.Int64) shard
 	return r
 }
 
-// holds runs one case. A case the simulator rejects would be a bug in the
-// generator or shrinker; it is reported, not counted as a counterexample.
-func (s Search) holds(c Case) (bool, error) {
+// stopped reports whether Stop was closed.
+func (s Search) stopped() bool {
+	select {
+	case <-s.Stop:
+		return true
+	default:
+		return false
+	}
+}
+
+// holds runs one case and counts its abandoned messages. A case the
+// simulator rejects would be a bug in the generator or shrinker; it is
+// reported, not counted as a counterexample.
+func (s Search) holds(c Case) (bool, int, error) {
 	cfg := c.Apply(s.Config)
 	cfg.Trace = true
 	res, err := sim.Run(cfg)
 	if err != nil {
-		return true, err
+		return true, 0, err
 	}
 	vs, err := Check(res, s.Property)
-	return len(vs) == 0, err
+	return len(vs) == 0, Abandoned(res), err
 }
 
 func (s Search) counterexample(k int, r shardResult) (*Counterexample, error) {
@@ -233,6 +271,13 @@ func (s Search) counterexample(k int, r shardResult) (*Counterexample, error) {
 		Config: cfg, Result: res, Violations: vs}, nil
 }
 
+// AbandonedLine says how many messages were abandoned with their
+// application told: not losses, but what a reader of a verdict must know.
+func (r Report) AbandonedLine() string {
+	return fmt.Sprintf("abandoned: %d message(s) in %d of %d schedule(s) were never delivered and the publisher told its application it gave up (not counted as loss)",
+		r.Abandoned, r.AbandonedCases, r.Tried)
+}
+
 // String is the report as a person reads it: the verdict, the counts, and
 // for a counterexample its schedule, violations, diagram and replay line.
 func (r Report) String() string {
@@ -244,7 +289,14 @@ func (r Report) String() string {
 		what += ", volatile session state"
 	}
 	if r.Held {
-		fmt.Fprintf(&b, "HELD: %s\n%d schedule(s) tried in %v, seed %d\n", what, r.Tried, r.Elapsed.Round(time.Millisecond), s.Seed)
+		verdict := "HELD"
+		if r.Interrupted {
+			verdict = "INTERRUPTED, no counterexample so far"
+		}
+		fmt.Fprintf(&b, "%s: %s\n%d schedule(s) tried in %v, seed %d\n", verdict, what, r.Tried, r.Elapsed.Round(time.Millisecond), s.Seed)
+		if r.Abandoned > 0 {
+			fmt.Fprintf(&b, "%s\n", r.AbandonedLine())
+		}
 		return b.String()
 	}
 	c := r.Counterexample

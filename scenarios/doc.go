@@ -4,7 +4,7 @@
 // A scenario is data: a one-line "why" first, then the setup of a run (the
 // same names as the flags of `simulate run`: topology, mode, mqtt, messages,
 // loss, faults, ...) and, for each protocol variant, the verdict it must reach
-// (exactly-once, duplicate, loss, or duplicate+loss) and, where useful, exact
+// (exactly-once, abandoned, duplicate, loss, or duplicate+loss) and, where useful, exact
 // figures such as payload retransmissions or bytes. The built-in scenarios
 // are YAML files under library/, embedded in the binary, in exactly the
 // format a user writes; a test runs them all and checks every expectation.

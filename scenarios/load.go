@@ -325,6 +325,12 @@ func (l *loader) setupField(sc *Scenario, k, v *yaml.Node) {
 		c.Endpoint.SessionExpiryTicks = l.integer(v, name, 0, maxTicks)
 	case "volatile":
 		c.Endpoint.Volatile = l.boolean(v, name)
+	case "clean-start":
+		c.Endpoint.CleanStart = l.boolean(v, name)
+	case "choices":
+		ch, err := model.ParseChoices(l.str(v, name))
+		l.check(v, name, err)
+		c.Endpoint.Choices = ch
 	case "latency":
 		c.Network.LatencyTicks = l.integer(v, name, 1, maxTicks)
 	case "jitter":
@@ -350,8 +356,8 @@ func (l *loader) setupField(sc *Scenario, k, v *yaml.Node) {
 
 // setupNames are the setup fields, in the order docs/scenarios.md lists them.
 var setupNames = []string{"topology", "sub-variant", "mode", "mqtt", "messages", "start", "interval", "topics",
-	"payload-bytes", "distinct-payloads", "id-policy", "ids", "receive-max", "retry", "retry-limit", "ttl",
-	"store-cap", "session-expiry", "volatile", "latency", "jitter", "loss", "dup", "break-mean", "crash-mean",
+	"payload-bytes", "distinct-payloads", "id-policy", "choices", "ids", "receive-max", "retry", "retry-limit", "ttl",
+	"store-cap", "session-expiry", "volatile", "clean-start", "latency", "jitter", "loss", "dup", "break-mean", "crash-mean",
 	"reconnect", "restart", "heal",
 	"faults", "seed", "runs"}
 
@@ -474,8 +480,8 @@ func (l *loader) figure(e *Expectation, k, v *yaml.Node, field string) {
 // validate checks the whole setup under every expected variant, as a run
 // would, and reports what the simulator refuses.
 func (l *loader) validate(sc *Scenario, root *yaml.Node) {
-	if sc.SubVariant != "" && sc.Base.Topology != sim.Brokered {
-		l.fail(root, "sub-variant", "%s: a subscriber leg needs topology broker", sc.SubVariant)
+	if sc.SubVariant != "" && !sc.Base.Topology.Layout().HasBroker() {
+		l.fail(root, "sub-variant", "%s: a subscription needs a topology with a broker (broker, pair, self)", sc.SubVariant)
 		return
 	}
 	if sc.Base.Endpoint.SessionExpiryTicks > 0 && sc.Base.Endpoint.Version != model.V5 {

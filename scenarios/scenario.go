@@ -29,23 +29,36 @@ type Scenario struct {
 // application (the server, or the subscriber behind a broker).
 type Verdict string
 
-// The verdicts. A message delivered more than once is a duplicate; one never
-// delivered is a loss.
+// The verdicts, from the fates of the messages (sim.Fate). A message
+// delivered more than once is a duplicate; one never delivered that the
+// publisher never gave up on is a loss, a silent one. A message never
+// delivered that the publisher abandoned, telling its application, is
+// neither: where that is all that went wrong the verdict is Abandoned.
+// Exactly-once and abandoned are the verdicts under which the exactly-once
+// property of simulate check holds and simulate explore proves.
 const (
 	ExactlyOnce      Verdict = "exactly-once"
+	Abandoned        Verdict = "abandoned"
 	Duplicate        Verdict = "duplicate"
 	Loss             Verdict = "loss"
 	DuplicateAndLoss Verdict = "duplicate+loss"
 )
 
+// verdictNames lists the verdicts, for errors and docs.
+const verdictNames = "exactly-once, abandoned, duplicate, loss, duplicate+loss"
+
 // ParseVerdict reads a verdict's name.
 func ParseVerdict(s string) (Verdict, error) {
 	switch v := Verdict(s); v {
-	case ExactlyOnce, Duplicate, Loss, DuplicateAndLoss:
+	case ExactlyOnce, Abandoned, Duplicate, Loss, DuplicateAndLoss:
 		return v, nil
 	}
-	return "", fmt.Errorf("verdict %q: allowed values are exactly-once, duplicate, loss, duplicate+loss", s)
+	return "", fmt.Errorf("verdict %q: allowed values are %s", s, verdictNames)
 }
+
+// Holds reports whether the verdict keeps the exactly-once property: no
+// duplicate and no silent loss.
+func (v Verdict) Holds() bool { return v == ExactlyOnce || v == Abandoned }
 
 // Expectation is what one variant must show on the scenario.
 type Expectation struct {
@@ -79,15 +92,16 @@ type figure struct {
 var figures = []figure{
 	{name: "exactly-once", help: "messages delivered exactly once", count: func(o *Outcome) int64 { return int64(o.ExactlyOnce) }},
 	{name: "duplicated", help: "messages delivered more than once", count: func(o *Outcome) int64 { return int64(o.Duplicated) }},
-	{name: "lost", help: "messages never delivered", count: func(o *Outcome) int64 { return int64(o.Lost) }},
+	{name: "lost", help: "messages never delivered that the publisher never gave up on (silent losses)", count: func(o *Outcome) int64 { return int64(o.Lost) }},
+	{name: "abandoned", help: "messages never delivered that the publisher gave up on, telling its application (not losses)", count: func(o *Outcome) int64 { return int64(o.Abandoned) }},
+	{name: "unrouted", help: "messages never delivered because no subscription matched at the broker (no delivery owed)", count: func(o *Outcome) int64 { return int64(o.Unrouted) }},
 	{name: "payload-resends", help: "PUBLISH packets sent again with DUP set", count: func(o *Outcome) int64 { return int64(o.PayloadResends) }},
 	{name: "packets", help: "packets put on the wire", count: func(o *Outcome) int64 { return int64(o.Packets) }},
 	{name: "bytes", help: "bytes put on the wire (exact MQTT encodings)", count: func(o *Outcome) int64 { return int64(o.Bytes) }},
 	{name: "peak-held", help: "most packet ids/messages a receiver held at once (largest over the runs)", count: func(o *Outcome) int64 { return int64(o.PeakHeld) }},
-	{name: "abandoned", help: "messages the publisher gave up on", count: func(o *Outcome) int64 { return int64(o.Abandoned) }},
 	{name: "breaks", help: "connection breaks", count: func(o *Outcome) int64 { return int64(o.Breaks) }},
 	{name: "crashes", help: "node crashes", count: func(o *Outcome) int64 { return int64(o.Crashes) }},
-	{name: "settled", isBool: true, help: "every run completed every message with nothing pending", truth: func(o *Outcome) bool { return o.Settled }},
+	{name: "settled", isBool: true, help: "in every run each flow ended (completed, or abandoned with the application told) with nothing pending", truth: func(o *Outcome) bool { return o.Settled }},
 	{name: "in-order", isBool: true, help: "per topic, first deliveries came in publication order in every run", truth: func(o *Outcome) bool { return o.InOrder }},
 }
 
@@ -155,6 +169,7 @@ type Outcome struct {
 	Bytes          int
 	PeakHeld       int
 	Abandoned      int
+	Unrouted       int
 	Breaks         int
 	Crashes        int
 	Settled        bool     // every run settled
@@ -172,6 +187,8 @@ func (o *Outcome) Verdict() Verdict {
 		return Duplicate
 	case o.Lost > 0:
 		return Loss
+	case o.Abandoned > 0:
+		return Abandoned
 	}
 	return ExactlyOnce
 }
@@ -273,17 +290,14 @@ func (s *Scenario) Run(variant string, trace bool) (Outcome, error) {
 		o.ExactlyOnce += sum.ExactlyOnce
 		o.Duplicated += sum.Duplicated
 		o.Lost += sum.Missing
+		o.Abandoned += sum.Abandoned
+		o.Unrouted += sum.Unrouted
 		o.PayloadResends += sum.PayloadResends
 		o.Packets += sum.Packets
 		o.Bytes += sum.Bytes
 		o.PeakHeld = max(o.PeakHeld, sum.PeakHeld)
 		o.Breaks += res.Breaks
 		o.Crashes += res.Crashes
-		for _, m := range res.Messages {
-			if m.Abandoned {
-				o.Abandoned++
-			}
-		}
 		o.Settled = o.Settled && res.Settled
 		for _, f := range res.Unfired {
 			if !slices.Contains(o.Unfired, f) {
@@ -298,27 +312,12 @@ func (s *Scenario) Run(variant string, trace bool) (Outcome, error) {
 	return o, nil
 }
 
-// inOrder reports whether, per topic, the final application saw the first
-// delivery of each message in publication order: the ordering MQTT promises
-// for messages of one topic and QoS from one client (MQTT 5.0 section 4.6).
+// inOrder reports whether every receiving application saw the first
+// delivery of each message in publication order, per publisher and topic:
+// the ordering MQTT promises for messages of one topic and QoS from one
+// client (MQTT 5.0 section 4.6).
 func inOrder(res *sim.Result) bool {
-	final := "server"
-	if res.Config.Topology == sim.Brokered {
-		final = "subscriber"
-	}
-	topics := max(res.Config.Workload.Topics, 1)
-	last := make([]uint32, topics)
-	seen := make(map[uint32]bool)
-	for _, e := range res.Trace {
-		if e.Kind != sim.TDeliver || e.Node != final || seen[e.Msg] {
-			continue
-		}
-		seen[e.Msg] = true
-		t := int(e.Msg-1) % topics
-		if e.Msg < last[t] {
-			return false
-		}
-		last[t] = e.Msg
-	}
-	return true
+	ok := true
+	res.OutOfOrder(func(int, int) { ok = false })
+	return ok
 }

@@ -12,11 +12,11 @@ import (
 func (c Config) Command() string {
 	c = c.Normalize()
 	// Defaults that depend on other settings, computed as Normalize would.
-	d := Config{Endpoint: model.Config{Mode: c.Endpoint.Mode}, Workload: c.Workload, Network: Network{LatencyTicks: c.Network.LatencyTicks}}
+	d := Config{Topology: c.Topology, Endpoint: model.Config{Mode: c.Endpoint.Mode}, Workload: c.Workload, Network: Network{LatencyTicks: c.Network.LatencyTicks}}
 	d.Workload.StartTicks, d.Network.HealTicks = 0, 0
 	d = d.Normalize()
 	// The default heal time follows the actual start time.
-	h := Config{Endpoint: d.Endpoint, Workload: c.Workload, Network: Network{LatencyTicks: c.Network.LatencyTicks}}
+	h := Config{Topology: c.Topology, Endpoint: d.Endpoint, Workload: c.Workload, Network: Network{LatencyTicks: c.Network.LatencyTicks}}
 	h.Network.HealTicks = 0
 	h = h.Normalize()
 	d.Network.HealTicks = h.Network.HealTicks
@@ -29,7 +29,7 @@ func (c Config) Command() string {
 	}
 	if c.Topology != Direct {
 		add("topology", c.Topology.String())
-		if c.SubscriberVariant != c.Variant {
+		if c.SubscriberVariant != c.Variant && c.Topology.Layout().HasBroker() {
 			add("sub-variant", c.SubscriberVariant)
 		}
 	}
@@ -49,6 +49,9 @@ func (c Config) Command() string {
 	if c.Endpoint.IDPolicy != model.LowestFree {
 		add("id-policy", c.Endpoint.IDPolicy.String())
 	}
+	if c.Endpoint.Choices != 0 {
+		add("choices", c.Endpoint.Choices.String())
+	}
 	e := c.Endpoint
 	addInt("ids", int64(e.IDSpace), model.DefaultIDSpace)
 	addInt("receive-max", int64(e.ReceiveMax), model.DefaultReceiveMax)
@@ -59,6 +62,9 @@ func (c Config) Command() string {
 	addInt("session-expiry", e.SessionExpiryTicks, 0)
 	if e.Volatile {
 		args = append(args, "--volatile")
+	}
+	if e.CleanStart {
+		args = append(args, "--clean-start")
 	}
 	n := c.Network
 	addInt("latency", n.LatencyTicks, DefaultLatencyTicks)

@@ -6,41 +6,13 @@ import (
 	"github.com/qoslab/qoslab/model"
 )
 
-// Topology is the shape of the system under test.
-type Topology uint8
-
-const (
-	// Direct is one client publishing to one server, the question's framing.
-	Direct Topology = iota
-	// Brokered is publisher -> broker -> subscriber: the broker receives on
-	// one leg and sends on the other, and exactly-once is judged at the
-	// subscriber's application.
-	Brokered
-)
-
-func (t Topology) String() string {
-	if t == Brokered {
-		return "broker"
-	}
-	return "direct"
-}
-
-// ParseTopology reads "direct" or "broker".
-func ParseTopology(s string) (Topology, error) {
-	switch s {
-	case "direct", "":
-		return Direct, nil
-	case "broker":
-		return Brokered, nil
-	}
-	return 0, fmt.Errorf("topology %q: allowed values are direct, broker", s)
-}
-
 // Workload is what the application publishes.
 type Workload struct {
 	Messages int // how many messages the publisher sends (default 3)
-	// StartTicks is when the first message is published (default: two
-	// latencies in stream mode, once CONNACK is back; 0 in datagram mode).
+	// StartTicks is when the first message is published (default: once
+	// the connections are up: in stream mode two latencies for
+	// CONNECT/CONNACK, two more for SUBSCRIBE/SUBACK when subscribers start
+	// clean; in datagram mode 0).
 	StartTicks    int64
 	IntervalTicks int64 // ticks between two publications (default 5)
 	Topics        int   // distinct topics, used round robin (default 1)
@@ -78,8 +50,9 @@ type Network struct {
 // the run exactly. Zero fields get defaults (see Normalize).
 type Config struct {
 	Variant string // default "qos2-b"
-	// SubscriberVariant is the protocol of the broker -> subscriber leg
-	// (Brokered only; default: Variant).
+	// SubscriberVariant is the protocol subscribers ask for: the broker
+	// forwards at the lower QoS of it and Variant (model.Forward), in the
+	// topologies with a broker (default: Variant).
 	SubscriberVariant string
 	Topology          Topology
 	Endpoint          model.Config // mode, version, packet ids, retries, durability
@@ -134,8 +107,8 @@ func (c Config) Normalize() Config {
 	if n.RestartTicks == 0 {
 		n.RestartTicks = DefaultRestartTicks
 	}
-	if w.StartTicks == 0 && c.Endpoint.Mode == model.Stream {
-		w.StartTicks = 2 * n.LatencyTicks
+	if w.StartTicks == 0 {
+		w.StartTicks = c.defaultStart()
 	}
 	if n.HealTicks == 0 {
 		n.HealTicks = w.StartTicks + int64(w.Messages)*w.IntervalTicks + 20*n.LatencyTicks
@@ -157,6 +130,9 @@ func (c Config) Validate() error {
 	}
 	if err := c.Endpoint.Validate(); err != nil {
 		return err
+	}
+	if c.Topology >= numTopologies {
+		return fmt.Errorf("topology %d: allowed values are direct, broker, duplex, pair, self", c.Topology)
 	}
 	w, n := c.Workload, c.Network
 	switch {
@@ -239,18 +215,17 @@ func (f Fault) validate(stream bool, nodes []string) error {
 	return nil
 }
 
-func (c Config) nodeNames() []string {
-	if c.Topology == Brokered {
-		return []string{"publisher", "broker", "subscriber"}
+func (c Config) nodeNames() []string { return c.Topology.Layout().Names() }
+
+// defaultStart is when the workload starts by default: once the
+// connections are up and the subscriptions acknowledged.
+func (c Config) defaultStart() int64 {
+	rounds := int64(0)
+	if c.Endpoint.Mode == model.Stream {
+		rounds++ // CONNECT, CONNACK
 	}
-	return []string{"client", "server"}
-}
-
-// MarshalText writes the topology's name.
-func (t Topology) MarshalText() ([]byte, error) { return []byte(t.String()), nil }
-
-// UnmarshalText reads a topology's name.
-func (t *Topology) UnmarshalText(b []byte) (err error) {
-	*t, err = ParseTopology(string(b))
-	return err
+	if c.Endpoint.CleanStart && c.Topology.Layout().Subscribes() {
+		rounds++ // SUBSCRIBE, SUBACK
+	}
+	return 2 * rounds * c.Network.LatencyTicks
 }

@@ -33,16 +33,18 @@ func TestServerCrashWithVolatileSessionDuplicates(t *testing.T) {
 
 // Under MQTT 5.0 the client learns from Session Present = 0 that the server
 // lost the session and discards its own [MQTT-3.2.2-5]; with Method A the
-// stored message died with the server, so the message is lost instead.
-func TestServerCrashWithVolatileSessionV5Loses(t *testing.T) {
+// stored message died with the server, so it is never delivered, and the
+// client abandons it, telling its application: the message's fate is
+// abandoned, not lost, and the flow has ended, so the run settles.
+func TestServerCrashWithVolatileSessionV5Abandons(t *testing.T) {
 	res := mustRun(t, Config{Variant: "qos2-a", Endpoint: model.Config{Volatile: true},
 		Workload: Workload{Messages: 1}, Faults: mustSchedule(t, "crash server after-recv PUBLISH#1"), Trace: true})
 	s := res.Summarize()
-	if s.Missing != 1 || !res.Messages[0].Abandoned {
-		t.Fatalf("%+v abandoned=%v: want the message lost and abandoned\n%s", s, res.Messages[0].Abandoned, res.Trace)
+	if s.Abandoned != 1 || s.Missing != 0 || res.Messages[0].Fate() != FateAbandoned {
+		t.Fatalf("%+v fate %v: want the message abandoned, not lost\n%s", s, res.Messages[0].Fate(), res.Trace)
 	}
-	if res.Settled {
-		t.Fatal("a run with an abandoned message must not count as settled")
+	if !res.Settled || s.NeverCompleted != 0 {
+		t.Fatalf("settled %v, pending %v: an abandoned flow has ended", res.Settled, res.Pending)
 	}
 }
 
@@ -71,11 +73,11 @@ func TestDatagramRetryAfterLoss(t *testing.T) {
 }
 
 // Datagram retransmissions stop at the retry limit and the message is
-// abandoned, which leaves the run unsettled.
+// abandoned: its flow ended (the run settles) and its fate is abandoned.
 func TestDatagramRetryLimit(t *testing.T) {
 	res := mustRun(t, Config{Variant: "qos2-b", Endpoint: model.Config{Mode: model.Datagram, RetryLimit: 2},
 		Workload: Workload{Messages: 1}, Network: Network{Loss: 1, HealTicks: 1_000_000}, Trace: true})
-	if res.Packets[model.PUBLISH] != 3 || !res.Messages[0].Abandoned || res.Settled {
+	if res.Packets[model.PUBLISH] != 3 || res.Messages[0].Fate() != FateAbandoned || !res.Settled {
 		t.Fatalf("PUBLISH sent %d times, abandoned=%v: want 3 transmissions then abandon\n%s",
 			res.Packets[model.PUBLISH], res.Messages[0].Abandoned, res.Trace)
 	}

@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -16,7 +17,7 @@ type DiagramOptions struct {
 
 // participant letters, in the style of the question's answer ("C --- PUBLISH --> S").
 var letters = map[string]string{
-	"client": "C", "server": "S", "publisher": "P", "broker": "B", "subscriber": "U",
+	"client": "C", "server": "S", "publisher": "P", "broker": "B", "subscriber": "U", "alice": "A", "carol": "C",
 }
 
 func letter(node string) string {
@@ -26,13 +27,22 @@ func letter(node string) string {
 	return node
 }
 
-// participants lists the nodes of a trace in the order of the topology.
+// participants lists the nodes of a trace in the order of the topologies'
+// layouts: clients left, the broker or server in the middle, subscribers
+// right; names no layout uses follow in the order they appear.
 func participants(t Trace) []string {
-	order := []string{"client", "publisher", "broker", "server", "subscriber"}
+	order := []string{"client", "publisher", "alice", "broker", "server", "subscriber", "carol"}
 	seen := map[string]bool{}
+	var others []string
 	for _, e := range t {
-		seen[e.Node] = true
-		seen[e.Peer] = true
+		for _, n := range [2]string{e.Node, e.Peer} {
+			if n != "" && n != "network" && !seen[n] {
+				seen[n] = true
+				if !slices.Contains(order, n) {
+					others = append(others, n)
+				}
+			}
+		}
 	}
 	var ps []string
 	for _, n := range order {
@@ -40,7 +50,7 @@ func participants(t Trace) []string {
 			ps = append(ps, n)
 		}
 	}
-	return ps
+	return append(ps, others...)
 }
 
 // fates maps a send id to what the network did with it.

@@ -14,6 +14,10 @@ type MessageStats struct {
 	Abandoned      bool   `json:"abandoned,omitempty"`    // the publisher gave up on it
 	AbandonNote    string `json:"abandon_note,omitempty"` // why
 	PayloadResends int    `json:"payload_resends"`        // PUBLISH packets with DUP set sent for it
+	// Unrouted: the broker took it when no session had a matching
+	// subscription (a client's clean session forgot it), so no delivery
+	// is owed: MQTT does not keep messages for subscriptions to come.
+	Unrouted bool `json:"unrouted,omitempty"`
 }
 
 // Result is the outcome of a run: metrics, the trace if recorded, and
@@ -34,7 +38,8 @@ type Result struct {
 	Events     int64                     `json:"events"`       // simulator events processed
 	EndTicks   int64                     `json:"end_ticks"`
 	TimedOut   bool                      `json:"timed_out,omitempty"`
-	// Settled is true when every message completed and nothing is pending;
+	// Settled is true when every message's flow ended (completed, or
+	// abandoned with the application told) and nothing is pending;
 	// otherwise Pending says what is left.
 	Settled bool `json:"settled"`
 	// Unfired lists the schedule's faults whose packet or moment never came
@@ -106,12 +111,66 @@ type NodePeak struct {
 	Peak int    `json:"peak"`
 }
 
+// Fate is what became of one message, as every part of qoslab counts it:
+// its deliveries to the final application and, for a message never
+// delivered, whether the publisher told its application that it gave up.
+// A message the publisher abandoned (retry limit, session lost) is not a
+// silent loss: the application knows it must act. Fates partition the
+// messages of a run.
+type Fate uint8
+
+const (
+	FateExactlyOnce Fate = iota + 1 // delivered once
+	FateDuplicated                  // delivered more than once
+	FateLost                        // never delivered, and the publisher never said it gave up: a silent loss
+	FateAbandoned                   // never delivered; the publisher abandoned it and told its application
+	FateUnrouted                    // never delivered: the broker had no subscription for it, so none was owed
+)
+
+var fateNames = [...]string{"", "exactly once", "duplicated", "lost", "abandoned", "unrouted"}
+
+func (f Fate) String() string {
+	if int(f) < len(fateNames) {
+		return fateNames[f]
+	}
+	return "fate?"
+}
+
+// Fate classifies the message.
+func (m *MessageStats) Fate() Fate {
+	switch {
+	case m.Deliveries > 1:
+		return FateDuplicated
+	case m.Deliveries == 1:
+		return FateExactlyOnce
+	case m.Unrouted:
+		return FateUnrouted
+	case m.Abandoned:
+		return FateAbandoned
+	}
+	return FateLost
+}
+
+// Unfinished reports whether the publisher's flow for the message neither
+// completed nor was abandoned by the end of the run: a run that did not
+// settle, whatever the deliveries.
+func (m *MessageStats) Unfinished() bool { return m.CompletedAt < 0 && !m.Abandoned }
+
 // Summary condenses a result into the figures a comparison table shows.
 type Summary struct {
-	Messages       int     `json:"messages"`
-	ExactlyOnce    int     `json:"exactly_once"`
-	Duplicated     int     `json:"duplicated"` // delivered more than once
-	Missing        int     `json:"lost"`       // never delivered
+	Messages    int `json:"messages"`
+	ExactlyOnce int `json:"exactly_once"`
+	Duplicated  int `json:"duplicated"` // delivered more than once
+	Missing     int `json:"lost"`       // never delivered and not abandoned: lost silently
+	// Abandoned counts messages never delivered that the publisher gave up
+	// on and told its application about (FateAbandoned).
+	Abandoned int `json:"abandoned"`
+	// NeverCompleted counts messages whose flow neither completed nor was
+	// abandoned by the end of the run, whatever their deliveries.
+	NeverCompleted int `json:"never_completed"`
+	// Unrouted counts messages never delivered because no subscription
+	// matched at the broker (FateUnrouted): no delivery was owed.
+	Unrouted       int     `json:"unrouted,omitempty"`
 	Packets        int     `json:"packets"`
 	Bytes          int     `json:"bytes"`
 	PayloadResends int     `json:"payload_resends"`
@@ -123,14 +182,22 @@ type Summary struct {
 // Summarize counts delivery outcomes and wire costs.
 func (r *Result) Summarize() Summary {
 	s := Summary{Messages: len(r.Messages), PeakHeld: r.PeakHeld}
-	for _, m := range r.Messages {
-		switch {
-		case m.Deliveries == 0:
-			s.Missing++
-		case m.Deliveries == 1:
+	for i := range r.Messages {
+		m := &r.Messages[i]
+		switch m.Fate() {
+		case FateExactlyOnce:
 			s.ExactlyOnce++
-		default:
+		case FateDuplicated:
 			s.Duplicated++
+		case FateLost:
+			s.Missing++
+		case FateAbandoned:
+			s.Abandoned++
+		case FateUnrouted:
+			s.Unrouted++
+		}
+		if m.Unfinished() {
+			s.NeverCompleted++
 		}
 		s.PayloadResends += m.PayloadResends
 		if m.DeliveredAt >= 0 {

@@ -13,7 +13,7 @@ type Action uint8
 
 const (
 	Lose  Action = iota + 1 // the matched packet never arrives (datagram)
-	Dup                     // the matched packet arrives twice (datagram); the copy Ticks later than the original
+	Dup                     // the matched packet arrives once more (datagram): a copy Ticks later than the original; each dup fault makes a copy
 	Delay                   // the matched packet arrives Ticks later than it would
 	Break                   // the connection breaks: everything in flight is lost (stream)
 	Crash                   // a node crashes; it restarts after Ticks (0: the network's restart delay)

@@ -1,8 +1,11 @@
 package sim
 
 import (
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/qoslab/qoslab/model"
 )
 
 func TestScheduleRoundTrip(t *testing.T) {
@@ -68,5 +71,22 @@ func TestUnfiredFaultsAreReported(t *testing.T) {
 	want := []string{"break after-send PUBREC#9", "crash client after-recv PUBCOMP#2"}
 	if strings.Join(res.Unfired, "|") != strings.Join(want, "|") {
 		t.Fatalf("Unfired = %q, want %q", res.Unfired, want)
+	}
+}
+
+// Each dup fault makes its own copy with its own delay after the original:
+// a copy can arrive long after the flow it belongs to ended, the late
+// duplicate a network makes.
+func TestEachDupIsACopyWithItsOwnTiming(t *testing.T) {
+	res := mustRun(t, Config{Variant: "qos2-a", Endpoint: model.Config{Mode: model.Datagram}, Workload: Workload{Messages: 1},
+		Faults: mustSchedule(t, "dup PUBLISH#1 +5; dup PUBLISH#1 +40"), Trace: true})
+	var arrivals []int64
+	for _, e := range res.Trace {
+		if e.Kind == TRecv && e.Packet.Type == model.PUBLISH {
+			arrivals = append(arrivals, e.At)
+		}
+	}
+	if want := []int64{10, 15, 50}; !slices.Equal(arrivals, want) {
+		t.Fatalf("PUBLISH arrivals at %v, want %v (the original, then each copy at its own delay)\n%s", arrivals, want, res.Trace)
 	}
 }

@@ -7,20 +7,24 @@ import (
 	"github.com/qoslab/qoslab/model"
 )
 
-// slot is one endpoint placed on a node and attached to one end of a link.
-type slot struct {
-	ep      model.Endpoint
-	node    int
-	link    int
-	sender  bool
-	forward int // slot that re-publishes what this slot delivers; -1: the application
-	timers  timerTable
-	peak    int   // largest Held() seen
-	peakAt  int64 // when it was first reached
-	peakPos int   // trace position of the input that reached it (-1 without a trace)
+// node is one machine of the topology: its endpoint (a client or server
+// session, or a broker) and the connections it has, by model.Input.Conn.
+type node struct {
+	name     string
+	up       bool
+	ep       model.Endpoint
+	links    []int // link of each connection
+	app      bool  // not a broker: its deliveries and completions are the application's
+	receives bool  // an application that receives: its Held is the receiver state reported
+	holds    bool  // it may hold ids for received messages (asked for Held)
+	timers   timerTable
+	peak     int   // largest Held() seen
+	peakAt   int64 // when it was first reached
+	peakPos  int   // trace position of the input that reached it (-1 without a trace)
+	backlog  []int // workload indexes published while the node was down
 }
 
-// timerState tracks one timer of a slot. Re-arming does not queue a new
+// timerState tracks one timer of a node. Re-arming does not queue a new
 // event while an earlier one is still queued: when that one comes due it
 // is moved to the current deadline. Cancelled and superseded timers thus
 // cost at most one queue entry, which keeps the queue small.
@@ -32,15 +36,11 @@ type timerState struct {
 	queuedAt int64
 }
 
-type node struct {
-	name  string
-	up    bool
-	slots []int
-}
-
-// link joins two slots: ends[0] acts as MQTT client, ends[1] as server.
+// link is one connection: ends[0] is the MQTT client's node, ends[1] the
+// server's; conns are the connection's index at each end.
 type link struct {
 	ends       [2]int
+	conns      [2]uint8
 	up         bool
 	epoch      uint32
 	connecting bool     // a connect event is queued
@@ -49,27 +49,32 @@ type link struct {
 
 // Sim is one run in progress. Build it with New, then call Run.
 type Sim struct {
-	cfg   Config
-	pcg   *rand.PCG
-	rng   *rand.Rand
-	q     eventQueue
-	ins   inputSlab
-	now   int64
-	slots []slot
-	nodes []node
-	links []link
-	msgs  []model.Message // the workload, indexed by Ref-1
-	wl    Workload        // the settings msgs was made for
-	legs  []string        // the variant that runs on each link
+	cfg    Config
+	pcg    *rand.PCG
+	rng    *rand.Rand
+	q      eventQueue
+	ins    inputSlab
+	now    int64
+	layout Layout
+	nodes  []node
+	links  []link
+	pubs   []int           // the publishing nodes; message k is published by pubs[k % len(pubs)]
+	msgs   []model.Message // the workload, indexed by Ref-1
+	wl     Workload        // the settings msgs was made for
+	wlTop  Topology        // and the topology
+	legs   []string        // the variant that runs on each link
+	// choices: some choice the specification leaves open is open, so
+	// every step draws its Input.Choice from the seeded source.
+	choices bool
 
 	healed   bool
-	backlog  []int // workload indexes published while the publisher was down
 	sends    [model.NumPacketTypes]int
 	recvs    [model.NumPacketTypes]int
 	sendID   int64
 	faults   []Fault // packet-matched faults of the schedule
 	faultIdx []int   // their positions in the schedule
 	fired    []bool  // per schedule entry: its moment came
+	copies   []int64 // send: the extra delay of each copy of the packet at hand
 	out      []model.Output
 	res      *Result
 	// spare keeps the arrays of the result lists that the last run left
@@ -99,12 +104,6 @@ func Run(cfg Config) (*Result, error) {
 	return s.Run(), nil
 }
 
-// The nodes' slot lists of the two topologies; read only.
-var (
-	brokeredSlots = [3][]int{{0}, {1, 2}, {3}}
-	directSlots   = [2][]int{{0}, {1}}
-)
-
 // init validates cfg and sets every field of s for a run of it. A fresh
 // Sim and one that has run before end up in the same state, except that
 // the second keeps its buffers (queue, slab, timer tables, output buffer,
@@ -127,11 +126,12 @@ func (s *Sim) init(cfg Config) error {
 	s.ins.items, s.ins.free = s.ins.items[:0], s.ins.free[:0]
 	s.now = 0
 	s.healed = false
-	s.backlog = s.backlog[:0]
 	s.sends, s.recvs = [model.NumPacketTypes]int{}, [model.NumPacketTypes]int{}
 	s.sendID = 0
 	s.faults, s.faultIdx = s.faults[:0], s.faultIdx[:0]
 	s.out = s.out[:0]
+	e := cfg.Endpoint
+	s.choices = e.IDPolicy == model.AnyFree || e.Choices != 0
 	s.build()
 	if r := s.res; r != nil {
 		s.keepSpare(r)
@@ -143,48 +143,47 @@ func (s *Sim) init(cfg Config) error {
 
 func (s *Sim) build() {
 	c := s.cfg
-	v1, _ := model.Lookup(c.Variant)
-	ec := c.Endpoint
-	// Slots keep their timer tables, emptied, and endpoints from an
-	// earlier run (see reuseEndpoint).
-	var timers [4]timerTable
-	var olds [4]model.Endpoint
-	for i := range s.slots {
-		timers[i], olds[i] = s.slots[i].timers, s.slots[i].ep
-		timers[i].reset()
+	v, _ := model.Lookup(c.Variant)
+	sub, _ := model.Lookup(c.SubscriberVariant)
+	fwd := model.Forward(v, sub)
+	if s.layout.Nodes == nil || c.Topology != s.wlTop {
+		s.layout = c.Topology.Layout()
 	}
-	if c.Topology == Brokered {
-		sub, _ := model.Lookup(c.SubscriberVariant)
-		v2 := model.Forward(v1, sub)
-		s.legs = append(s.legs[:0], v1.Name, v2.Name)
-		s.nodes = append(s.nodes[:0], node{name: "publisher", slots: brokeredSlots[0]}, node{name: "broker", slots: brokeredSlots[1]}, node{name: "subscriber", slots: brokeredSlots[2]})
-		s.slots = append(s.slots[:0],
-			slot{ep: v1.NewSender(ec.As(model.RoleClient)), node: 0, link: 0, sender: true, forward: -1, timers: timers[0]},
-			slot{ep: v1.NewReceiver(ec.As(model.RoleServer)), node: 1, link: 0, forward: 2, timers: timers[1]},
-			slot{ep: v2.NewSender(ec.As(model.RoleServer)), node: 1, link: 1, sender: true, forward: -1, timers: timers[2]},
-			slot{ep: v2.NewReceiver(ec.As(model.RoleClient)), node: 2, link: 1, forward: -1, timers: timers[3]},
-		)
-		s.links = append(s.links[:0], link{ends: [2]int{0, 1}}, link{ends: [2]int{3, 2}})
-	} else {
-		s.nodes = append(s.nodes[:0], node{name: "client", slots: directSlots[0]}, node{name: "server", slots: directSlots[1]})
-		s.slots = append(s.slots[:0],
-			slot{ep: v1.NewSender(ec.As(model.RoleClient)), node: 0, link: 0, sender: true, forward: -1, timers: timers[0]},
-			slot{ep: v1.NewReceiver(ec.As(model.RoleServer)), node: 1, link: 0, forward: -1, timers: timers[1]},
-		)
-		s.links = append(s.links[:0], link{ends: [2]int{0, 1}})
-		s.legs = append(s.legs[:0], v1.Name)
+	eps := s.layout.Endpoints(c.Endpoint, v, fwd)
+	// Nodes keep their timer tables, emptied, their arrays, and endpoints
+	// from an earlier run (see reuseEndpoint).
+	old := s.nodes
+	s.nodes = s.nodes[:0]
+	for i, spec := range s.layout.Nodes {
+		n := node{name: spec.Name, up: true, ep: eps[i], app: !spec.Broker, receives: spec.Receives,
+			holds: spec.Receives || spec.Broker, peakPos: 0}
+		if i < len(old) {
+			n.timers, n.links, n.backlog = old[i].timers, old[i].links[:0], old[i].backlog[:0]
+			n.timers.reset()
+			n.ep = reuseEndpoint(old[i].ep, eps[i])
+		}
+		s.nodes = append(s.nodes, n)
 	}
-	for i := range s.slots {
-		s.slots[i].ep = reuseEndpoint(olds[i], s.slots[i].ep)
+	s.links = s.links[:0]
+	s.legs = s.legs[:0]
+	for _, lk := range s.layout.Links {
+		s.links = append(s.links, link{ends: [2]int{lk.Client, lk.Server}, conns: [2]uint8{0, lk.Conn}})
+		cl := &s.nodes[lk.Client]
+		cl.links = append(cl.links, len(s.links)-1)
+		sv := &s.nodes[lk.Server]
+		for len(sv.links) <= int(lk.Conn) {
+			sv.links = append(sv.links, 0)
+		}
+		sv.links[lk.Conn] = len(s.links) - 1
+		s.legs = append(s.legs, s.legName(lk, v, fwd))
 	}
-	for i := range s.nodes {
-		s.nodes[i].up = true
-	}
+	s.pubs = s.pubs[:0]
+	s.pubs = append(s.pubs, s.layout.Publishers()...)
 	// The messages are read only (endpoints get copies), so the same
 	// workload settings can share them from run to run.
 	if w := c.Workload; s.msgs == nil || w.Messages != s.wl.Messages || w.Topics != s.wl.Topics ||
-		w.PayloadBytes != s.wl.PayloadBytes || w.DistinctPayloads != s.wl.DistinctPayloads {
-		s.msgs, s.wl = makeWorkload(w), w
+		w.PayloadBytes != s.wl.PayloadBytes || w.DistinctPayloads != s.wl.DistinctPayloads || c.Topology != s.wlTop {
+		s.msgs, s.wl, s.wlTop = makeWorkload(w, s.layout), w, c.Topology
 	}
 	if cap(s.fired) >= len(c.Faults) {
 		s.fired = s.fired[:len(c.Faults)]
@@ -207,6 +206,27 @@ func (s *Sim) build() {
 	}
 }
 
+// legName is the variant that runs on a link: its client's publications,
+// and, when the link also carries publications the other way under
+// another variant, that one after a slash.
+func (s *Sim) legName(lk LinkSpec, v, fwd model.Variant) string {
+	cl, sv := s.layout.Nodes[lk.Client], s.layout.Nodes[lk.Server]
+	down := ""
+	switch {
+	case sv.Broker && cl.Receives:
+		down = fwd.Name
+	case sv.Publishes:
+		down = v.Name
+	}
+	switch {
+	case !cl.Publishes:
+		return down
+	case down == "" || down == v.Name:
+		return v.Name
+	}
+	return v.Name + "/" + down
+}
+
 // reuseEndpoint returns an endpoint in the state of fresh: old made a copy
 // of it if old can (model.Copier: same concrete type), which keeps old's
 // arrays (a sender's queue of unsent messages grows to thousands of
@@ -218,13 +238,18 @@ func reuseEndpoint(old, fresh model.Endpoint) model.Endpoint {
 	return fresh
 }
 
-// makeWorkload builds the messages of a run. Payloads are padded to size
-// so that byte counts follow the setting.
-func makeWorkload(w Workload) []model.Message {
+// makeWorkload builds the messages of a run: message k is published by the
+// (k mod P)-th of the P publishing nodes, as its (k div P)-th message, on
+// the topics of that node used round robin. Payloads are padded to size so
+// that byte counts follow the setting.
+func makeWorkload(w Workload, l Layout) []model.Message {
 	msgs := make([]model.Message, w.Messages)
-	topics := make([]string, w.Topics)
-	for i := range topics {
-		topics[i] = "qoslab/" + strconv.Itoa(i)
+	pubs := l.Publishers()
+	topics := make([][]string, len(pubs))
+	for p, ni := range pubs {
+		for t := range min(w.Topics, w.Messages) {
+			topics[p] = append(topics[p], l.Nodes[ni].Topic(t, w.Topics))
+		}
 	}
 	distinct := w.Messages
 	if w.DistinctPayloads > 0 && w.DistinctPayloads < distinct {
@@ -245,7 +270,8 @@ func makeWorkload(w Workload) []model.Message {
 	all := string(buf)
 	for i := range msgs {
 		k := i % distinct
-		msgs[i] = model.Message{Ref: uint32(i + 1), Topic: topics[i%w.Topics], Payload: all[offs[k]:offs[k+1]]}
+		p, j := i%len(pubs), i/len(pubs)
+		msgs[i] = model.Message{Ref: uint32(i + 1), Topic: topics[p][j%len(topics[p])], Payload: all[offs[k]:offs[k+1]]}
 	}
 	return msgs
 }
@@ -269,7 +295,7 @@ func (s *Sim) Run() *Result {
 			s.q.push(event{at: s.expTicks(s.cfg.Network.BreakMeanTicks), kind: evRandomBreak, target: int32(i)})
 		}
 	}
-	s.q.push(event{at: s.cfg.Workload.StartTicks, kind: evPublish, target: 0, gen: 0})
+	s.q.push(event{at: s.cfg.Workload.StartTicks, kind: evPublish, gen: 0})
 	if m := s.cfg.Network.CrashMeanTicks; m > 0 {
 		s.q.push(event{at: s.expTicks(m), kind: evRandomCrash})
 	}
@@ -300,15 +326,11 @@ func (s *Sim) dispatch(e *event) {
 			return
 		}
 		if s.cfg.Trace {
-			s.trace(TraceEvent{Kind: TTimer, Node: s.nodeName(int(e.target)), Note: e.timer.String()})
+			s.trace(TraceEvent{Kind: TTimer, Node: s.nodes[e.target].name, Note: e.timer.String()})
 		}
 		s.step(int(e.target), &model.Input{Kind: model.InTimer, Timer: e.timer})
 	case evPublish:
 		s.publish(int(e.gen))
-	case evForward:
-		// step copies the input before anything can reuse the entry.
-		s.step(int(e.target), &s.ins.items[e.in])
-		s.ins.release(e.in)
 	case evBreak:
 		s.markFired(e)
 		s.breakLink(int(e.target), e.extra, "")
@@ -345,32 +367,46 @@ func (s *Sim) expTicks(mean int64) int64 {
 	return d
 }
 
-func (s *Sim) publish(i int) {
-	if i+1 < len(s.msgs) {
-		s.q.push(event{at: s.now + s.cfg.Workload.IntervalTicks, kind: evPublish, gen: uint32(i + 1)})
+// publish hands workload message k to its publisher's application, and
+// schedules the next one: the publishers take turns, each publishing every
+// interval.
+func (s *Sim) publish(k int) {
+	p := len(s.pubs)
+	if k+1 < len(s.msgs) {
+		at := s.now
+		if (k+1)%p == 0 {
+			at += s.cfg.Workload.IntervalTicks
+		}
+		s.q.push(event{at: at, kind: evPublish, gen: uint32(k + 1)})
 	}
-	s.res.Messages[i].PublishedAt = s.now
-	if !s.nodes[s.slots[0].node].up {
-		s.backlog = append(s.backlog, i)
+	s.res.Messages[k].PublishedAt = s.now
+	ni := s.pubs[k%p]
+	if !s.nodes[ni].up {
+		s.nodes[ni].backlog = append(s.nodes[ni].backlog, k)
 		return
 	}
-	s.step(0, &model.Input{Kind: model.InPublish, Msg: s.msgs[i]})
+	s.step(ni, &model.Input{Kind: model.InPublish, Msg: s.msgs[k]})
 }
 
-// step feeds one input to a slot's endpoint and carries out its outputs.
+// step feeds one input to a node's endpoint and carries out its outputs.
 // Outputs never re-enter step directly: anything that would (a fault that
-// breaks the connection, a broker forwarding) is queued at the current time,
-// so every reaction is one queue entry and ordering stays deterministic.
+// breaks the connection) is queued at the current time, so every reaction
+// is one queue entry and ordering stays deterministic.
 //
-// The input comes by pointer: it is 120 bytes, copied once into Step.
+// The input comes by pointer: it is large, copied once into Step.
 func (s *Sim) step(i int, in *model.Input) {
-	sl := &s.slots[i]
-	s.out = sl.ep.Step(*in, s.out[:0])
-	// Only receivers' peaks are reported (see finish), so senders are not
-	// asked.
-	if !sl.sender {
-		if h := sl.ep.Held(); h > sl.peak {
-			sl.peak, sl.peakAt, sl.peakPos = h, s.now, len(s.res.Trace)-1
+	nd := &s.nodes[i]
+	if s.choices {
+		// The choices the specification leaves open are drawn from the
+		// run's one seeded source (see model.Ctx.Choose).
+		in.Choice = s.rng.Uint64()
+	}
+	s.out = nd.ep.Step(*in, s.out[:0])
+	// Only what nodes hold for received messages is reported (see finish),
+	// so publishers are not asked.
+	if nd.holds {
+		if h := nd.ep.Held(); h > nd.peak {
+			nd.peak, nd.peakAt, nd.peakPos = h, s.now, len(s.res.Trace)-1
 		}
 	}
 	for k := range s.out {
@@ -379,44 +415,43 @@ func (s *Sim) step(i int, in *model.Input) {
 }
 
 func (s *Sim) apply(i int, o *model.Output) {
-	sl := &s.slots[i]
+	nd := &s.nodes[i]
 	switch o.Kind {
 	case model.OutSend:
-		s.send(i, &o.Packet)
+		s.send(i, nd.links[o.Conn], &o.Packet)
 	case model.OutDeliver:
 		if s.cfg.Trace {
-			s.trace(TraceEvent{Kind: TDeliver, Node: s.nodeName(i), Msg: o.Msg.Ref})
+			s.trace(TraceEvent{Kind: TDeliver, Node: nd.name, Msg: o.Msg.Ref, Note: o.Note})
 		}
-		if sl.forward >= 0 {
-			k, in := s.ins.alloc()
-			in.Kind, in.Msg = model.InPublish, o.Msg
-			s.q.push(event{at: s.now, kind: evForward, target: int32(sl.forward), in: k})
-			return
+		switch {
+		case nd.app:
+			s.res.delivered(o.Msg.Ref, s.now)
+		case o.Note == model.NoSubscriber:
+			s.res.Messages[o.Msg.Ref-1].Unrouted = true
 		}
-		s.res.delivered(o.Msg.Ref, s.now)
 	case model.OutComplete, model.OutAbandon:
 		kind := TComplete
 		if o.Kind == model.OutAbandon {
 			kind = TAbandon
 		}
 		if s.cfg.Trace {
-			s.trace(TraceEvent{Kind: kind, Node: s.nodeName(i), Msg: o.Msg.Ref, Note: o.Note})
+			s.trace(TraceEvent{Kind: kind, Node: nd.name, Msg: o.Msg.Ref, Note: o.Note})
 		}
-		if i == 0 {
+		if nd.app {
 			s.res.completed(o.Msg.Ref, s.now, o.Kind == model.OutAbandon, o.Note)
 		}
 	case model.OutSetTimer:
-		t := sl.timers.get(o.Timer)
+		t := nd.timers.get(o.Timer)
 		t.armed, t.deadline = true, s.now+o.Delay
 		if !t.queued || t.queuedAt > t.deadline {
 			s.queueTimer(i, o.Timer, t)
 		}
 	case model.OutCancelTimer:
-		sl.timers.get(o.Timer).armed = false
+		nd.timers.get(o.Timer).armed = false
 	case model.OutPersist:
 		s.res.Persists++
 		if s.cfg.Trace {
-			s.trace(TraceEvent{Kind: TPersist, Node: s.nodeName(i), Note: o.Note})
+			s.trace(TraceEvent{Kind: TPersist, Node: nd.name, Note: o.Note})
 		}
 	}
 }
@@ -430,14 +465,14 @@ func (s *Sim) queueTimer(i int, tm model.Timer, t *timerState) {
 // timerDue reports whether a timer event should fire now; a timer re-armed
 // for later is queued again at its deadline.
 func (s *Sim) timerDue(e *event) bool {
-	sl := &s.slots[e.target]
-	t := sl.timers.get(e.timer)
+	nd := &s.nodes[e.target]
+	t := nd.timers.get(e.timer)
 	if t.gen != e.gen {
 		return false
 	}
 	t.queued = false
 	switch {
-	case !t.armed || !s.nodes[sl.node].up:
+	case !t.armed || !nd.up:
 	case t.deadline > s.now:
 		s.queueTimer(int(e.target), e.timer, t)
 	default:
@@ -447,29 +482,21 @@ func (s *Sim) timerDue(e *event) bool {
 	return false
 }
 
-func (s *Sim) nodeName(slotIndex int) string { return s.nodes[s.slots[slotIndex].node].name }
-
-// peerOf returns the slot at the other end of slot i's link.
-func (s *Sim) peerOf(i int) (peer, side int) {
-	l := &s.links[s.slots[i].link]
-	if l.ends[0] == i {
-		return l.ends[1], 1
+// send puts p on link li, which node i sends on. Packets travel by pointer
+// until they are stored in the slab: a Packet is 88 bytes.
+func (s *Sim) send(i, li int, p *model.Packet) {
+	l := &s.links[li]
+	side := 0
+	if l.ends[1] == i {
+		side = 1
 	}
-	return l.ends[0], 0
-}
-
-// send puts p on slot i's link. Packets travel by pointer until they are
-// stored in the slab: a Packet is 88 bytes.
-func (s *Sim) send(i int, p *model.Packet) {
-	lk := s.slots[i].link
-	l := &s.links[lk]
-	peer, side := s.peerOf(i)
+	peer := l.ends[1-side]
 	stream := s.cfg.Endpoint.Mode == model.Stream
 	s.sendID++
 	id := s.sendID
 	s.res.countSend(p, s.cfg.Endpoint.Version)
 	if s.cfg.Trace {
-		s.trace(TraceEvent{Kind: TSend, Node: s.nodeName(i), Peer: s.nodeName(peer), ID: id, Packet: s.tracePacket(p)})
+		s.trace(TraceEvent{Kind: TSend, Node: s.nodes[i].name, Peer: s.nodes[peer].name, ID: id, Packet: s.tracePacket(p)})
 	}
 	if stream && !l.up {
 		s.lost(id, i, "not connected")
@@ -477,8 +504,12 @@ func (s *Sim) send(i int, p *model.Packet) {
 	}
 	s.sends[p.Type]++
 	n := s.sends[p.Type]
-	var extra, dupExtra int64
-	lose, dup := false, false
+	var extra int64
+	lose := false
+	// Each dup fault makes one copy with its own delay after the original
+	// (dup TYPE#N +TICKS), so that a copy can arrive after the flow it
+	// belongs to has ended, as a network's late duplicate does.
+	s.copies = s.copies[:0]
 	for k, f := range s.faults {
 		if f.Type != p.Type || f.N != n || f.When == AfterRecv {
 			continue
@@ -488,11 +519,11 @@ func (s *Sim) send(i int, p *model.Packet) {
 		case Lose:
 			lose = true
 		case Dup:
-			dup, dupExtra = true, dupExtra+f.Ticks
+			s.copies = append(s.copies, f.Ticks)
 		case Delay:
 			extra += f.Ticks
 		case Break, Crash:
-			s.queueFault(f, lk)
+			s.queueFault(f, li)
 		}
 	}
 	if !stream && !s.healed {
@@ -500,26 +531,29 @@ func (s *Sim) send(i int, p *model.Packet) {
 		if nw.Loss > 0 && s.rng.Float64() < nw.Loss {
 			lose = true
 		}
+		// A random copy's timing is its own too: schedule draws its jitter
+		// apart from the original's.
 		if nw.Dup > 0 && s.rng.Float64() < nw.Dup {
-			dup = true
+			s.copies = append(s.copies, 0)
 		}
 	}
 	if lose {
 		s.lost(id, i, "lost by the network")
 		return
 	}
-	s.schedule(l, side, peer, id, p, extra)
-	if dup {
+	s.schedule(l, side, id, p, extra)
+	for _, later := range s.copies {
 		if s.cfg.Trace {
-			s.trace(TraceEvent{Kind: TDup, Node: s.nodeName(i), Peer: s.nodeName(peer), ID: id, Packet: s.tracePacket(p)})
+			s.trace(TraceEvent{Kind: TDup, Node: s.nodes[i].name, Peer: s.nodes[peer].name, ID: id, Packet: s.tracePacket(p)})
 		}
-		s.schedule(l, side, peer, id, p, extra+dupExtra)
+		s.schedule(l, side, id, p, extra+later)
 	}
 }
 
-// schedule queues the arrival of p at the peer slot. Stream links keep
-// order: a packet never arrives before one sent earlier in its direction.
-func (s *Sim) schedule(l *link, side, peer int, id int64, p *model.Packet, extra int64) {
+// schedule queues the arrival of p, sent from end side of l, at the other
+// end. Stream links keep order: a packet never arrives before one sent
+// earlier in its direction.
+func (s *Sim) schedule(l *link, side int, id int64, p *model.Packet, extra int64) {
 	nw := &s.cfg.Network
 	at := s.now + nw.LatencyTicks + extra
 	if nw.JitterTicks > 0 {
@@ -532,8 +566,8 @@ func (s *Sim) schedule(l *link, side, peer int, id int64, p *model.Packet, extra
 		l.last[side] = at
 	}
 	k, in := s.ins.alloc()
-	in.Kind, in.Packet = model.InPacket, *p
-	s.q.push(event{at: at, kind: evArrive, target: int32(peer), gen: l.epoch, extra: id, in: k})
+	in.Kind, in.Conn, in.Packet = model.InPacket, l.conns[1-side], *p
+	s.q.push(event{at: at, kind: evArrive, target: int32(l.ends[1-side]), gen: l.epoch, extra: id, in: k})
 }
 
 // queueFault carries out a matched Break or Crash right after the current
@@ -550,7 +584,7 @@ func (s *Sim) queueFault(f Fault, link int) {
 func (s *Sim) lost(id int64, from int, why string) {
 	s.res.Lost++
 	if s.cfg.Trace {
-		s.trace(TraceEvent{Kind: TLost, Node: s.nodeName(from), ID: id, Note: why})
+		s.trace(TraceEvent{Kind: TLost, Node: s.nodes[from].name, ID: id, Note: why})
 	}
 }
 
@@ -561,19 +595,23 @@ func (s *Sim) arrive(e *event) {
 	s.ins.release(e.in)
 	typ := in.Packet.Type
 	i := int(e.target)
-	sl := &s.slots[i]
-	l := &s.links[sl.link]
-	peer, _ := s.peerOf(i)
+	nd := &s.nodes[i]
+	li := nd.links[in.Conn]
+	l := &s.links[li]
+	peer := l.ends[0]
+	if peer == i {
+		peer = l.ends[1]
+	}
 	if s.cfg.Endpoint.Mode == model.Stream && e.gen != l.epoch {
 		s.lost(e.extra, peer, "connection broken")
 		return
 	}
-	if !s.nodes[sl.node].up {
-		s.lost(e.extra, peer, s.nodes[sl.node].name+" is down")
+	if !nd.up {
+		s.lost(e.extra, peer, nd.name+" is down")
 		return
 	}
 	if s.cfg.Trace {
-		s.trace(TraceEvent{Kind: TRecv, Node: s.nodeName(i), Peer: s.nodeName(peer), ID: e.extra, Packet: s.tracePacket(&in.Packet)})
+		s.trace(TraceEvent{Kind: TRecv, Node: nd.name, Peer: s.nodes[peer].name, ID: e.extra, Packet: s.tracePacket(&in.Packet)})
 	}
 	s.step(i, in)
 	s.recvs[typ]++
@@ -581,7 +619,7 @@ func (s *Sim) arrive(e *event) {
 	for k, f := range s.faults {
 		if f.When == AfterRecv && f.Type == typ && f.N == n {
 			s.fired[s.faultIdx[k]] = true
-			s.queueFault(f, sl.link)
+			s.queueFault(f, li)
 		}
 	}
 }
@@ -593,23 +631,30 @@ func (s *Sim) breakLink(li int, reconnect int64, why string) {
 	if !l.up {
 		return
 	}
-	l.up = false
-	l.epoch++
 	note := "connection broken"
 	if why != "" {
 		note += " (" + why + ")"
 	}
-	s.res.Breaks++
-	s.trace(TraceEvent{Kind: TBreak, Node: s.nodeName(l.ends[0]), Peer: s.nodeName(l.ends[1]), Note: note})
-	for _, end := range l.ends {
-		if s.nodes[s.slots[end].node].up {
-			s.step(end, &model.Input{Kind: model.InConnDown})
-		}
-	}
+	s.down(li, note)
 	if reconnect == 0 {
 		reconnect = s.cfg.Network.ReconnectTicks
 	}
 	s.queueConnect(li, reconnect)
+}
+
+// down takes link li down: what is in flight on it is void (its epoch
+// moves on) and each running end learns it.
+func (s *Sim) down(li int, note string) {
+	l := &s.links[li]
+	l.up = false
+	l.epoch++
+	s.res.Breaks++
+	s.trace(TraceEvent{Kind: TBreak, Node: s.nodes[l.ends[0]].name, Peer: s.nodes[l.ends[1]].name, Note: note})
+	for side, end := range l.ends {
+		if s.nodes[end].up {
+			s.step(end, &model.Input{Kind: model.InConnDown, Conn: l.conns[side]})
+		}
+	}
 }
 
 func (s *Sim) queueConnect(li int, after int64) {
@@ -626,14 +671,14 @@ func (s *Sim) queueConnect(li int, after int64) {
 func (s *Sim) connect(li int) {
 	l := &s.links[li]
 	l.connecting = false
-	if l.up || !s.nodes[s.slots[l.ends[0]].node].up || !s.nodes[s.slots[l.ends[1]].node].up {
+	if l.up || !s.nodes[l.ends[0]].up || !s.nodes[l.ends[1]].up {
 		return // a restart queues a new attempt
 	}
 	l.up = true
 	l.last = [2]int64{s.now, s.now}
-	s.trace(TraceEvent{Kind: TConnect, Node: s.nodeName(l.ends[0]), Peer: s.nodeName(l.ends[1])})
-	s.step(l.ends[0], &model.Input{Kind: model.InConnUp})
-	s.step(l.ends[1], &model.Input{Kind: model.InConnUp})
+	s.trace(TraceEvent{Kind: TConnect, Node: s.nodes[l.ends[0]].name, Peer: s.nodes[l.ends[1]].name})
+	s.step(l.ends[0], &model.Input{Kind: model.InConnUp, Conn: l.conns[0]})
+	s.step(l.ends[1], &model.Input{Kind: model.InConnUp, Conn: l.conns[1]})
 }
 
 func (s *Sim) crash(ni int, restart int64) {
@@ -643,14 +688,15 @@ func (s *Sim) crash(ni int, restart int64) {
 	}
 	s.res.Crashes++
 	s.trace(TraceEvent{Kind: TCrash, Node: n.name})
-	for _, i := range n.slots {
-		s.step(i, &model.Input{Kind: model.InCrash})
-	}
+	s.step(ni, &model.Input{Kind: model.InCrash})
 	n.up = false
-	for _, i := range n.slots {
-		s.slots[i].timers.disarmAll()
-		if s.cfg.Endpoint.Mode == model.Stream {
-			s.breakLinkDown(s.slots[i].link)
+	n.timers.disarmAll()
+	if s.cfg.Endpoint.Mode == model.Stream {
+		for _, li := range n.links {
+			// The survivor learns of it; reconnection waits for the restart.
+			if s.links[li].up {
+				s.down(li, "connection lost with a crashed node")
+			}
 		}
 	}
 	if restart == 0 {
@@ -659,42 +705,20 @@ func (s *Sim) crash(ni int, restart int64) {
 	s.q.push(event{at: s.now + restart, kind: evRestart, target: int32(ni)})
 }
 
-// breakLinkDown breaks a link because one of its nodes died; the survivor
-// learns of it, and reconnection waits for the restart.
-func (s *Sim) breakLinkDown(li int) {
-	l := &s.links[li]
-	if !l.up {
-		return
-	}
-	l.up = false
-	l.epoch++
-	s.res.Breaks++
-	s.trace(TraceEvent{Kind: TBreak, Node: s.nodeName(l.ends[0]), Peer: s.nodeName(l.ends[1]), Note: "connection lost with a crashed node"})
-	for _, end := range l.ends {
-		if s.nodes[s.slots[end].node].up {
-			s.step(end, &model.Input{Kind: model.InConnDown})
-		}
-	}
-}
-
 func (s *Sim) restart(ni int) {
 	n := &s.nodes[ni]
 	n.up = true
 	s.trace(TraceEvent{Kind: TRestart, Node: n.name})
-	for _, i := range n.slots {
-		s.step(i, &model.Input{Kind: model.InRestart})
+	s.step(ni, &model.Input{Kind: model.InRestart})
+	for _, k := range n.backlog {
+		s.step(ni, &model.Input{Kind: model.InPublish, Msg: s.msgs[k]})
 	}
-	if ni == s.slots[0].node {
-		for _, k := range s.backlog {
-			s.step(0, &model.Input{Kind: model.InPublish, Msg: s.msgs[k]})
-		}
-		s.backlog = nil
-	}
-	for _, i := range n.slots {
+	n.backlog = n.backlog[:0]
+	for c, li := range n.links {
 		if s.cfg.Endpoint.Mode == model.Stream {
-			s.queueConnect(s.slots[i].link, s.cfg.Network.ReconnectTicks)
+			s.queueConnect(li, s.cfg.Network.ReconnectTicks)
 		} else {
-			s.step(i, &model.Input{Kind: model.InConnUp})
+			s.step(ni, &model.Input{Kind: model.InConnUp, Conn: uint8(c)})
 		}
 	}
 }
@@ -736,18 +760,18 @@ func (s *Sim) finish() {
 		}
 	}
 	r.EndTicks = s.now
-	for i := range s.slots {
-		sl := &s.slots[i]
-		if !sl.sender {
-			if sl.peak > r.PeakHeld {
-				r.PeakHeldAt, r.PeakHeldEvent = sl.peakAt, sl.peakPos
+	for i := range s.nodes {
+		nd := &s.nodes[i]
+		if nd.holds {
+			if nd.peak > r.PeakHeld {
+				r.PeakHeldAt, r.PeakHeldEvent = nd.peakAt, nd.peakPos
 			}
-			r.PeakHeld = max(r.PeakHeld, sl.peak)
-			r.PeakHeldBy = append(r.PeakHeldBy, NodePeak{Node: s.nodeName(i), Peak: sl.peak})
+			r.PeakHeld = max(r.PeakHeld, nd.peak)
+			r.PeakHeldBy = append(r.PeakHeldBy, NodePeak{Node: nd.name, Peak: nd.peak})
 		}
-		s.spare.scratch = sl.ep.Pending(s.spare.scratch[:0])
+		s.spare.scratch = nd.ep.Pending(s.spare.scratch[:0])
 		for _, p := range s.spare.scratch {
-			r.Pending = append(r.Pending, s.nodeName(i)+": "+p)
+			r.Pending = append(r.Pending, nd.name+": "+p)
 		}
 	}
 	for i := range s.nodes {
@@ -755,15 +779,14 @@ func (s *Sim) finish() {
 			r.Pending = append(r.Pending, s.nodes[i].name+": down")
 		}
 	}
-	for _, k := range s.backlog {
-		r.Pending = append(r.Pending, "publisher: m"+strconv.Itoa(k+1)+" never handed over")
-	}
-	for i := range r.Messages {
-		m := &r.Messages[i]
-		if m.Abandoned {
-			r.Pending = append(r.Pending, "m"+strconv.Itoa(i+1)+" abandoned: "+m.AbandonNote)
+	for i := range s.nodes {
+		for _, k := range s.nodes[i].backlog {
+			r.Pending = append(r.Pending, s.nodes[i].name+": m"+strconv.Itoa(k+1)+" never handed over")
 		}
 	}
+	// A message the publisher abandoned is not pending: its flow ended and
+	// the application was told (MessageStats.Fate), as the explorer's goal
+	// states count it too.
 	r.Settled = len(r.Pending) == 0 && !r.TimedOut
 	// Empty lists are nil, as they always were: callers may test for nil.
 	s.keepSpare(r)

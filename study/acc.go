@@ -12,9 +12,15 @@ type Acc struct {
 	Runs    uint64 `json:"runs"`
 	Settled uint64 `json:"settled"` // runs in which every flow completed and nothing was pending
 	// Per message published.
+	// The fates of the messages (sim.Fate): each message is counted in
+	// exactly one of ExactlyOnce, Duplicated, Lost (silently),
+	// Abandoned (never delivered, the application told) and Unrouted
+	// (never delivered, no subscription matched at the broker).
 	ExactlyOnce Ratio `json:"exactly_once"`
 	Duplicated  Ratio `json:"duplicated"`
 	Lost        Ratio `json:"lost"`
+	Abandoned   Ratio `json:"abandoned"`
+	Unrouted    Ratio `json:"unrouted"`
 	Packets     Ratio `json:"packets"`
 	Bytes       Ratio `json:"bytes"`
 	Resends     Ratio `json:"payload_resends"`
@@ -46,16 +52,20 @@ func (a *Acc) Add(res *sim.Result) {
 	if res.Settled {
 		a.Settled++
 	}
-	var once, dup, lost, resends, delivered, completed, deliveryTicks, completionTicks uint64
+	var once, dup, lost, abandoned, unrouted, resends, delivered, completed, deliveryTicks, completionTicks uint64
 	for i := range res.Messages {
 		m := &res.Messages[i]
-		switch {
-		case m.Deliveries == 0:
-			lost++
-		case m.Deliveries == 1:
+		switch m.Fate() {
+		case sim.FateExactlyOnce:
 			once++
-		default:
+		case sim.FateDuplicated:
 			dup++
+		case sim.FateLost:
+			lost++
+		case sim.FateAbandoned:
+			abandoned++
+		case sim.FateUnrouted:
+			unrouted++
 		}
 		resends += uint64(m.PayloadResends)
 		if m.DeliveredAt >= 0 {
@@ -80,6 +90,8 @@ func (a *Acc) Add(res *sim.Result) {
 	a.ExactlyOnce.Add(once, n)
 	a.Duplicated.Add(dup, n)
 	a.Lost.Add(lost, n)
+	a.Abandoned.Add(abandoned, n)
+	a.Unrouted.Add(unrouted, n)
 	a.Packets.Add(packets, n)
 	a.Bytes.Add(bytes, n)
 	a.Resends.Add(resends, n)
@@ -110,7 +122,7 @@ func (a *Acc) Merge(o Acc) {
 	a.Runs += o.Runs
 	a.Settled += o.Settled
 	for _, p := range []struct{ dst, src *Ratio }{
-		{&a.ExactlyOnce, &o.ExactlyOnce}, {&a.Duplicated, &o.Duplicated}, {&a.Lost, &o.Lost},
+		{&a.ExactlyOnce, &o.ExactlyOnce}, {&a.Duplicated, &o.Duplicated}, {&a.Lost, &o.Lost}, {&a.Abandoned, &o.Abandoned}, {&a.Unrouted, &o.Unrouted},
 		{&a.Packets, &o.Packets}, {&a.Bytes, &o.Bytes}, {&a.Resends, &o.Resends},
 		{&a.PeakHeld, &o.PeakHeld}, {&a.Delivery, &o.Delivery}, {&a.Completion, &o.Completion},
 	} {

@@ -24,7 +24,7 @@ type Results struct {
 
 // FileFormat names the layout of result files, so that a file from an
 // incompatible version is refused rather than misread.
-const FileFormat = "qoslab-study-1"
+const FileFormat = "qoslab-study-2" // 2: lost counts silent losses only; abandoned apart
 
 // NewResults wraps a study's accumulators.
 func NewResults(st Study, sh Shard, done int64, accs []Acc) *Results {

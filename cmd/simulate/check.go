@@ -26,8 +26,11 @@ messages (up to --max-messages), the fault schedule (up to --max-faults of
 --actions), the topics (up to --topics, default 2), the packet-id policy
 (both unless --id-policy is given) and the network jitter (up to --jitter).
 The same --seed and flags give the same verdict and counterexample on any
-number of cores. Exit status: 0 when the property held, 1 when a
-counterexample was found, 2 for bad usage.`
+number of cores. Messages the publisher abandoned (retry limit, session
+lost) while telling its application are counted apart, never as losses.
+Exit status: 0 when the property held, 1 when a counterexample was found,
+2 for bad usage, 130 when Ctrl-C stopped the search (it prints the
+schedules tried so far).`
 
 func checkCmd(stdout, stderr io.Writer, args []string) error {
 	fs := newFlagSet("check", checkSummary)
@@ -122,13 +125,19 @@ func checkCmd(stdout, stderr io.Writer, args []string) error {
 	raw := base
 	raw.Workload.StartTicks, raw.Network.HealTicks, raw.MaxTicks = rf.start, rf.heal, 0
 	raw.Network.JitterTicks = 0
-	search := properties.Search{Config: raw, Property: prop, Space: space, Tests: *tests, Seed: rf.seed, Workers: *workers}
+	ctx, stop := interrupt()
+	defer stop()
+	search := properties.Search{Config: raw, Property: prop, Space: space, Tests: *tests, Seed: rf.seed, Workers: *workers,
+		Stop: ctx.Done()}
 	rep, err := search.Run()
 	if err != nil {
 		return usageError{err.Error()}
 	}
 	if err := writeCheckAs(stdout, rep, *format); err != nil {
 		return err
+	}
+	if rep.Interrupted {
+		return interruptedError{fmt.Sprintf("interrupted after %d of %d schedule(s)", rep.Tried, *tests)}
 	}
 	if !rep.Held {
 		c := rep.Counterexample
@@ -140,11 +149,13 @@ func checkCmd(stdout, stderr io.Writer, args []string) error {
 func writeCheckAs(w io.Writer, r properties.Report, format string) error {
 	switch format {
 	case "mermaid":
-		if r.Held {
-			_, err := fmt.Fprintf(w, "%%%% %s held for %s: no counterexample in %d schedules\n", r.Search.Property.Name, r.Search.Config.Variant, r.Tried)
-			return err
-		}
-		return sim.WriteMermaid(w, r.Counterexample.Result.Trace, sim.DiagramOptions{})
+		return mermaidBlock(w, func(w io.Writer) error {
+			if r.Held {
+				_, err := fmt.Fprintf(w, "%%%% %s held for %s: no counterexample in %d schedules\n", r.Search.Property.Name, r.Search.Config.Variant, r.Tried)
+				return err
+			}
+			return sim.WriteMermaid(w, r.Counterexample.Result.Trace, sim.DiagramOptions{})
+		})
 	case "json":
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
@@ -155,24 +166,32 @@ func writeCheckAs(w io.Writer, r properties.Report, format string) error {
 }
 
 type checkOutput struct {
-	Property   string   `json:"property"`
-	Variant    string   `json:"variant"`
-	Verdict    string   `json:"verdict"`
-	Tried      int      `json:"tried"`
-	Seed       uint64   `json:"seed"`
-	Seconds    float64  `json:"seconds"`
-	Found      string   `json:"found,omitempty"`
-	Shrunk     string   `json:"shrunk,omitempty"`
-	Shrinks    int      `json:"shrinks,omitempty"`
-	Schedule   string   `json:"schedule,omitempty"`
-	Violations []string `json:"violations,omitempty"`
-	Replay     string   `json:"replay,omitempty"`
+	Property string `json:"property"`
+	Variant  string `json:"variant"`
+	Verdict  string `json:"verdict"`
+	Tried    int    `json:"tried"`
+	// Abandoned messages (never delivered, the application told) and the
+	// schedules that had some: not losses.
+	Abandoned      int      `json:"abandoned"`
+	AbandonedCases int      `json:"abandoned_schedules"`
+	Interrupted    bool     `json:"interrupted,omitempty"`
+	Seed           uint64   `json:"seed"`
+	Seconds        float64  `json:"seconds"`
+	Found          string   `json:"found,omitempty"`
+	Shrunk         string   `json:"shrunk,omitempty"`
+	Shrinks        int      `json:"shrinks,omitempty"`
+	Schedule       string   `json:"schedule,omitempty"`
+	Violations     []string `json:"violations,omitempty"`
+	Replay         string   `json:"replay,omitempty"`
 }
 
 func checkJSON(r properties.Report) checkOutput {
 	s := r.Search
 	out := checkOutput{Property: s.Property.Name, Variant: s.Config.Variant, Verdict: "held", Tried: r.Tried,
-		Seed: s.Seed, Seconds: r.Elapsed.Seconds()}
+		Abandoned: r.Abandoned, AbandonedCases: r.AbandonedCases, Interrupted: r.Interrupted, Seed: s.Seed, Seconds: r.Elapsed.Seconds()}
+	if r.Held && r.Interrupted {
+		out.Verdict = "interrupted"
+	}
 	if x := r.Counterexample; !r.Held && x != nil {
 		out.Verdict, out.Found, out.Shrunk, out.Shrinks = "violated", x.Original.String(), x.Case.String(), x.Shrinks
 		out.Schedule, out.Replay = x.Case.Faults.String(), x.Command()
@@ -194,16 +213,36 @@ func writeCheck(w io.Writer, r properties.Report) {
 	if c.Endpoint.Volatile {
 		fmt.Fprint(w, ", volatile session state")
 	}
+	if c.Endpoint.CleanStart {
+		fmt.Fprint(w, ", clean start at every connect")
+	}
+	if c.Endpoint.IDPolicy == model.AnyFree {
+		fmt.Fprint(w, ", any free packet id")
+	}
+	if c.Endpoint.Choices != 0 {
+		fmt.Fprintf(w, ", open choices %s", c.Endpoint.Choices)
+	}
 	fmt.Fprintf(w, "\n%s\n\n", s.Property.Doc)
 	if r.Held {
-		fmt.Fprintf(w, "verdict:   held\n")
-		fmt.Fprintf(w, "schedules: %d tried in %v (seed %d, %d worker(s))\n", r.Tried, r.Elapsed.Round(time.Millisecond), s.Seed, s.Workers)
+		if r.Interrupted {
+			fmt.Fprintf(w, "verdict:   INTERRUPTED: no counterexample in the schedules tried; nothing is shown beyond them\n")
+			fmt.Fprintf(w, "schedules: %d of %d tried in %v (seed %d, %d worker(s))\n", r.Tried, s.Tests, r.Elapsed.Round(time.Millisecond), s.Seed, s.Workers)
+		} else {
+			fmt.Fprintf(w, "verdict:   held\n")
+			fmt.Fprintf(w, "schedules: %d tried in %v (seed %d, %d worker(s))\n", r.Tried, r.Elapsed.Round(time.Millisecond), s.Seed, s.Workers)
+		}
+		if r.Abandoned > 0 {
+			fmt.Fprintf(w, "%s\n", r.AbandonedLine())
+		}
 		return
 	}
 	x := r.Counterexample
 	fmt.Fprintf(w, "verdict:   VIOLATED\n")
 	fmt.Fprintf(w, "schedules: %d tried, counterexample after %v, shrunk in %d step(s), %v in all (seed %d, %d worker(s))\n",
 		r.Tried, r.FirstFound.Round(time.Microsecond), x.Shrinks, r.Elapsed.Round(time.Millisecond), s.Seed, s.Workers)
+	if r.Abandoned > 0 {
+		fmt.Fprintf(w, "%s\n", r.AbandonedLine())
+	}
 	fmt.Fprintf(w, "found:     %v\n", x.Original)
 	fmt.Fprintf(w, "shrunk:    %v\n", x.Case)
 	fmt.Fprintf(w, "schedule:  %s\n\n", scheduleText(x.Case.Faults))

@@ -10,6 +10,8 @@ import (
 
 	"github.com/qoslab/qoslab/model"
 	"github.com/qoslab/qoslab/properties"
+
+	_ "github.com/qoslab/qoslab/internal/mutant" // the hidden mutants' pinned counterexamples replay too
 )
 
 func TestCheckHeldExitsZero(t *testing.T) {
@@ -206,6 +208,7 @@ func TestCheckDefaultsReachEveryVerdict(t *testing.T) {
 		{"two-packet-pid-ttl", "no-duplicate", 1},
 		{"two-packet-content", "exactly-once", 1},
 		{"two-packet-msgid", "exactly-once", 0}, {"two-packet-msgid", "bounded-state", 1},
+		{"two-packet-dup-flag", "exactly-once", 1}, {"three-packet", "exactly-once", 1},
 	}
 	for _, c := range cases {
 		out, errOut, code := runArgs(t, "check", "--variant", c.variant, "--property", c.property, "--tests", "2000")

@@ -160,8 +160,8 @@ func TestCompareBrokerLegsFollowTheRow(t *testing.T) {
 	}
 }
 
-// Ctrl-C stops a study cleanly: it says how many runs finished and
-// writes nothing.
+// Ctrl-C stops a study cleanly: it says how many runs finished, writes
+// nothing and exits 130, not 1 (a violation).
 func TestInterruptWritesNothing(t *testing.T) {
 	saved := interrupt
 	defer func() { interrupt = saved }()
@@ -172,7 +172,7 @@ func TestInterruptWritesNothing(t *testing.T) {
 	}
 	out := filepath.Join(t.TempDir(), "t.txt")
 	stdout, errOut, code := runArgs(t, "compare", "--runs", "50", "--out", out)
-	if code != 1 || stdout != "" || !strings.Contains(errOut, "interrupted: 0 of ") || !strings.Contains(errOut, "nothing written") {
+	if code != 130 || stdout != "" || !strings.Contains(errOut, "interrupted: 0 of ") || !strings.Contains(errOut, "nothing written") {
 		t.Errorf("exit %d, stdout %q, stderr %q", code, stdout, errOut)
 	}
 	if _, err := os.Stat(out); !os.IsNotExist(err) {

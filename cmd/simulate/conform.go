@@ -51,12 +51,13 @@ func conformCmd(stdout, stderr io.Writer, args []string) error {
 	cases := fs.String("cases", "coverage", "the cases to run: "+strings.Join(conformance.CaseSets, ", "))
 	faults := fs.String("faults", "", `run one schedule instead of a case set, e.g. "break after-send PUBREC#1"`)
 	messages := fs.Int("messages", 1, "messages published (with --faults)")
-	topology := fs.String("topology", "forward", "with --faults: forward (publisher -> broker -> subscriber) or pair (two clients publishing to each other)")
+	topology := fs.String("topology", "broker", "with --faults: broker (publisher -> broker -> subscriber), pair (alice and carol publish to each other) or self (a client subscribed to its own topic)")
+	clean := fs.Bool("clean-start", false, "with --faults: every client asks for a new session at each connect")
 	search := fs.Int("search", 0, "run N schedules drawn by the property generators instead of a case set")
 	seed := fs.Uint64("seed", 1, "seed of --search")
 	maxMessages := fs.Int("max-messages", 3, "largest workload --search draws")
 	format := fs.String("format", "text", "output: text, markdown, json")
-	settle := fs.Duration("settle", 0, "how long the system must be silent to count as quiet (0: 5ms; 30ms for a broker by address)")
+	settle := fs.Duration("settle", 0, "how long the system must be silent to count as quiet (0: 5ms; 30ms for mosquitto or a broker by address)")
 	if err := parseFlags(fs, stderr, args); err != nil {
 		return err
 	}
@@ -79,7 +80,7 @@ func conformCmd(stdout, stderr io.Writer, args []string) error {
 	if err != nil {
 		return err
 	}
-	cs, err := conformCases(set, *cases, *faults, *messages, *topology, *search, *seed, *maxMessages)
+	cs, err := conformCases(set, *cases, *faults, *messages, *topology, *clean, *search, *seed, *maxMessages)
 	if err != nil {
 		return err
 	}
@@ -131,15 +132,15 @@ func checkTarget(b conformance.BrokerImpl) error {
 	return nil
 }
 
-func conformCases(set map[string]bool, cases, faults string, messages int, topology string, search int, seed uint64, maxMessages int) ([]conformance.Case, error) {
+func conformCases(set map[string]bool, cases, faults string, messages int, topology string, clean bool, search int, seed uint64, maxMessages int) ([]conformance.Case, error) {
 	if set["faults"] && set["search"] {
 		return nil, usagef("--faults and --search: give one (a schedule to replay, or a search)")
 	}
 	if set["cases"] && (set["faults"] || set["search"]) {
 		return nil, usagef("--cases: not with --faults or --search, which choose the cases themselves")
 	}
-	if !set["faults"] && (set["messages"] || set["topology"]) {
-		return nil, usagef("--messages and --topology set up one schedule: give it with --faults (\"\" for no faults)")
+	if !set["faults"] && (set["messages"] || set["topology"] || set["clean-start"]) {
+		return nil, usagef("--messages, --topology and --clean-start set up one schedule: give it with --faults (\"\" for no faults)")
 	}
 	if !set["search"] && (set["seed"] || set["max-messages"]) {
 		return nil, usagef("--seed and --max-messages belong to --search")
@@ -157,7 +158,7 @@ func conformCases(set map[string]bool, cases, faults string, messages int, topol
 		if messages < 1 || messages > 1000 {
 			return nil, usagef("--messages %d: allowed 1..1000", messages)
 		}
-		c := conformance.Case{Faults: s, Messages: messages, Topology: top}
+		c := conformance.Case{Faults: s, Messages: messages, Topology: top, Clean: clean}
 		if err := conformance.ValidateCase(c); err != nil {
 			return nil, usagef("--faults: %v", err)
 		}

@@ -18,7 +18,7 @@ import (
 const (
 	headlineRuns     = 400
 	headlineMessages = 100
-	headlineColumns  = "duplicated_per_1k,lost_per_1k,packets_per_msg,bytes_per_msg,payload_resends_per_msg,peak_held,peak_held_max,delivery_mean,completion_mean"
+	headlineColumns  = "duplicated_per_1k,lost_per_1k,abandoned_per_1k,packets_per_msg,bytes_per_msg,payload_resends_per_msg,peak_held,peak_held_max,delivery_mean,completion_mean"
 	headlineProfiles = "clean,lossy,flapping"
 	headlineCommand  = "simulate compare --runs 400 --messages 100"
 )
@@ -68,7 +68,8 @@ func runDefault(stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintln(stdout)
-	fmt.Fprintln(stdout, "dup/1k, lost/1k: messages delivered twice or never, per 1,000 (exactly once means both are 0)")
+	fmt.Fprintln(stdout, "dup/1k, lost/1k: messages delivered twice, or never and silently, per 1,000 (exactly once means both are 0)")
+	fmt.Fprintln(stdout, "abandoned/1k: never delivered, but the publisher gave up and told its application (not a loss)")
 	fmt.Fprintln(stdout, "pkts/msg, bytes/msg, resends/msg: wire cost and payload retransmissions per message")
 	fmt.Fprintln(stdout, "held: packet ids or messages the receiver keeps at once (mean over runs, max)")
 	fmt.Fprintln(stdout, "deliver, complete: mean ticks from publish to delivery and to the sender's completion")

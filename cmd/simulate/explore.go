@@ -24,7 +24,8 @@ reports is a shortest one). Checks no-duplicate and no-loss in every state and, 
 search is complete, that every state can still finish all messages without further faults.
 Exit status: 0 proven within the bounds, 1 violation found, 2 bad usage, 3 stopped at a
 bound (--max-states, --max-mem, --max-depth) or random walks without a violation: nothing
-proven beyond that bound.`
+proven beyond that bound; 130 when Ctrl-C stopped it (it prints the states and the depth
+explored completely).`
 
 // exploreFlags are the bounds and behaviours shared by explore and states.
 type exploreFlags struct {
@@ -172,6 +173,9 @@ func exploreCmd(stdout, stderr io.Writer, args []string) error {
 	default:
 		return usagef("--format %q: allowed values are text, mermaid, json", *format)
 	}
+	ctx, stop := interrupt()
+	defer stop()
+	o.Interrupt = ctx.Done()
 	if *networks {
 		if o.Mode != model.Datagram {
 			return usagef("--networks: needs --mode datagram")
@@ -202,6 +206,9 @@ func exploreCmd(stdout, stderr io.Writer, args []string) error {
 }
 
 func exploreExit(res *explore.Result) error {
+	if res.Interrupted {
+		return interruptedError{"nothing proven: " + res.Stopped}
+	}
 	switch res.Verdict {
 	case explore.Violated:
 		return violationError{fmt.Sprintf("%s: %s", res.Options.Variant, res.Violation)}
@@ -242,11 +249,13 @@ func writeExplore(w io.Writer, res *explore.Result, format string) error {
 	v := res.Violation
 	switch format {
 	case "mermaid":
-		if v == nil {
-			_, err := fmt.Fprintf(w, "%%%% %s: no counterexample (%s)\n", o.Variant, res.Verdict)
-			return err
-		}
-		return explore.WriteMermaid(w, v)
+		return mermaidBlock(w, func(w io.Writer) error {
+			if v == nil {
+				_, err := fmt.Fprintf(w, "%%%% %s: no counterexample (%s)\n", o.Variant, res.Verdict)
+				return err
+			}
+			return explore.WriteMermaid(w, v)
+		})
 	case "json":
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
@@ -360,10 +369,16 @@ func statesCmd(stdout, stderr io.Writer, args []string) error {
 		return err
 	}
 	o.Project = true
+	ctx, stop := interrupt()
+	defer stop()
+	o.Interrupt = ctx.Done()
 	defer debug.SetGCPercent(debug.SetGCPercent(searchGCPercent))
 	res, err := explore.Run(o)
 	if err != nil {
 		return usageError{err.Error()}
+	}
+	if res.Interrupted {
+		return interruptedError{"states: " + res.Stopped + "; no state machine drawn"}
 	}
 	fmt.Fprintf(stdout, "%s, %s mode; bounds: %s; %d states explored (%s)\n", o.Variant, o.Mode, bounds(o), res.States, res.Verdict)
 	for _, m := range res.Machines() {
@@ -396,6 +411,9 @@ func exploreNetworks(w io.Writer, base explore.Options) error {
 		res, err := explore.Run(n.Options(base))
 		if err != nil {
 			return usageError{err.Error()}
+		}
+		if res.Interrupted {
+			return interruptedError{fmt.Sprintf("interrupted at network %s: %s", n.Name, res.Stopped)}
 		}
 		cx, replay := "", ""
 		if v := res.Violation; v != nil {

@@ -16,23 +16,25 @@ import (
 // simulations takes them with the same names and meanings.
 type runFlags struct {
 	variant, subVariant, topology, mode, version, idPolicy, faults  string
+	choices                                                         string
 	seed                                                            uint64
 	messages, start, interval, topics, payloadBytes, distinct       int64
 	ids, receiveMax, retryLimit                                     int64
 	retry, ttl, storeCap, sessionExpiry                             int64
 	latency, jitter, breakMean, crashMean, reconnect, restart, heal int64
 	loss, dup                                                       float64
-	volatile                                                        bool
+	volatile, cleanStart                                            bool
 }
 
 func addRunFlags(fs *flag.FlagSet) *runFlags {
 	f := &runFlags{}
 	fs.StringVar(&f.variant, "variant", sim.DefaultVariant, "protocol variant (simulate variants lists them)")
-	fs.StringVar(&f.subVariant, "sub-variant", "", "variant of the broker -> subscriber leg (topology broker; default: --variant)")
-	fs.StringVar(&f.topology, "topology", "direct", "direct (client -> server) or broker (publisher -> broker -> subscriber)")
+	fs.StringVar(&f.subVariant, "sub-variant", "", "variant subscribers ask for; the broker forwards at the lower QoS (topologies with a broker; default: --variant)")
+	fs.StringVar(&f.topology, "topology", "direct", "direct (client -> server), duplex (both publish on one connection), broker (publisher -> broker -> subscriber), pair (two clients publish to each other through the broker) or self (a client subscribed to its own topic)")
 	fs.StringVar(&f.mode, "mode", "stream", "network mode: stream (MQTT over TCP) or datagram (MQTT-SN style)")
 	fs.StringVar(&f.version, "mqtt", "5.0", "MQTT version whose rules and encodings apply: 5.0 or 3.1.1")
-	fs.StringVar(&f.idPolicy, "id-policy", "lowest-free", "packet id allocation: lowest-free or sequential")
+	fs.StringVar(&f.idPolicy, "id-policy", "lowest-free", "packet id allocation: lowest-free, sequential or any (any free id, drawn from the seed: a permitted choice)")
+	fs.StringVar(&f.choices, "choices", "none", "choices the MQTT specification leaves open that may go either way, drawn from the seed: all, none or a list of pubcomp-reason, repeat-pubrec, resend-order, method, keep-session (docs/spec-table.md)")
 	fs.StringVar(&f.faults, "faults", "", `explicit fault schedule, e.g. "break after-send PUBREC#1; crash server at 40"`)
 	fs.Uint64Var(&f.seed, "seed", 1, "seed of the run's random source")
 	fs.Int64Var(&f.messages, "messages", sim.DefaultMessages, "messages the publisher sends")
@@ -49,6 +51,7 @@ func addRunFlags(fs *flag.FlagSet) *runFlags {
 	fs.Int64Var(&f.storeCap, "store-cap", 0, "capacity of de-duplication stores that evict (0: unbounded)")
 	fs.Int64Var(&f.sessionExpiry, "session-expiry", 0, "MQTT 5.0 Session Expiry Interval in ticks: the session is dropped when disconnected this long (0: never)")
 	fs.BoolVar(&f.volatile, "volatile", false, "session state is lost when a node crashes (default: durable)")
+	fs.BoolVar(&f.cleanStart, "clean-start", false, "clients ask for a new session at every connect (Clean Start 1): flows and subscriptions do not survive a break")
 	fs.Int64Var(&f.latency, "latency", sim.DefaultLatencyTicks, "one-way delay in ticks")
 	fs.Int64Var(&f.jitter, "jitter", 0, "extra delay drawn from [0, jitter] ticks; reorders packets in datagram mode")
 	fs.Float64Var(&f.loss, "loss", 0, "datagram: probability a packet is lost")
@@ -89,7 +92,7 @@ func (f *runFlags) config() (sim.Config, error) {
 	// The parsers below read "" as their default, which only the flag's own
 	// default should mean; an empty value typed on the command line is a mistake.
 	if err := nonEmpty(map[string]string{"variant": f.variant, "topology": f.topology, "mode": f.mode,
-		"mqtt": f.version, "id-policy": f.idPolicy}); err != nil {
+		"mqtt": f.version, "id-policy": f.idPolicy, "choices": f.choices}); err != nil {
 		return c, err
 	}
 	if _, err := model.Lookup(f.variant); err != nil {
@@ -112,6 +115,10 @@ func (f *runFlags) config() (sim.Config, error) {
 	if c.Endpoint.IDPolicy, err = model.ParseIDPolicy(f.idPolicy); err != nil {
 		return c, usagef("--id-policy: %v", err)
 	}
+	if c.Endpoint.Choices, err = model.ParseChoices(f.choices); err != nil {
+		return c, usagef("--choices: %v", err)
+	}
+	c.Endpoint.CleanStart = f.cleanStart
 	if c.Faults, err = sim.ParseSchedule(f.faults); err != nil {
 		return c, usagef("--faults: %v", err)
 	}
@@ -171,8 +178,11 @@ func (f *runFlags) config() (sim.Config, error) {
 	}
 	c.Network.Loss, c.Network.Dup, c.Endpoint.Volatile = f.loss, f.dup, f.volatile
 	// Flags whose setting would be ignored are refused, like --loss in stream mode.
-	if f.subVariant != "" && c.Topology != sim.Brokered {
-		return c, usagef("--sub-variant %s: the subscriber leg needs --topology broker", f.subVariant)
+	if f.subVariant != "" && !c.Topology.Layout().HasBroker() {
+		return c, usagef("--sub-variant %s: a subscription needs a topology with a broker (broker, pair, self)", f.subVariant)
+	}
+	if f.cleanStart && c.Endpoint.Mode != model.Stream {
+		return c, usagef("--clean-start: datagram mode has no CONNECT to ask for a clean start; use --mode stream")
 	}
 	if f.sessionExpiry > 0 && c.Endpoint.Version != model.V5 {
 		return c, usagef("--session-expiry %d: the Session Expiry Interval is MQTT 5.0's; --mqtt %s has none", f.sessionExpiry, f.version)

@@ -19,7 +19,8 @@
 //
 // Results go to stdout, diagnostics to stderr. Exit status: 0 on success,
 // 1 when a property was violated or a counterexample found, 2 for bad
-// usage, 3 when explore stopped at a bound without a verdict.
+// usage, 3 when explore stopped at a bound without a verdict, 130 when
+// Ctrl-C stopped a command (docs/guide.md has the table per command).
 package main
 
 import (
@@ -58,6 +59,14 @@ type violationError struct{ msg string }
 
 func (e violationError) Error() string { return e.msg }
 
+// interruptedError: Ctrl-C stopped the command, which printed what it had
+// done; exit status 130 (128 + SIGINT, what a shell reports for a command
+// killed by Ctrl-C), never 1, which means "violation".
+type interruptedError struct{ msg string }
+
+func (e interruptedError) Error() string { return e.msg }
+func (e interruptedError) ExitCode() int { return 130 }
+
 // errHelp is returned after --help was printed: exit status 0.
 var errHelp = errors.New("help shown")
 
@@ -73,13 +82,13 @@ func exitCode(err error, stderr io.Writer) int {
 		return c.ExitCode()
 	case errors.As(err, &u):
 		fmt.Fprintln(stderr, "simulate:", err)
-		return 2
+		return exitUsage
 	case errors.As(err, &v):
 		fmt.Fprintln(stderr, "simulate:", err)
-		return 1
+		return exitViolation
 	}
 	fmt.Fprintln(stderr, "simulate:", err)
-	return 1
+	return exitViolation
 }
 
 // run is the whole program behind main, testable with buffers.

@@ -85,8 +85,12 @@ func writeReports(w io.Writer, reports []scenarios.Report) {
 		} else if r.Expected.Verdict == "" && len(r.Expected.Counts)+len(r.Expected.Bools) == 0 {
 			status = "(no expectation)"
 		}
-		fmt.Fprintf(w, "  %-20s expect %-14s got %-14s %d msgs: %d once, %d dup, %d lost; %d packets, %d bytes, %d payload resends  %s\n",
-			r.Variant, want, r.Verdict(), o.Messages, o.ExactlyOnce, o.Duplicated, o.Lost, o.Packets, o.Bytes, o.PayloadResends, status)
+		unrouted := ""
+		if o.Unrouted > 0 {
+			unrouted = fmt.Sprintf(", %d unrouted", o.Unrouted)
+		}
+		fmt.Fprintf(w, "  %-20s expect %-14s got %-14s %d msgs: %d once, %d dup, %d lost, %d abandoned%s; %d packets, %d bytes, %d payload resends  %s\n",
+			r.Variant, want, r.Verdict(), o.Messages, o.ExactlyOnce, o.Duplicated, o.Lost, o.Abandoned, unrouted, o.Packets, o.Bytes, o.PayloadResends, status)
 	}
 }
 
@@ -172,12 +176,12 @@ func writeScenarioRun(w io.Writer, sc *scenarios.Scenario, reports []scenarios.R
 		if !diagram || reports[0].Outcome.Last == nil {
 			return usagef("--format mermaid: needs one variant (--variant) of a single-run scenario with at most %d messages", maxDiagramMessages)
 		}
-		return sim.WriteMermaid(w, reports[0].Outcome.Last.Trace, opt)
+		return mermaidBlock(w, func(w io.Writer) error { return sim.WriteMermaid(w, reports[0].Outcome.Last.Trace, opt) })
 	}
 	fmt.Fprintf(w, "scenario %s\n", sc.Name)
 	fmt.Fprintf(w, "why:      %s\nsetup:    %s\n\n", sc.Why, sc.Setup())
 	if diagram && reports[0].Outcome.Last != nil {
-		if err := writeRun(w, reports[0].Outcome.Last, "text", opt); err != nil {
+		if err := writeRun(w, reports[0].Outcome.Last, "text", opt, nil); err != nil {
 			return err
 		}
 		fmt.Fprintln(w)
@@ -198,6 +202,7 @@ type scenarioReportJSON struct {
 	Once       int      `json:"exactly_once"`
 	Duplicated int      `json:"duplicated"`
 	Lost       int      `json:"lost"`
+	Abandoned  int      `json:"abandoned"`
 	Packets    int      `json:"packets"`
 	Bytes      int      `json:"bytes"`
 	Resends    int      `json:"payload_resends"`
@@ -214,7 +219,7 @@ func scenarioJSON(sc *scenarios.Scenario, reports []scenarios.Report) any {
 		o := r.Outcome
 		out.Reports = append(out.Reports, scenarioReportJSON{Variant: r.Variant, Expected: string(r.Expected.Verdict),
 			Verdict: string(r.Verdict()), Skipped: r.Skipped, OK: r.OK(), Mismatches: r.Mismatches, Messages: o.Messages,
-			Once: o.ExactlyOnce, Duplicated: o.Duplicated, Lost: o.Lost, Packets: o.Packets, Bytes: o.Bytes, Resends: o.PayloadResends})
+			Once: o.ExactlyOnce, Duplicated: o.Duplicated, Lost: o.Lost, Abandoned: o.Abandoned, Packets: o.Packets, Bytes: o.Bytes, Resends: o.PayloadResends})
 	}
 	return out
 }

@@ -199,7 +199,7 @@ func execute(stderr io.Writer, st study.Study, cells []sim.Config, f *studyFlags
 	defer stop()
 	accs, done, err := study.Execute(ctx, p)
 	if ctx.Err() != nil {
-		return nil, fmt.Errorf("interrupted: %d of %d runs finished; nothing written", done, total)
+		return nil, interruptedError{fmt.Sprintf("interrupted: %d of %d runs finished; nothing written", done, total)}
 	}
 	if err != nil {
 		return nil, err

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/qoslab/qoslab/model"
 	"github.com/qoslab/qoslab/study"
 )
 
@@ -45,7 +46,8 @@ var usageCases = []usageCase{
 	{[]string{"run", "extra"}, 2, `run: unexpected argument "extra" (flags start with --)`},
 	// run: values
 	{[]string{"run", "--variant", ""}, 2, "--variant: empty value"},
-	{[]string{"run", "--variant", "qos7"}, 2, `--variant: unknown variant "qos7": allowed values are qos0, qos1, qos2-a`},
+	// The list is the registry's, whatever variants this build registers.
+	{[]string{"run", "--variant", "qos7"}, 2, `--variant: unknown variant "qos7": allowed values are ` + strings.Join(model.Names(), ", ")},
 	{[]string{"run", "--sub-variant", "nope", "--topology", "broker"}, 2, `--sub-variant: unknown variant "nope"`},
 	{[]string{"run", "--mode", ""}, 2, "--mode: empty value"},
 	{[]string{"run", "--mode", "Stream"}, 2, `--mode: mode "Stream": allowed values are stream, datagram`},
@@ -89,7 +91,11 @@ var usageCases = []usageCase{
 	{[]string{"run", "--format", "csv"}, 2, `--format "csv": allowed values are text, mermaid, json`},
 	{[]string{"run", "--messages", "10001", "--format", "mermaid"}, 2, "--format mermaid: draws runs of at most 10000 messages, not --messages 10001"},
 	{[]string{"run", "--format", ""}, 2, `--format "": allowed values are text, mermaid, json`},
-	{[]string{"run", "--sub-variant", "qos1"}, 2, "--sub-variant qos1: the subscriber leg needs --topology broker"},
+	{[]string{"run", "--sub-variant", "qos1"}, 2, "--sub-variant qos1: a subscription needs a topology with a broker (broker, pair, self)"},
+	{[]string{"run", "--sub-variant", "qos1", "--topology", "duplex"}, 2, "--sub-variant qos1: a subscription needs a topology with a broker (broker, pair, self)"},
+	{[]string{"run", "--clean-start", "--mode", "datagram"}, 2, "--clean-start: datagram mode has no CONNECT to ask for a clean start; use --mode stream"},
+	{[]string{"run", "--choices", "sometimes"}, 2, `--choices: choice "sometimes": allowed values are all, none or a list of pubcomp-reason, repeat-pubrec, resend-order, method, keep-session (the packet id is opened by --id-policy any)`},
+	{[]string{"run", "--topology", "ring"}, 2, `--topology: topology "ring": allowed values are direct, broker, duplex, pair, self`},
 	{[]string{"run", "--mqtt", "3.1.1", "--session-expiry", "100"}, 2, "--session-expiry 100: the Session Expiry Interval is MQTT 5.0's; --mqtt 3.1.1 has none"},
 	{[]string{"run", "--messages", "2", "--faults", ";;"}, 0, ""}, // an empty schedule is no faults
 	// run: scenarios
@@ -210,7 +216,7 @@ var usageCases = []usageCase{
 	{[]string{"merge", "$DIR/c0.json", "$DIR/missing.json"}, 2, "missing.json: no such file or directory"},
 	{[]string{"merge", "$DIR/garbage.yaml"}, 2, "garbage.yaml: not a result file"},
 	{[]string{"merge", "$DIR/empty.yaml"}, 2, "empty.yaml: not a result file"},
-	{[]string{"merge", "$DIR/object.json"}, 2, `object.json: format "", want "qoslab-study-1"`},
+	{[]string{"merge", "$DIR/object.json"}, 2, `object.json: format "", want "qoslab-study-2"`},
 	{[]string{"merge", "$DIR"}, 2, "is a directory"},
 	{[]string{"merge", "$DIR/c0.json", "$DIR/c1.json", "--format", "json"}, 2, `merge: "--format" after the files: flags go before them`},
 	{[]string{"merge", "--format", "mermaid", "$DIR/c0.json", "$DIR/c1.json"}, 2, `--format "mermaid": allowed values are text, markdown, csv, json`},
