@@ -13,6 +13,11 @@ import (
 	"github.com/qoslab/qoslab/sim"
 )
 
+// go generate ./... rewrites the table in docs/analytic.md, as it does the
+// other generated docs.
+//
+//go:generate go test -run TestDocTableIsCurrent -update
+
 var update = flag.Bool("update", false, "rewrite the analytic-vs-simulated table in docs/analytic.md")
 
 // The losses, runs and messages of the cross-check and of the table in

@@ -90,6 +90,10 @@ func TestLookup(t *testing.T) {
 
 func TestMain(m *testing.M) { os.Exit(m.Run()) }
 
+// go generate ./... rewrites the scenario list in docs/scenarios.md.
+//
+//go:generate go test -run TestDocListIsCurrent -update
+
 var update = flag.Bool("update", false, "rewrite the scenario list in docs/scenarios.md")
 
 // The scenario list in docs/scenarios.md is generated from the library.

@@ -6,9 +6,9 @@ import (
 	"math"
 	"math/big"
 	"math/bits"
-	"slices"
 
-	"gonum.org/v1/gonum/stat"
+	"github.com/qoslab/qoslab/sim"
+
 	"gonum.org/v1/gonum/stat/distuv"
 )
 
@@ -94,22 +94,93 @@ func (r *Ratio) Merge(o Ratio) {
 	r.NN = r.NN.add(o.NN)
 }
 
-// Estimate is a mean and the half-width of its 95% confidence interval;
-// NaN where there is no data (Mean) or fewer than two runs (CI95).
+// Estimate is a mean and its 95% confidence interval: a half-width (CI95)
+// for means, or the bounds Lo and Hi of an interval made for proportions,
+// which is not symmetric and stays within [0, 1]. Fields without a value
+// are NaN: Mean without data, CI95 with fewer than two runs, Lo and Hi for
+// anything but a proportion.
 type Estimate struct {
 	Mean, CI95 float64
+	Lo, Hi     float64
 }
+
+// mean returns an Estimate with no interval.
+func mean(v float64) Estimate { return Estimate{v, math.NaN(), math.NaN(), math.NaN()} }
 
 // Estimate returns scale * X/N with a 95% interval from Student's t with
 // Runs-1 degrees of freedom.
 func (r Ratio) Estimate(scale float64) Estimate {
 	if r.N == 0 {
-		return Estimate{math.NaN(), math.NaN()}
+		return mean(math.NaN())
 	}
-	mean := scale * float64(r.X) / float64(r.N)
+	m := scale * float64(r.X) / float64(r.N)
 	if r.Runs < 2 {
-		return Estimate{mean, math.NaN()}
+		return mean(m)
 	}
+	e := mean(m)
+	e.CI95 = scale * tQuantile(r.Runs) * math.Sqrt(r.se2())
+	return e
+}
+
+// tQuantile is Student's t 97.5% quantile with runs-1 degrees of freedom.
+func tQuantile(runs uint64) float64 {
+	return distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(runs - 1)}.Quantile(0.975)
+}
+
+// z95 is the standard normal 97.5% quantile.
+const z95 = 1.959963984540054
+
+// Proportion returns scale * X/N for X successes among N trials (messages)
+// with the 95% Wilson score interval, which stays inside [0, scale], is
+// not symmetric near 0 and 1, and is not empty at a rate of 0: its upper
+// bound is then about 3.84/N. Messages of one run share its faults, so they
+// are not independent trials: the interval uses the effective number of
+// messages N/deff, where the design effect deff is the ratio estimator's
+// variance over runs (see Estimate) divided by the binomial variance
+// p(1-p)/N, and at least 1 (Kish), with Korn and Graubard's adjustment for
+// the runs' degrees of freedom. With no success or no failure, or one run,
+// the runs say nothing about clustering and deff is 1.
+func (r Ratio) Proportion(scale float64) Estimate {
+	if r.N == 0 || r.X > r.N {
+		return mean(math.NaN())
+	}
+	n := float64(r.N)
+	p := float64(r.X) / n
+	neff := n
+	if r.Runs >= 2 && r.X > 0 && r.X < r.N {
+		if deff := r.se2() / (p * (1 - p) / n); deff > 1 {
+			// The variance comes from Runs-1 degrees of freedom: scale
+			// the effective size by (z/t)² as Korn and Graubard do, so
+			// that few runs give a wider interval.
+			t := tQuantile(r.Runs)
+			neff = n / deff * (z95 / t) * (z95 / t)
+		}
+	}
+	lo, hi := wilson(p, neff, z95)
+	switch r.X {
+	case 0:
+		lo = 0 // exactly, not a rounding error's 1e-18
+	case r.N:
+		hi = 1
+	}
+	e := mean(scale * p)
+	e.Lo, e.Hi = scale*lo, scale*hi
+	return e
+}
+
+// wilson is the Wilson score interval of a proportion p observed over n
+// trials, at the normal quantile z.
+func wilson(p, n, z float64) (lo, hi float64) {
+	z2 := z * z
+	den := 1 + z2/n
+	center := (p + z2/(2*n)) / den
+	half := z / den * math.Sqrt(p*(1-p)/n+z2/(4*n*n))
+	return max(0, center-half), min(1, center+half)
+}
+
+// se2 is the squared standard error of X/N over runs (Runs >= 2), computed
+// exactly from the integer sums before the one rounding to float64.
+func (r Ratio) se2() float64 {
 	// D = sum (X_i - r N_i)^2 with r = X/N; D N^2 = XX N^2 - 2 X XN N + X^2 NN,
 	// all integers, so the variance is computed exactly before the one
 	// rounding to float64.
@@ -129,74 +200,10 @@ func (r Ratio) Estimate(scale float64) Estimate {
 	den := new(big.Int).Mul(n2, n2)
 	den.Mul(den, new(big.Int).SetUint64(r.Runs-1))
 	se2, _ := new(big.Rat).SetFrac(num, den).Float64()
-	tq := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(r.Runs - 1)}.Quantile(0.975)
-	return Estimate{mean, scale * tq * math.Sqrt(se2)}
+	return se2
 }
 
-// Hist is an exact histogram of integer samples (latencies in ticks). Its
-// size is the number of distinct values, not the number of samples, so it
-// stays small however many runs feed it.
-type Hist map[int64]uint64
-
-// Add records one sample.
-func (h Hist) Add(v int64) { h[v]++ }
-
-// Merge adds another histogram's samples.
-func (h Hist) Merge(o Hist) {
-	for v, c := range o {
-		h[v] += c
-	}
-}
-
-// Quantile returns the p-quantile (gonum stat.Empirical: the smallest
-// sample with at least a fraction p of the samples at or below it), NaN
-// for an empty histogram.
-func (h Hist) Quantile(p float64) float64 {
-	if len(h) == 0 {
-		return math.NaN()
-	}
-	vals := make([]int64, 0, len(h))
-	for v := range h {
-		vals = append(vals, v)
-	}
-	slices.Sort(vals)
-	xs := make([]float64, len(vals))
-	ws := make([]float64, len(vals))
-	for i, v := range vals {
-		xs[i], ws[i] = float64(v), float64(h[v])
-	}
-	return stat.Quantile(p, stat.Empirical, xs, ws)
-}
-
-// MarshalJSON writes [value, count] pairs in value order, so that files
-// are byte-identical for identical histograms.
-func (h Hist) MarshalJSON() ([]byte, error) {
-	vals := make([]int64, 0, len(h))
-	for v := range h {
-		vals = append(vals, v)
-	}
-	slices.Sort(vals)
-	pairs := make([][2]uint64, len(vals))
-	for i, v := range vals {
-		if v < 0 {
-			return nil, fmt.Errorf("histogram: negative sample %d", v)
-		}
-		pairs[i] = [2]uint64{uint64(v), h[v]}
-	}
-	return json.Marshal(pairs)
-}
-
-func (h *Hist) UnmarshalJSON(b []byte) error {
-	var pairs [][2]uint64
-	if err := json.Unmarshal(b, &pairs); err != nil {
-		return err
-	}
-	*h = make(Hist, len(pairs))
-	for _, p := range pairs {
-		if p[0] > math.MaxInt64 {
-			return fmt.Errorf("histogram: sample %d out of range", p[0])
-		}
-		(*h)[int64(p[0])] += p[1]
-	}
-	return nil
-}
+// Hist is an exact histogram of integer samples (latencies in ticks):
+// sim.Hist, which the simulator fills for each run (sim.Tally) and a study
+// merges over its runs.
+type Hist = sim.Hist

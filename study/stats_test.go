@@ -142,3 +142,69 @@ func TestRatioIntervalCoversTheTrueRate(t *testing.T) {
 		t.Fatalf("coverage %.3f, want about 0.95", c)
 	}
 }
+
+// The Wilson score interval on textbook values: at 0 of n its upper bound
+// is z²/(n+z²), never 0; it stays within [0, 1]; it is not symmetric.
+func TestProportionIsWilsonsInterval(t *testing.T) {
+	var r Ratio
+	r.Add(0, 100)
+	e := r.Proportion(1)
+	if want := z95 * z95 / (100 + z95*z95); e.Mean != 0 || e.Lo != 0 || math.Abs(e.Hi-want) > 1e-12 {
+		t.Fatalf("0 of 100: %+v, want [0, %v]", e, want)
+	}
+	// 10 of 100 in one run (no design effect): [0.0552, 0.1744] (Wilson 1927).
+	var s Ratio
+	s.Add(10, 100)
+	if e := s.Proportion(1000); math.Abs(e.Lo-55.2291) > 1e-3 || math.Abs(e.Hi-174.3657) > 1e-3 || e.Mean != 100 {
+		t.Fatalf("10 of 100: %+v", e)
+	}
+	var all Ratio
+	all.Add(7, 7)
+	all.Add(7, 7)
+	if e := all.Proportion(1); e.Hi != 1 || e.Lo <= 0.6 || e.Lo >= 1 {
+		t.Fatalf("14 of 14: %+v, want [lo < 1, 1]", e)
+	}
+	if e := (Ratio{}).Proportion(1); !math.IsNaN(e.Mean) || !math.IsNaN(e.Lo) {
+		t.Fatalf("no data: %+v", e)
+	}
+}
+
+// Messages of one run share its faults. With the run's own rate drawn from
+// a wide distribution, Wilson's interval over the messages alone would be
+// far too narrow; over the effective number of messages (the runs' design
+// effect) it covers the true rate about 95% of the time, and so it does
+// with independent messages, where the design effect is about 1.
+func TestProportionCoversTheTrueRate(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, c := range []struct {
+		name   string
+		spread float64 // the run's rate is uniform in [p-spread, p+spread]
+	}{{"independent messages", 0}, {"clustered runs", 0.05}} {
+		const studies, runs, msgs, p = 2000, 20, 100, 0.06
+		covered, naive := 0, 0
+		for range studies {
+			var r Ratio
+			for range runs {
+				q := p + c.spread*(2*rng.Float64()-1)
+				x := 0
+				for range msgs {
+					if rng.Float64() < q {
+						x++
+					}
+				}
+				r.Add(uint64(x), msgs)
+			}
+			if e := r.Proportion(1); e.Lo <= p && p <= e.Hi {
+				covered++
+			}
+			if lo, hi := wilson(float64(r.X)/float64(r.N), float64(r.N), z95); lo <= p && p <= hi {
+				naive++
+			}
+		}
+		rate := float64(covered) / studies
+		t.Logf("%s: covered %.3f (plain Wilson %.3f)", c.name, rate, float64(naive)/studies)
+		if rate < 0.935 || rate > 0.965 {
+			t.Errorf("%s: the interval covered the true rate in %.3f of the studies, want about 0.95", c.name, rate)
+		}
+	}
+}

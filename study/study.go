@@ -2,7 +2,6 @@ package study
 
 import (
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 )
@@ -59,42 +58,45 @@ type Metric struct {
 	// interval (quantiles, maxima).
 	Est func(a *Acc) Estimate
 	CI  bool
+	// Prop marks a per-message rate: its interval is Wilson's, given as
+	// bounds (Estimate.Lo, Hi), not as a half-width.
+	Prop bool
 }
 
-func plain(v float64) Estimate { return Estimate{v, math.NaN()} }
+func plain(v float64) Estimate { return mean(v) }
 
 // Metrics are the columns of compare tables and sweep files, in order.
 var Metrics = []Metric{
 	{"exactly_once_per_1k", "once/1k", "messages delivered exactly once, per 1,000 published", 2, "exactly once per 1,000 messages",
-		func(a *Acc) Estimate { return a.ExactlyOnce.Estimate(1000) }, true},
+		func(a *Acc) Estimate { return a.ExactlyOnce.Proportion(1000) }, true, true},
 	{"duplicated_per_1k", "dup/1k", "messages delivered more than once, per 1,000 published", 2, "duplicated per 1,000 messages",
-		func(a *Acc) Estimate { return a.Duplicated.Estimate(1000) }, true},
+		func(a *Acc) Estimate { return a.Duplicated.Proportion(1000) }, true, true},
 	{"lost_per_1k", "lost/1k", "messages never delivered while the publisher never said it gave up (silent losses), per 1,000 published", 2, "lost per 1,000 messages",
-		func(a *Acc) Estimate { return a.Lost.Estimate(1000) }, true},
+		func(a *Acc) Estimate { return a.Lost.Proportion(1000) }, true, true},
 	{"abandoned_per_1k", "abandoned/1k", "messages never delivered that the publisher gave up on (retry limit, session lost), telling its application: not losses, per 1,000 published", 2, "abandoned per 1,000 messages",
-		func(a *Acc) Estimate { return a.Abandoned.Estimate(1000) }, true},
+		func(a *Acc) Estimate { return a.Abandoned.Proportion(1000) }, true, true},
 	{"packets_per_msg", "pkts/msg", "packets put on the wire (all types, both directions, CONNECT included) per message", 2, "packets per message",
-		func(a *Acc) Estimate { return a.Packets.Estimate(1) }, true},
+		func(a *Acc) Estimate { return a.Packets.Estimate(1) }, true, false},
 	{"bytes_per_msg", "bytes/msg", "bytes put on the wire (exact MQTT encodings) per message", 1, "bytes per message",
-		func(a *Acc) Estimate { return a.Bytes.Estimate(1) }, true},
+		func(a *Acc) Estimate { return a.Bytes.Estimate(1) }, true, false},
 	{"payload_resends_per_msg", "resends/msg", "PUBLISH packets resent with DUP set (payload retransmissions) per message", 3, "payload retransmissions per message",
-		func(a *Acc) Estimate { return a.Resends.Estimate(1) }, true},
+		func(a *Acc) Estimate { return a.Resends.Estimate(1) }, true, false},
 	{"peak_held", "held", "the most packet ids or messages the receiver held at once in a run, mean over runs", 1, "receiver's peak held ids/messages",
-		func(a *Acc) Estimate { return a.PeakHeld.Estimate(1) }, true},
+		func(a *Acc) Estimate { return a.PeakHeld.Estimate(1) }, true, false},
 	{"peak_held_max", "held max", "the most the receiver held at once in any run", 0, "receiver's peak held, max over runs",
-		func(a *Acc) Estimate { return plain(float64(a.PeakHeldMax)) }, false},
+		func(a *Acc) Estimate { return plain(float64(a.PeakHeldMax)) }, false, false},
 	{"delivery_mean", "deliver", "ticks from publication to first delivery, mean over delivered messages", 1, "publish -> delivery, mean ticks",
-		func(a *Acc) Estimate { return a.Delivery.Estimate(1) }, true},
+		func(a *Acc) Estimate { return a.Delivery.Estimate(1) }, true, false},
 	{"delivery_p50", "deliver p50", "median ticks from publication to first delivery", 0, "publish -> delivery, p50 ticks",
-		func(a *Acc) Estimate { return plain(a.DeliveryHist.Quantile(0.5)) }, false},
+		func(a *Acc) Estimate { return plain(a.DeliveryHist.Quantile(0.5)) }, false, false},
 	{"delivery_p99", "deliver p99", "99th percentile of ticks from publication to first delivery", 0, "publish -> delivery, p99 ticks",
-		func(a *Acc) Estimate { return plain(a.DeliveryHist.Quantile(0.99)) }, false},
+		func(a *Acc) Estimate { return plain(a.DeliveryHist.Quantile(0.99)) }, false, false},
 	{"completion_mean", "complete", "ticks from publication to the sender's completion (its flow ended; it may reuse the id), mean over completed messages", 1, "publish -> completion, mean ticks",
-		func(a *Acc) Estimate { return a.Completion.Estimate(1) }, true},
+		func(a *Acc) Estimate { return a.Completion.Estimate(1) }, true, false},
 	{"completion_p50", "complete p50", "median ticks from publication to completion", 0, "publish -> completion, p50 ticks",
-		func(a *Acc) Estimate { return plain(a.CompletionHist.Quantile(0.5)) }, false},
+		func(a *Acc) Estimate { return plain(a.CompletionHist.Quantile(0.5)) }, false, false},
 	{"completion_p99", "complete p99", "99th percentile of ticks from publication to completion", 0, "publish -> completion, p99 ticks",
-		func(a *Acc) Estimate { return plain(a.CompletionHist.Quantile(0.99)) }, false},
+		func(a *Acc) Estimate { return plain(a.CompletionHist.Quantile(0.99)) }, false, false},
 }
 
 // LookupMetric finds a metric by key.
@@ -149,7 +151,7 @@ func (s *Study) Table(accs []Acc, metrics []Metric) (*Table, error) {
 			Column{Key: "variant", Head: "variant", Doc: "protocol variant (simulate variants)", Text: true})
 	}
 	for _, m := range metrics {
-		t.Columns = append(t.Columns, Column{Key: m.Key, Head: m.Head, Doc: m.Doc, CI: m.CI})
+		t.Columns = append(t.Columns, Column{Key: m.Key, Head: m.Head, Doc: m.Doc, CI: m.CI, Bounds: m.Prop})
 	}
 	for i, l := range s.Cells {
 		first := l.Profile
@@ -166,7 +168,7 @@ func (s *Study) Table(accs []Acc, metrics []Metric) (*Table, error) {
 	if s.Param == "messages" {
 		msgs = "messages as swept"
 	}
-	t.Title = fmt.Sprintf("%d seeded runs per row (seeds %d..%d), %s; means with 95%% confidence intervals (Student's t over runs); latencies in ticks",
+	t.Title = fmt.Sprintf("%d seeded runs per row (seeds %d..%d), %s; per-1k rates with their 95%% Wilson score interval [low, high] over the messages, widened by the runs' design effect; other figures: mean with its 95%% half-width (Student's t over runs); latencies in ticks",
 		s.Runs, s.Seed, s.Seed+uint64(s.Runs)-1, msgs)
 	if s.Analytic {
 		s.addAnalyticColumns(t)

@@ -192,7 +192,8 @@ func TestFormatsShowTheSameNumbers(t *testing.T) {
 			}
 		}
 	}
-	// Text and markdown: split the cells, split "mean +-ci" / "mean ± ci".
+	// Text and markdown: split the cells, split "mean +-ci" / "mean ± ci"
+	// and a rate's "mean [lo, hi]".
 	for f, sep := range map[string]string{"text": " +-", "markdown": " ± "} {
 		var rows [][]string
 		for _, line := range strings.Split(render(f), "\n") {
@@ -202,7 +203,10 @@ func TestFormatsShowTheSameNumbers(t *testing.T) {
 			var rec []string
 			for _, c := range strings.Split(strings.Trim(line, "|"), "|") {
 				c = strings.TrimSpace(c)
-				if mean, ci, ok := strings.Cut(c, sep); ok {
+				if mean, bounds, ok := strings.Cut(c, " ["); ok && strings.HasSuffix(bounds, "]") {
+					lo, hi, _ := strings.Cut(strings.TrimSuffix(bounds, "]"), ", ")
+					rec = append(rec, mean, lo, hi)
+				} else if mean, ci, ok := strings.Cut(c, sep); ok {
 					rec = append(rec, mean, ci)
 				} else {
 					rec = append(rec, c)

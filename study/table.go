@@ -27,18 +27,23 @@ type Table struct {
 // Column describes one column: its key in CSV and JSON, its heading in
 // text and markdown, and what it means (the guide lists these).
 type Column struct {
-	Key  string // CSV/JSON name; a CI column is Key + "_ci95"
+	Key  string // CSV/JSON name; a CI column is Key + "_ci95", a Bounds column Key + "_lo95" and Key + "_hi95"
 	Head string
 	Doc  string
-	CI   bool // cells carry a 95% confidence half-width
-	Text bool // a label, not a number
+	CI   bool // cells carry a 95% confidence interval
+	// Bounds: the interval is given by its bounds (Wilson's, for rates),
+	// not by a half-width.
+	Bounds bool
+	Text   bool // a label, not a number
 }
 
 // Cell is one formatted value. Numbers that do not exist (no message was
 // delivered, fewer than two runs for an interval) are "n/a".
 type Cell struct {
 	Value string
-	CI    string
+	CI    string // half-width
+	Lo    string // bounds, for Bounds columns
+	Hi    string
 }
 
 // NA marks a number that does not exist.
@@ -56,7 +61,7 @@ func num(v float64, decimals int) string {
 }
 
 func estCell(e Estimate, decimals int) Cell {
-	return Cell{Value: num(e.Mean, decimals), CI: num(e.CI95, decimals)}
+	return Cell{Value: num(e.Mean, decimals), CI: num(e.CI95, decimals), Lo: num(e.Lo, decimals), Hi: num(e.Hi, decimals)}
 }
 
 // Formats are the renderings of a table.
@@ -78,7 +83,15 @@ func (t *Table) Write(w io.Writer, format string) error {
 }
 
 func (t *Table) cellText(c Column, v Cell, pm string) string {
-	if !c.CI || v.Value == NA || v.CI == NA {
+	switch {
+	case !c.CI || v.Value == NA:
+		return v.Value
+	case c.Bounds:
+		if v.Lo == NA || v.Hi == NA {
+			return v.Value
+		}
+		return v.Value + " [" + v.Lo + ", " + v.Hi + "]"
+	case v.CI == NA:
 		return v.Value
 	}
 	return v.Value + pm + v.CI
@@ -154,12 +167,15 @@ func (t *Table) WriteMarkdown(w io.Writer) error {
 }
 
 // csvHeader lists the CSV/JSON keys: each CI column is followed by its
-// half-width column.
+// half-width column, or by its bounds for a Bounds column.
 func (t *Table) csvHeader() []string {
 	var h []string
 	for _, c := range t.Columns {
 		h = append(h, c.Key)
-		if c.CI {
+		switch {
+		case c.CI && c.Bounds:
+			h = append(h, c.Key+"_lo95", c.Key+"_hi95")
+		case c.CI:
 			h = append(h, c.Key+"_ci95")
 		}
 	}
@@ -170,7 +186,10 @@ func (t *Table) flat(row []Cell) []string {
 	var out []string
 	for i, c := range t.Columns {
 		out = append(out, row[i].Value)
-		if c.CI {
+		switch {
+		case c.CI && c.Bounds:
+			out = append(out, row[i].Lo, row[i].Hi)
+		case c.CI:
 			out = append(out, row[i].CI)
 		}
 	}
@@ -202,10 +221,19 @@ func (t *Table) WriteJSON(w io.Writer) error {
 		Head string `json:"head"`
 		Doc  string `json:"doc"`
 		CI   bool   `json:"ci95,omitempty"`
+		// Interval says how: "half-width" (key_ci95) or "wilson"
+		// (key_lo95, key_hi95).
+		Interval string `json:"interval,omitempty"`
 	}
 	cols := make([]col, len(t.Columns))
 	for i, c := range t.Columns {
-		cols[i] = col{c.Key, c.Head, c.Doc, c.CI}
+		cols[i] = col{Key: c.Key, Head: c.Head, Doc: c.Doc, CI: c.CI}
+		switch {
+		case c.CI && c.Bounds:
+			cols[i].Interval = "wilson"
+		case c.CI:
+			cols[i].Interval = "half-width"
+		}
 	}
 	keys := t.csvHeader()
 	isText := map[string]bool{}

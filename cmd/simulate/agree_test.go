@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -228,5 +230,72 @@ func TestExitTableNamesRealCommands(t *testing.T) {
 	}
 	if got := (incompleteError{}).ExitCode(); got != exitIncomplete {
 		t.Errorf("a stopped search exits %d, the table says %d", got, exitIncomplete)
+	}
+}
+
+// The README's compare example tells the design document's story: for
+// every variant and network it shows, a duplicate or a loss appears exactly
+// where docs/why-four-packets.md's findings say the variant duplicates or
+// loses messages on that network (with 3 messages per run, two-packet-pid
+// once looked exactly-once at half QoS 2's cost, the opposite of the
+// document). Both are checked current by other tests.
+func TestReadmeCompareAgreesWithTheDesignDocument(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := os.ReadFile("../../docs/why-four-packets.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)<!-- example-output: (compare [^>]*) -->\n```text\n(.*?)```").FindSubmatch(readme)
+	if m == nil {
+		t.Fatal("README has no compare example output")
+	}
+	if !strings.Contains(string(m[1]), "duplicated_per_1k,lost_per_1k") {
+		t.Fatalf("the README's compare example must show dup/1k and lost/1k first: %s", m[1])
+	}
+	// The findings: "- `V`: duplicates on P, Q; losses on R (...)".
+	finding := regexp.MustCompile("(?m)^- `([^`]+)`: ([^(]*) \\(")
+	claims := map[string]string{}
+	block := doc[strings.Index(string(doc), "<!-- simulate docs: findings"):]
+	for _, f := range finding.FindAllSubmatch(block[:strings.Index(string(block), "<!-- end -->")], -1) {
+		claims[string(f[1])] = string(f[2])
+	}
+	on := func(claim, kind, profile string) bool {
+		for _, part := range strings.Split(claim, "; ") {
+			if rest, ok := strings.CutPrefix(part, kind+" on "); ok && slices.Contains(strings.Split(rest, ", "), profile) {
+				return true
+			}
+		}
+		return false
+	}
+	rows := 0
+	for _, line := range strings.Split(string(m[2]), "\n") {
+		cells := strings.Split(strings.Trim(line, "| "), "|")
+		if len(cells) < 4 || !strings.HasPrefix(line, "| ") || strings.Contains(line, "variant") {
+			continue
+		}
+		profile, variant := strings.TrimSpace(cells[0]), strings.TrimSpace(cells[1])
+		claim, ok := claims[variant]
+		if !ok {
+			t.Errorf("the design document has no finding for %s", variant)
+			continue
+		}
+		rate := func(c string) float64 {
+			v, err := strconv.ParseFloat(strings.Fields(c)[0], 64)
+			if err != nil {
+				t.Fatalf("cell %q: %v", c, err)
+			}
+			return v
+		}
+		dup, lost := rate(cells[2]), rate(cells[3])
+		if (dup > 0) != on(claim, "duplicates", profile) || (lost > 0) != on(claim, "losses", profile) {
+			t.Errorf("README: %s on %s has dup/1k %v, lost/1k %v; the design document says %q", variant, profile, dup, lost, claim)
+		}
+		rows++
+	}
+	if rows < 4 {
+		t.Fatalf("read %d rows of the README's compare example, want at least 4", rows)
 	}
 }

@@ -39,7 +39,7 @@ func checkCmd(stdout, stderr io.Writer, args []string) error {
 	propName := fs.String("property", "exactly-once", "property to check: "+strings.Join(propertyNames(), ", "))
 	tests := fs.Int("tests", 10000, "schedules to try")
 	workers := fs.Int("workers", 0, "parallel search workers (0: one per core); the outcome does not depend on it")
-	format := fs.String("format", "text", "output: text (verdict, counterexample, ASCII diagram), mermaid (the counterexample's diagram), json")
+	format := fs.String("format", "text", "output: text (verdict, counterexample, ASCII diagram), mermaid (the counterexample's diagram), json, html (a page that steps through the counterexample)")
 	maxMessages := fs.Int("max-messages", 5, "messages per case, 1..N")
 	maxFaults := fs.Int("max-faults", 4, "faults per schedule, 0..N")
 	actions := fs.String("actions", "", "fault kinds, comma separated: lose, dup, delay, break, crash (default: stream break,crash,delay; datagram lose,dup,delay)")
@@ -51,9 +51,9 @@ func checkCmd(stdout, stderr io.Writer, args []string) error {
 		return err
 	}
 	switch *format {
-	case "text", "mermaid", "json":
+	case "text", "mermaid", "json", "html":
 	default:
-		return usagef("--format %q: allowed values are text, mermaid, json", *format)
+		return usagef("--format %q: allowed values are text, mermaid, json, html", *format)
 	}
 	if rf.faults != "" {
 		return usagef("--faults: check draws its own schedules; use simulate run to replay one")
@@ -148,6 +148,8 @@ func checkCmd(stdout, stderr io.Writer, args []string) error {
 
 func writeCheckAs(w io.Writer, r properties.Report, format string) error {
 	switch format {
+	case "html":
+		return writeCheckHTML(w, r)
 	case "mermaid":
 		return mermaidBlock(w, func(w io.Writer) error {
 			if r.Held {

@@ -313,8 +313,8 @@ func findings(args string) (string, error) {
 		return "", err
 	}
 	type tally struct {
-		profiles, dupProfiles, lostProfiles []string
-		runs, maxHeld                       uint64
+		profiles, dupProfiles, lostProfiles, abandonedProfiles []string
+		runs, maxHeld                                          uint64
 	}
 	var order []string
 	by := map[string]*tally{}
@@ -335,6 +335,9 @@ func findings(args string) (string, error) {
 		if a.Lost.X > 0 {
 			t.lostProfiles = append(t.lostProfiles, l.Profile)
 		}
+		if a.Abandoned.X > 0 {
+			t.abandonedProfiles = append(t.abandonedProfiles, l.Profile)
+		}
 	}
 	var b strings.Builder
 	for _, v := range order {
@@ -347,6 +350,9 @@ func findings(args string) (string, error) {
 			verdict = "duplicates on " + strings.Join(t.dupProfiles, ", ")
 		case len(t.lostProfiles) > 0:
 			verdict = "losses on " + strings.Join(t.lostProfiles, ", ")
+		}
+		if len(t.abandonedProfiles) > 0 {
+			verdict += "; messages abandoned with the application told (not losses) on " + strings.Join(t.abandonedProfiles, ", ")
 		}
 		held := fmt.Sprintf("the receiver held at most %d ids/messages at once", t.maxHeld)
 		if t.maxHeld >= uint64(res.Study.Messages) {
@@ -366,8 +372,11 @@ func reference(arg string) (string, error) {
 		b.WriteString("| key (CSV, JSON, --columns) | heading | meaning | 95% CI |\n|---|---|---|---|\n")
 		for _, m := range study.Metrics {
 			ci := "no"
-			if m.CI {
-				ci = "yes (`" + m.Key + "_ci95`)"
+			switch {
+			case m.CI && m.Prop:
+				ci = "Wilson score interval, bounds (`" + m.Key + "_lo95`, `" + m.Key + "_hi95`)"
+			case m.CI:
+				ci = "Student's t half-width (`" + m.Key + "_ci95`)"
 			}
 			fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", m.Key, m.Head, m.Doc, ci)
 		}

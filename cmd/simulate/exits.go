@@ -32,6 +32,7 @@ var exits = map[string]map[int]string{
 	"check":     {exitOK: "the property held", exitViolation: "a counterexample found", exitInterrupted: "Ctrl-C; the schedules tried so far printed"},
 	"explore":   {exitOK: "proven within the bounds", exitViolation: "a violation found", exitIncomplete: "stopped at a bound, or random walks without a violation: nothing proven", exitInterrupted: "Ctrl-C; the states and the depth explored completely printed"},
 	"states":    {exitOK: "the state machines drawn", exitInterrupted: "Ctrl-C; nothing drawn"},
+	"serve":     {exitOK: "stopped by Ctrl-C", exitViolation: "the address could not be listened on"},
 	"scenarios": {exitOK: "listed; with `--check`, every expectation met", exitViolation: "`--check`: an expectation not met"},
 	"docs":      {exitOK: "written, or with `--check` current", exitViolation: "`--check`: a generated part is stale"},
 }

@@ -36,7 +36,7 @@ type exploreFlags struct {
 	maxStates, walks, walkDepth, distinct, storeCap int
 	ttl                                             int64
 	maxDepth                                        int
-	maxMemMiB                                       uint64
+	maxMem                                          memSize
 	seed                                            uint64
 }
 
@@ -63,7 +63,8 @@ func addExploreFlags(fs *flag.FlagSet, messages int) *exploreFlags {
 	fs.StringVar(&f.search, "search", "bfs", "bfs (exhaustive, shortest counterexample) or walk (random walks, safety only)")
 	fs.IntVar(&f.maxStates, "max-states", explore.DefaultMaxStates, "stop after this many states")
 	fs.IntVar(&f.maxDepth, "max-depth", 0, "stop after this many moves from the start (0: none): safety checked for every schedule that short")
-	fs.Uint64Var(&f.maxMemMiB, "max-mem", explore.DefaultMaxBytes>>20, "stop when the heap exceeds this many MiB (looked at every 65,536 states)")
+	f.maxMem = explore.DefaultMaxBytes
+	fs.Var(&f.maxMem, "max-mem", "stop when the heap exceeds `size`, such as 512MiB or 8GiB (a bare number is MiB; looked at every 65,536 states)")
 	fs.IntVar(&f.walks, "walks", explore.DefaultWalks, "random walks (--search walk)")
 	fs.IntVar(&f.walkDepth, "walk-depth", explore.DefaultWalkDepth, "moves per random walk")
 	fs.Uint64Var(&f.seed, "seed", 1, "seed of the random walks")
@@ -73,7 +74,7 @@ func addExploreFlags(fs *flag.FlagSet, messages int) *exploreFlags {
 func (f *exploreFlags) options() (explore.Options, error) {
 	o := explore.Options{Variant: f.variant, Messages: f.messages, IDs: f.ids, ReceiveMax: f.receiveMax,
 		RetryLimit: f.retryLimit, Volatile: f.volatile, Breaks: f.breaks, Crashes: f.crashes, Losses: f.losses,
-		Dups: f.dups, Reorder: f.reorder, EarlyTimers: f.early, MaxStates: f.maxStates, MaxBytes: f.maxMemMiB << 20,
+		Dups: f.dups, Reorder: f.reorder, EarlyTimers: f.early, MaxStates: f.maxStates, MaxBytes: uint64(f.maxMem),
 		Walks: f.walks, WalkDepth: f.walkDepth, MaxDepth: f.maxDepth, Seed: f.seed, DistinctPayloads: f.distinct, TTLTicks: f.ttl, StoreCap: f.storeCap}
 	if err := nonEmpty(map[string]string{"variant": f.variant, "mode": f.mode, "mqtt": f.version,
 		"id-policy": f.idPolicy, "search": f.search}); err != nil {
@@ -112,9 +113,6 @@ func (f *exploreFlags) options() (explore.Options, error) {
 	}
 	if f.ttl < 0 {
 		return o, usagef("--ttl %d: must not be negative", f.ttl)
-	}
-	if f.maxMemMiB < 1 || f.maxMemMiB > 1<<30 { // MiB << 20 must not overflow
-		return o, usagef("--max-mem %d: allowed 1..%d MiB", f.maxMemMiB, 1<<30)
 	}
 	o = o.Normalize()
 	if err := o.Validate(); err != nil {
@@ -155,7 +153,7 @@ func (e incompleteError) ExitCode() int { return 3 }
 func exploreCmd(stdout, stderr io.Writer, args []string) error {
 	fs := newFlagSet("explore", exploreSummary)
 	ef := addExploreFlags(fs, explore.DefaultMessages)
-	format := fs.String("format", "text", "output: text (verdict, figures, ASCII trace), mermaid (the trace), json")
+	format := fs.String("format", "text", "output: text (verdict, figures, ASCII trace), mermaid (the trace), json, html (a page that steps through the trace)")
 	quiet := fs.Bool("quiet", false, "no progress lines on stderr")
 	networks := fs.Bool("networks", false, "datagram: explore all 16 combinations of loss, reordering, duplication and early timers (one loss and one duplication where on) and print the verdict table as markdown")
 	if err := parseFlags(fs, stderr, args); err != nil {
@@ -169,9 +167,9 @@ func exploreCmd(stdout, stderr io.Writer, args []string) error {
 		return err
 	}
 	switch *format {
-	case "text", "mermaid", "json":
+	case "text", "mermaid", "json", "html":
 	default:
-		return usagef("--format %q: allowed values are text, mermaid, json", *format)
+		return usagef("--format %q: allowed values are text, mermaid, json, html", *format)
 	}
 	ctx, stop := interrupt()
 	defer stop()
@@ -179,6 +177,9 @@ func exploreCmd(stdout, stderr io.Writer, args []string) error {
 	if *networks {
 		if o.Mode != model.Datagram {
 			return usagef("--networks: needs --mode datagram")
+		}
+		if *format == "html" {
+			return usagef("--format html: draws one exploration; --networks prints a markdown table")
 		}
 		return exploreNetworks(stdout, o)
 	}
@@ -248,6 +249,8 @@ func writeExplore(w io.Writer, res *explore.Result, format string) error {
 	o := res.Options
 	v := res.Violation
 	switch format {
+	case "html":
+		return writeExploreHTML(w, res)
 	case "mermaid":
 		return mermaidBlock(w, func(w io.Writer) error {
 			if v == nil {

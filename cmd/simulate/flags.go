@@ -244,6 +244,9 @@ func flagMessage(fs *flag.FlagSet, err error) string {
 		want := "a valid value"
 		if fl := fs.Lookup(m[2]); fl != nil {
 			kind, _ := flag.UnquoteUsage(fl)
+			if _, own := fl.Value.(*memSize); own {
+				return fmt.Sprintf("--%s %q: %s", m[2], m[1], m[3]) // our own value says what it wants
+			}
 			switch kind {
 			case "int":
 				want = "a whole number"

@@ -8,6 +8,7 @@
 //	simulate check [flags]        search random fault schedules for a property violation
 //	simulate explore [flags]      exhaustive exploration of a small configuration
 //	simulate states [flags]       the state machines the explorer visited
+//	simulate serve [flags]        an interactive explorer in the browser
 //	simulate scenarios [--check]  the built-in scenarios
 //	simulate conform [flags]      real brokers and client libraries through fault schedules, judged by the model
 //	simulate compare [flags]      variants x network profiles, many seeded runs: one table
@@ -16,6 +17,7 @@
 //	simulate docs [--check]       regenerate (or check) the generated parts of docs/
 //	simulate variants             the registered protocol variants
 //	simulate COMMAND --help       the flags of a command (also: simulate help COMMAND)
+//	simulate --version            which build this is
 //
 // Results go to stdout, diagnostics to stderr. Exit status: 0 on success,
 // 1 when a property was violated or a counterexample found, 2 for bad
@@ -28,6 +30,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"sort"
 	"strings"
 )
@@ -107,9 +110,20 @@ func run(stdout, stderr io.Writer, args []string) error {
 		}
 		name, args = args[1], []string{args[1], "--help"} // simulate help run = simulate run --help
 	}
+	if name == "--version" || name == "-version" || name == "version" {
+		if len(args) > 1 {
+			return usagef("%s: unexpected argument %q", name, args[1])
+		}
+		fmt.Fprintln(stdout, versionLine())
+		return nil
+	}
 	c, ok := commands[name]
 	if !ok {
-		return usagef("unknown command %q: allowed commands are %s (simulate --help)", name, strings.Join(commandNames(), ", "))
+		hint := ""
+		if near := nearest(name, commandNames()); near != "" {
+			hint = fmt.Sprintf("did you mean %s? ", near)
+		}
+		return usagef("unknown command %q: %sallowed commands are %s (simulate --help)", name, hint, strings.Join(commandNames(), ", "))
 	}
 	err := c.run(stdout, stderr, args[1:])
 	var h helpRequest
@@ -118,6 +132,84 @@ func run(stdout, stderr io.Writer, args []string) error {
 		h.fs.Usage()
 	}
 	return err
+}
+
+// versionLine says which build this is: the module version (or "devel"
+// for a build from a source tree), the VCS revision and time when the build
+// recorded them, and the Go version.
+func versionLine() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "simulate (qoslab) unknown version"
+	}
+	v := bi.Main.Version
+	if v == "" || v == "(devel)" {
+		v = "devel"
+	}
+	line := "simulate (qoslab) " + v
+	var rev, at, dirty string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.time":
+			at = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = ", modified"
+			}
+		}
+	}
+	if rev != "" {
+		line += fmt.Sprintf(" (%.12s %s%s)", rev, at, dirty)
+	}
+	return line + ", " + bi.GoVersion
+}
+
+// nearest returns the name closest to a mistyped one: within two edits
+// (a typo or a swap), or the only name it is a prefix of; "" if none is
+// close enough to be a good guess.
+func nearest(typed string, names []string) string {
+	best, bestDist := "", 3
+	var prefixed []string
+	for _, n := range names {
+		if d := editDistance(strings.ToLower(typed), n); d < bestDist {
+			best, bestDist = n, d
+		}
+		if len(typed) >= 2 && strings.HasPrefix(n, strings.ToLower(typed)) {
+			prefixed = append(prefixed, n)
+		}
+	}
+	if best == "" && len(prefixed) == 1 {
+		return prefixed[0]
+	}
+	return best
+}
+
+// editDistance is the optimal string alignment distance: insertions,
+// deletions, substitutions and swaps of neighbours each cost one.
+func editDistance(a, b string) int {
+	d := make([][]int, len(a)+1)
+	for i := range d {
+		d[i] = make([]int, len(b)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(a)][len(b)]
 }
 
 func commandNames() []string {
@@ -132,7 +224,7 @@ func commandNames() []string {
 func writeUsage(w io.Writer) {
 	fmt.Fprintln(w, "simulate: model, simulate and check message-delivery protocols (MQTT QoS 0/1/2 and alternatives)")
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "usage: simulate COMMAND [flags]   (simulate COMMAND --help for its flags)")
+	fmt.Fprintln(w, "usage: simulate COMMAND [flags]   (simulate COMMAND --help for its flags; simulate --version)")
 	fmt.Fprintln(w)
 	for _, n := range commandNames() {
 		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)

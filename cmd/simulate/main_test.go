@@ -22,10 +22,16 @@ func runArgs(t *testing.T, args ...string) (string, string, int) {
 func TestDefaultRunShowsTheHeadlineAndTheCommands(t *testing.T) {
 	out := defaultOutput(t)
 	for _, want := range []string{`\| network +\| +variant +\|`, `\| clean +\| qos2-a +\|`, `\| flapping +\| qos2-b +\|`, `\| lossy +\|`,
-		"400 seeded runs per row", regexp.QuoteMeta(headlineCommand), "compare ", "run ", "sweep "} {
+		"400 seeded runs per row", regexp.QuoteMeta(headlineCommand), `The commands: simulate --help\.\n$`} {
 		if !regexp.MustCompile(want).MatchString(out) {
 			t.Errorf("default output lacks %q:\n%s", want, out)
 		}
+	}
+	// The usage text is --help's, not appended to the headline.
+	var usage strings.Builder
+	writeUsage(&usage)
+	if strings.Contains(out, "usage: simulate COMMAND") || strings.Contains(out, strings.SplitN(usage.String(), "\n", 2)[0]) {
+		t.Errorf("the headline appends the usage text:\n%s", out)
 	}
 	// Every registered variant is in the headline, under every network.
 	for _, v := range model.Names() {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -58,6 +59,80 @@ func TestRunNamesTroubledMessagesAndChecks(t *testing.T) {
 	} {
 		if _, errOut, code := runArgs(t, args...); code != 2 || !strings.Contains(errOut, want) {
 			t.Errorf("simulate %v: exit %d, stderr %q; want exit 2 and %q", args, code, errOut, want)
+		}
+	}
+}
+
+// --max-mem takes units: 8GiB, 512MiB, 1.5GB; a bare number is MiB, as
+// before units.
+func TestMemSizeUnits(t *testing.T) {
+	for in, want := range map[string]uint64{"8GiB": 8 << 30, "512MiB": 512 << 20, "512": 512 << 20, "1.5GB": 1_500_000_000,
+		"2gib": 2 << 30, "1TiB": 1 << 40, "1048576B": 1 << 20, " 4 GiB ": 4 << 30} {
+		var m memSize
+		if err := m.Set(in); err != nil || uint64(m) != want {
+			t.Errorf("%q: %d, %v; want %d", in, m, err, want)
+		}
+	}
+	for _, bad := range []string{"", "GiB", "8XB", "-1GiB", "0", "1KiB", "2PiB", "NaN"} {
+		var m memSize
+		if err := m.Set(bad); err == nil {
+			t.Errorf("%q accepted as %d bytes", bad, m)
+		}
+	}
+	m := memSize(3 << 30)
+	if m.String() != "3GiB" {
+		t.Errorf("3 GiB prints as %s", m.String())
+	}
+}
+
+// --version names the build; a mistyped command gets the nearest one.
+func TestVersionAndNearestCommand(t *testing.T) {
+	for _, flag := range []string{"--version", "version"} {
+		out, _, code := runArgs(t, flag)
+		if code != 0 || !strings.HasPrefix(out, "simulate (qoslab) ") || !strings.Contains(out, ", go1.") {
+			t.Errorf("%s: exit %d, %q", flag, code, out)
+		}
+	}
+	if _, errOut, code := runArgs(t, "--version", "x"); code != 2 || !strings.Contains(errOut, `unexpected argument "x"`) {
+		t.Errorf("--version x: exit %d, %q", code, errOut)
+	}
+	for typed, want := range map[string]string{"chek": "check", "exlpore": "explore", "Run": "run", "comprae": "compare",
+		"scen": "scenarios", "sweeep": "sweep", "varients": "variants"} {
+		_, errOut, code := runArgs(t, typed)
+		if code != 2 || !strings.Contains(errOut, "did you mean "+want+"?") {
+			t.Errorf("%s: exit %d, %q; want a hint at %s", typed, code, errOut, want)
+		}
+	}
+	if _, errOut, _ := runArgs(t, "fly"); strings.Contains(errOut, "did you mean") {
+		t.Errorf("fly: %q guesses a command it is nothing like", errOut)
+	}
+}
+
+// run --scenario --format json keeps each variant's run, trace included,
+// as run --format json gives it, for a single-run scenario.
+func TestScenarioJSONKeepsTheTrace(t *testing.T) {
+	out, errOut, code := runArgs(t, "run", "--scenario", "break-point-2", "--format", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var doc struct {
+		Reports []struct {
+			Variant string `json:"variant"`
+			Run     *struct {
+				Command string            `json:"command"`
+				Trace   []json.RawMessage `json:"trace"`
+			} `json:"run"`
+		} `json:"reports"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Reports) < 2 {
+		t.Fatalf("%d reports", len(doc.Reports))
+	}
+	for _, r := range doc.Reports {
+		if r.Run == nil || len(r.Run.Trace) < 10 || !strings.Contains(r.Run.Command, "--variant "+r.Variant) {
+			t.Errorf("%s: no run with its trace in the JSON", r.Variant)
 		}
 	}
 }

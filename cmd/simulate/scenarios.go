@@ -152,9 +152,12 @@ func runScenario(stdout io.Writer, fs *flag.FlagSet, name, file, format string, 
 		}
 	}
 	diagram := len(expects) == 1 && sc.Runs == 1 && sc.Base.Workload.Messages <= maxDiagramMessages
+	// JSON keeps each variant's run as run --format json gives it, trace
+	// included, for a single-run scenario as long as run keeps traces.
+	traced := diagram || format == "json" && sc.Runs <= 1 && sc.Base.Workload.Messages <= maxRunTraceMessages
 	reports := make([]scenarios.Report, len(expects))
 	for i, e := range expects {
-		reports[i] = sc.CheckVariant(e, diagram)
+		reports[i] = sc.CheckVariant(e, traced)
 	}
 	if format == "json" {
 		enc := json.NewEncoder(stdout)
@@ -206,6 +209,9 @@ type scenarioReportJSON struct {
 	Packets    int      `json:"packets"`
 	Bytes      int      `json:"bytes"`
 	Resends    int      `json:"payload_resends"`
+	// Run is the variant's run as simulate run --format json writes it,
+	// trace included (single-run scenarios only).
+	Run *runOutput `json:"run,omitempty"`
 }
 
 func scenarioJSON(sc *scenarios.Scenario, reports []scenarios.Report) any {
@@ -217,9 +223,14 @@ func scenarioJSON(sc *scenarios.Scenario, reports []scenarios.Report) any {
 	}{Name: sc.Name, Why: sc.Why, Setup: sc.Setup()}
 	for _, r := range reports {
 		o := r.Outcome
-		out.Reports = append(out.Reports, scenarioReportJSON{Variant: r.Variant, Expected: string(r.Expected.Verdict),
+		rep := scenarioReportJSON{Variant: r.Variant, Expected: string(r.Expected.Verdict),
 			Verdict: string(r.Verdict()), Skipped: r.Skipped, OK: r.OK(), Mismatches: r.Mismatches, Messages: o.Messages,
-			Once: o.ExactlyOnce, Duplicated: o.Duplicated, Lost: o.Lost, Abandoned: o.Abandoned, Packets: o.Packets, Bytes: o.Bytes, Resends: o.PayloadResends})
+			Once: o.ExactlyOnce, Duplicated: o.Duplicated, Lost: o.Lost, Abandoned: o.Abandoned, Packets: o.Packets, Bytes: o.Bytes, Resends: o.PayloadResends}
+		if o.Last != nil && o.Last.Config.Trace && o.Runs == 1 {
+			run := runJSON(o.Last, nil)
+			rep.Run = &run
+		}
+		out.Reports = append(out.Reports, rep)
 	}
 	return out
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
+	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/qoslab/qoslab/study"
@@ -22,19 +24,31 @@ Parameters:`
 // chartFlags are the chart outputs of sweep and merge.
 type chartFlags struct {
 	metric, png, svg string
+	logX             bool
 }
 
 func addChartFlags(f *studyFlags) *chartFlags {
 	c := &chartFlags{}
 	f.fs.StringVar(&c.metric, "metric", "duplicated_per_1k", "metric(s) the chart plots: column keys, comma-separated (see docs/guide.md)")
-	f.fs.StringVar(&c.png, "png", "", "write the chart as PNG to this file")
-	f.fs.StringVar(&c.svg, "svg", "", "write the chart as SVG to this file")
+	f.fs.StringVar(&c.png, "png", "", "write the chart as PNG to this file (its name must end in .png)")
+	f.fs.StringVar(&c.svg, "svg", "", "write the chart as SVG to this file (its name must end in .svg)")
+	f.fs.BoolVar(&c.logX, "log-x", false, "draw the swept parameter on a logarithmic axis (for doubling values such as a TTL; every value must be above 0)")
 	return c
 }
 
 func (c *chartFlags) check() ([]study.Metric, error) {
 	if c.metric == "" {
 		return nil, usagef("--metric: empty: name at least one column key")
+	}
+	if c.logX && c.png == "" && c.svg == "" {
+		return nil, usagef("--log-x: shapes a chart; give --png or --svg too")
+	}
+	// A chart written under another extension would be misread by
+	// whatever opens it (a PNG named x.txt), so the name must say what it is.
+	for _, out := range []struct{ path, format string }{{c.png, "png"}, {c.svg, "svg"}} {
+		if out.path != "" && !strings.EqualFold(filepath.Ext(out.path), "."+out.format) {
+			return nil, usagef("--%s %s: the file name must end in .%s, the format written", out.format, out.path, out.format)
+		}
 	}
 	ms, err := study.ParseMetrics(c.metric)
 	if err != nil {
@@ -45,6 +59,13 @@ func (c *chartFlags) check() ([]study.Metric, error) {
 
 // write draws the charts asked for; a sweep's results only.
 func (c *chartFlags) write(res *study.Results, m []study.Metric) error {
+	if c.logX {
+		for _, l := range res.Study.Cells {
+			if x, err := strconv.ParseFloat(l.Value, 64); err == nil && x <= 0 {
+				return usagef("--log-x: %s %s cannot be drawn on a logarithmic axis; every value must be above 0", res.Study.Param, l.Value)
+			}
+		}
+	}
 	for _, out := range []struct{ path, format string }{{c.png, "png"}, {c.svg, "svg"}} {
 		if out.path == "" {
 			continue
@@ -53,7 +74,7 @@ func (c *chartFlags) write(res *study.Results, m []study.Metric) error {
 			return usagef("--%s: charts are drawn from sweep results, these are %s results", out.format, res.Study.Kind)
 		}
 		if err := study.WriteFile(out.path, func(w io.Writer) error {
-			return res.Study.Chart(w, res.Cells, m, out.format)
+			return res.Study.Chart(w, res.Cells, m, out.format, study.ChartOptions{LogX: c.logX})
 		}); err != nil {
 			return err
 		}
