@@ -223,10 +223,24 @@ type mosquittoBroker struct {
 	exited chan struct{}
 }
 
+// startMosquitto starts a mosquitto on a free port. Another process may
+// take the port between the kernel handing it out and mosquitto binding it;
+// mosquitto then exits, and the next port is tried.
 func startMosquitto() (running, error) {
 	if !MosquittoInstalled() {
 		return nil, ErrNoMosquitto
 	}
+	var err error
+	for try := 0; try < 5; try++ {
+		var m running
+		if m, err = startMosquittoOnce(); err == nil {
+			return m, nil
+		}
+	}
+	return nil, err
+}
+
+func startMosquittoOnce() (running, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -259,7 +273,17 @@ func startMosquitto() (running, error) {
 		return nil, fmt.Errorf("starting mosquitto: %w", err)
 	}
 	go func() { m.cmd.Wait(); close(m.exited) }()
-	if err := waitListening(m.addr(), m.exited, 5*time.Second); err != nil {
+	err = waitListening(m.addr(), m.exited, 5*time.Second)
+	if err == nil {
+		// What answered may be another process on the same port, and
+		// ours about to exit on "address in use": give it the time.
+		select {
+		case <-m.exited:
+			err = errors.New("the process exited")
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	if err != nil {
 		m.stop()
 		return nil, fmt.Errorf("mosquitto did not start listening on %s: %v (stderr: %s)", m.addr(), err, strings.TrimSpace(m.stderr.String()))
 	}

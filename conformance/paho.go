@@ -21,6 +21,12 @@ import (
 // reconnectDelay is how long a library waits before it reconnects.
 const reconnectDelay = 2 * time.Millisecond
 
+// clientTimeout is how long a library waits for a CONNACK. The lockstep
+// holds every frame until the system is quiet, which on a loaded machine
+// can take seconds: a library's own timeout must not fire first (it
+// would close a connection the schedule did not break).
+const clientTimeout = time.Minute
+
 // PahoGolang is github.com/eclipse/paho.golang's autopaho (MQTT 5.0).
 var PahoGolang = ClientImpl{
 	Name:        "paho.golang",
@@ -60,7 +66,7 @@ func startAutopaho(cfg clientConfig) (client, error) {
 			return c, nil
 		},
 		ReconnectBackoff: func(int) time.Duration { return reconnectDelay },
-		ConnectTimeout:   dialTimeout,
+		ConnectTimeout:   clientTimeout,
 		OnConnectionUp: func(cm *autopaho.ConnectionManager, ca *paho.Connack) {
 			if cfg.subscribe == "" || ca.SessionPresent {
 				return // a resumed session keeps its subscriptions [MQTT-3.2.2-3]
@@ -149,7 +155,7 @@ func startPahoMQTT(cfg clientConfig) (client, error) {
 	opts := mqtt.NewClientOptions().AddBroker("tcp://" + cfg.addr).SetClientID(cfg.id).
 		SetProtocolVersion(4).SetCleanSession(cfg.clean).SetStore(mqtt.NewMemoryStore()).
 		SetAutoReconnect(true).SetMaxReconnectInterval(reconnectDelay).
-		SetConnectRetry(true).SetConnectRetryInterval(reconnectDelay).SetConnectTimeout(dialTimeout).
+		SetConnectRetry(true).SetConnectRetryInterval(reconnectDelay).SetConnectTimeout(clientTimeout).
 		SetKeepAlive(keepaliveSeconds * time.Second).SetDefaultPublishHandler(handler).
 		SetOnConnectHandler(func(c mqtt.Client) {
 			p.mu.Lock()
