@@ -239,6 +239,11 @@ func reuseEndpoint(old, fresh model.Endpoint) model.Endpoint {
 	return fresh
 }
 
+// MakeWorkload builds the messages of a run of workload w over layout l,
+// as the simulator does: the explorer takes its messages from here so that
+// a replayed path carries the same ones.
+func MakeWorkload(w Workload, l Layout) []model.Message { return makeWorkload(w, l) }
+
 // makeWorkload builds the messages of a run: message k is published by the
 // (k mod P)-th of the P publishing nodes, as its (k div P)-th message, on
 // the topics of that node used round robin. Payloads are padded to size so
@@ -786,6 +791,16 @@ func (s *Sim) finish() {
 	for i := range s.nodes {
 		for _, k := range s.nodes[i].backlog {
 			r.Pending = append(r.Pending, s.nodes[i].name+": m"+strconv.Itoa(k+1)+" never handed over")
+		}
+	}
+	// A flow that ended with neither a completion nor an abandonment (a
+	// broken variant lost track of it) leaves nothing pending to say so:
+	// the run has not settled all the same.
+	if len(r.Pending) == 0 {
+		for i := range r.Messages {
+			if r.Messages[i].Unfinished() {
+				r.Pending = append(r.Pending, "m"+strconv.Itoa(i+1)+": its flow ended without completing or being abandoned")
+			}
 		}
 	}
 	// A message the publisher abandoned is not pending: its flow ended and

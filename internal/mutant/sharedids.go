@@ -254,3 +254,16 @@ func (s *sharedIDs) Pending(dst []string) []string {
 }
 
 func (s *sharedIDs) Held() int { return len(s.table) - s.outbound() }
+
+// Keeps implements model.Keeper: our messages in the table and in the queue.
+func (s *sharedIDs) Keeps(dst []uint32) []uint32 {
+	for _, e := range s.table {
+		if e.ours {
+			dst = append(dst, e.msg.Ref)
+		}
+	}
+	for _, m := range s.queue {
+		dst = append(dst, m.Ref)
+	}
+	return dst
+}
