@@ -147,12 +147,14 @@ func (x *system) kept(s *state) uint16 {
 }
 
 // stores reports whether an endpoint keeps a copy of message ref for a
-// later delivery or retransmission: model.Keeper says so; endpoints
-// without it name the messages they keep in their Pending lines as
+// later delivery or retransmission: model.Keeper says so; endpoints that
+// cannot tell name the messages they keep in their Pending lines as
 // "m<ref>", the convention of package model.
 func stores(e model.Endpoint, ref int) bool {
 	if k, ok := e.(model.Keeper); ok {
-		return slices.Contains(k.Keeps(nil), uint32(ref))
+		if kept, known := k.AppendKept(nil); known {
+			return slices.Contains(kept, uint32(ref))
+		}
 	}
 	word := "m" + strconv.Itoa(ref)
 	for _, l := range e.Pending(nil) {

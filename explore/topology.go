@@ -9,6 +9,7 @@ import (
 // which node publishes the k-th message, which node and connection a
 // direction leads to, which direction a node's connection sends on.
 type topology struct {
+	top    sim.Topology
 	layout sim.Layout
 	pubs   []int   // publishing nodes, in order
 	conns  [][]int // per node: the connection of each of its conns (Input.Conn)
@@ -16,7 +17,7 @@ type topology struct {
 
 func newTopology(t sim.Topology) topology {
 	l := t.Layout()
-	top := topology{layout: l, pubs: l.Publishers(), conns: make([][]int, len(l.Nodes))}
+	top := topology{top: t, layout: l, pubs: l.Publishers(), conns: make([][]int, len(l.Nodes))}
 	for i, lk := range l.Links {
 		top.conns[lk.Client] = append(top.conns[lk.Client], i)
 		for len(top.conns[lk.Server]) <= int(lk.Conn) {
@@ -66,5 +67,5 @@ func (t *topology) name(n int) string { return t.layout.Nodes[n].Name }
 // carries the same messages.
 func workload(n, distinct int, t topology) []model.Message {
 	w := sim.Workload{Messages: n, Topics: 1, PayloadBytes: sim.DefaultPayloadBytes, DistinctPayloads: distinct}
-	return sim.MakeWorkload(w, t.layout)
+	return sim.MakeWorkload(w, t.top)
 }

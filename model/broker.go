@@ -225,14 +225,6 @@ func (b *Broker) name(i int) string {
 	return "connection " + strconv.Itoa(i)
 }
 
-// Keeps implements Keeper: what every session keeps.
-func (b *Broker) Keeps(dst []uint32) []uint32 {
-	for _, s := range b.sessions {
-		dst = s.Keeps(dst)
-	}
-	return dst
-}
-
 // Held implements Endpoint: the most ids or messages one session holds for
 // messages it received. Receive Maximum bounds each session on its own
 // [MQTT-4.9.0-2], so that is the figure a bound on receiver state speaks

@@ -38,17 +38,6 @@ type Half interface {
 	Held() int
 }
 
-// Keeper is implemented by halves and endpoints that can say which
-// messages they keep a copy of, to deliver or send later: a sender's
-// flows in flight and its queue, a Method A receiver's stored messages, a
-// broker's messages on their way to subscribers. Checkers ask it where a
-// message that is neither delivered nor in flight may still be; without it
-// they read "m<ref>" in the Pending lines.
-type Keeper interface {
-	// Keeps appends the refs of the messages kept.
-	Keeps(dst []uint32) []uint32
-}
-
 // HalfCopier is the optional Copier of halves: CopyFrom makes the receiver
 // an independent copy of src, reusing its buffers, and reports false if src
 // is of another kind.

@@ -191,13 +191,3 @@ func (r *qos2Receiver) Pending(dst []string) []string {
 }
 
 func (r *qos2Receiver) Held() int { return len(r.held) }
-
-// Keeps implements Keeper: the messages Method A stores until PUBREL.
-func (r *qos2Receiver) Keeps(dst []uint32) []uint32 {
-	for _, h := range r.held {
-		if h.Stored {
-			dst = append(dst, h.Msg.Ref)
-		}
-	}
-	return dst
-}

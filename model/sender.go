@@ -402,17 +402,5 @@ func (s *Sender) Pending(dst []string) []string {
 	return dst
 }
 
-// Keeps implements Keeper: the messages of the flows in flight and those
-// queued for a packet id.
-func (s *Sender) Keeps(dst []uint32) []uint32 {
-	for _, f := range s.flights {
-		dst = append(dst, f.Msg.Ref)
-	}
-	for _, m := range s.queue.pending() {
-		dst = append(dst, m.Ref)
-	}
-	return dst
-}
-
 // Held implements Half: a sender holds nothing for received messages.
 func (s *Sender) Held() int { return 0 }

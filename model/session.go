@@ -1,9 +1,6 @@
 package model
 
-import (
-	"strconv"
-	"strings"
-)
+import "strconv"
 
 // Session is one end of an MQTT connection: the client's or the server's.
 // It owns what the two directions share (the connection, the handshake,
@@ -338,36 +335,6 @@ func (s *Session) Pending(dst []string) []string {
 	}
 	if s.in != nil && !s.joint {
 		dst = s.in.Pending(dst)
-	}
-	return dst
-}
-
-// Keeps implements Keeper: what the halves keep. A half that does not
-// implement Keeper is read by the convention of Pending: a line that names
-// a message kept says "m<ref>".
-func (s *Session) Keeps(dst []uint32) []uint32 {
-	dst = keeps(s.out, dst)
-	if !s.joint {
-		dst = keeps(s.in, dst)
-	}
-	return dst
-}
-
-func keeps(h Half, dst []uint32) []uint32 {
-	switch k := h.(type) {
-	case nil:
-		return dst
-	case Keeper:
-		return k.Keeps(dst)
-	}
-	for _, line := range h.Pending(nil) {
-		for _, word := range strings.FieldsFunc(line, func(r rune) bool { return r == ' ' || r == '(' || r == ')' }) {
-			if len(word) > 1 && word[0] == 'm' {
-				if ref, err := strconv.ParseUint(word[1:], 10, 32); err == nil {
-					dst = append(dst, uint32(ref))
-				}
-			}
-		}
 	}
 	return dst
 }

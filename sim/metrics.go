@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"iter"
+
 	"github.com/qoslab/qoslab/model"
 )
 
@@ -23,8 +25,16 @@ type MessageStats struct {
 // Result is the outcome of a run: metrics, the trace if recorded, and
 // whether the run settled.
 type Result struct {
-	Config   Config         `json:"config"`
+	Config Config `json:"config"`
+	// Messages is what happened to each message, in Ref order, for runs
+	// that keep it: traced runs and runs of at most MessagesKept messages.
+	// A longer run keeps a message's record only while the message is in
+	// flight, so that its memory does not grow with its length; it is nil
+	// then, and Tally and Troubled say what the list would have said.
 	Messages []MessageStats `json:"messages"`
+	// Tally counts the messages by fate, with their latencies, for every
+	// run.
+	Tally Tally `json:"-"`
 	// Packets and Bytes count what was put on the wire, by packet type,
 	// with exact MQTT encoded sizes for the configured version.
 	Packets    [model.NumPacketTypes]int `json:"-"`
@@ -57,51 +67,90 @@ type Result struct {
 	// that a bound on receiver state can point at the moment it broke.
 	PeakHeldAt    int64 `json:"-"`
 	PeakHeldEvent int   `json:"-"`
+	// troubled are the records of the troubled messages (see Troubled) of a
+	// run that does not keep Messages, in Ref order; published is how many
+	// messages were published (the rest never were: the run stopped first).
+	troubled  []MessageStats
+	published int
 }
 
+// MessagesKept is the longest workload whose runs keep Result.Messages
+// without a trace; longer ones keep a record only while its message is in
+// flight (see Result.Messages).
+const MessagesKept = 100_000
+
+// keepsMessages says whether a run of cfg keeps Result.Messages. Tests
+// lower keepLimit to run short workloads the way long ones run.
+func keepsMessages(cfg Config) bool { return cfg.Trace || cfg.Workload.Messages <= keepLimit }
+
+var keepLimit = MessagesKept
+
 // reset returns r, or a new Result if r is nil, set for a run of cfg with
-// n messages. r's Messages and PeakHeldBy arrays are reused; the lists
-// that a run may leave empty (Unfired, Pending, Trace) start nil, as in a
-// new Result, and Sim keeps their arrays (see Sim.spare).
-func (r *Result) reset(cfg Config, n int) *Result {
+// n messages, listed in Messages if keep. r's arrays are reused: Messages
+// (spare holds it while runs do not keep messages), PeakHeldBy, and the
+// Tally's histograms. The lists that a run may leave empty (Unfired,
+// Pending, Trace) start nil, as in a new Result, and Sim keeps their
+// arrays (see Sim.spare).
+func (r *Result) reset(cfg Config, n int, keep bool, spare *[]MessageStats) *Result {
 	if r == nil {
 		r = new(Result)
 	}
-	msgs, peaks := r.Messages, r.PeakHeldBy
-	if cap(msgs) < n {
-		msgs = make([]MessageStats, n)
+	if cap(r.Messages) > cap(*spare) {
+		*spare = r.Messages[:0]
 	}
-	msgs = msgs[:n]
-	for i := range msgs {
-		msgs[i] = MessageStats{Ref: uint32(i + 1), DeliveredAt: -1, CompletedAt: -1}
+	peaks, delivery, completion := r.PeakHeldBy, r.Tally.Delivery, r.Tally.Completion
+	var msgs []MessageStats
+	if keep {
+		msgs = *spare
+		if cap(msgs) < n {
+			msgs = make([]MessageStats, n)
+		}
+		msgs = msgs[:n]
+		for i := range msgs {
+			msgs[i] = MessageStats{Ref: uint32(i + 1), DeliveredAt: -1, CompletedAt: -1}
+		}
 	}
-	*r = Result{Config: cfg, Messages: msgs, PeakHeldBy: peaks[:0]}
+	if delivery == nil {
+		delivery, completion = Hist{}, Hist{}
+	}
+	*r = Result{Config: cfg, Messages: msgs, PeakHeldBy: peaks[:0],
+		Tally: Tally{Messages: n, Delivery: delivery[:0], Completion: completion[:0]}}
 	return r
 }
 
 func (r *Result) countSend(p *model.Packet, v model.Version) {
 	r.Packets[p.Type]++
 	r.Bytes[p.Type] += p.Size(v)
-	if p.Type == model.PUBLISH && p.Dup && p.Msg.Ref != 0 {
-		r.Messages[p.Msg.Ref-1].PayloadResends++
-	}
 }
 
-func (r *Result) delivered(ref uint32, now int64) {
-	m := &r.Messages[ref-1]
-	m.Deliveries++
-	if m.DeliveredAt < 0 {
-		m.DeliveredAt = now
+// Troubled yields, in Ref order, each message that was not simply
+// delivered once with its flow completed: duplicated, lost, abandoned,
+// unrouted, or never completed. It reads Messages where the run kept them
+// and the records a longer run kept of its troubled messages otherwise.
+func (r *Result) Troubled() iter.Seq[*MessageStats] {
+	return func(yield func(*MessageStats) bool) {
+		if r.Messages != nil {
+			for i := range r.Messages {
+				if m := &r.Messages[i]; m.Troubled() && !yield(m) {
+					return
+				}
+			}
+			return
+		}
+		for i := range r.troubled {
+			if !yield(&r.troubled[i]) {
+				return
+			}
+		}
+		// The run stopped before publishing these: never delivered, never
+		// completed, as Messages would show them.
+		for k := r.published; k < r.Tally.Messages; k++ {
+			m := MessageStats{Ref: uint32(k + 1), DeliveredAt: -1, CompletedAt: -1}
+			if !yield(&m) {
+				return
+			}
+		}
 	}
-}
-
-func (r *Result) completed(ref uint32, now int64, abandoned bool, note string) {
-	m := &r.Messages[ref-1]
-	if abandoned {
-		m.Abandoned, m.AbandonNote = true, note
-		return
-	}
-	m.CompletedAt = now
 }
 
 // NodePeak is the largest number of packet ids or messages one receiving
@@ -156,6 +205,58 @@ func (m *MessageStats) Fate() Fate {
 // settle, whatever the deliveries.
 func (m *MessageStats) Unfinished() bool { return m.CompletedAt < 0 && !m.Abandoned }
 
+// Troubled reports whether the message was anything but delivered once
+// with its flow completed (or abandoned after its delivery).
+func (m *MessageStats) Troubled() bool { return m.Fate() != FateExactlyOnce || m.Unfinished() }
+
+// Tally counts what became of a run's messages, with exact histograms of
+// their latencies: the per-message statistics in a form whose size does not
+// grow with the run and that adds up (a study sums the tallies of its
+// runs). Every run has one, whether or not its Result keeps Messages.
+type Tally struct {
+	Messages    int // the workload's messages, published or not
+	ExactlyOnce int // FateExactlyOnce
+	Duplicated  int // FateDuplicated
+	Lost        int // FateLost: never delivered, not abandoned
+	Abandoned   int // FateAbandoned
+	Unrouted    int // FateUnrouted
+	// NeverCompleted counts messages whose flow neither completed nor was
+	// abandoned by the end of the run (MessageStats.Unfinished).
+	NeverCompleted int
+	PayloadResends int
+	// Delivery has a sample per delivered message: ticks from publication
+	// to the first delivery; Completion one per completed message: ticks
+	// from publication to the end of the publisher's flow.
+	Delivery   Hist
+	Completion Hist
+}
+
+// add counts message m in t, and its latencies in the counts of the run, and its latencies to the counts of the run.
+func (t *Tally) add(m *MessageStats, delivery, completion *tickCounts) {
+	switch m.Fate() {
+	case FateExactlyOnce:
+		t.ExactlyOnce++
+	case FateDuplicated:
+		t.Duplicated++
+	case FateLost:
+		t.Lost++
+	case FateAbandoned:
+		t.Abandoned++
+	case FateUnrouted:
+		t.Unrouted++
+	}
+	if m.Unfinished() {
+		t.NeverCompleted++
+	}
+	t.PayloadResends += m.PayloadResends
+	if m.DeliveredAt >= 0 {
+		delivery.add(m.DeliveredAt - m.PublishedAt)
+	}
+	if m.CompletedAt >= 0 {
+		completion.add(m.CompletedAt - m.PublishedAt)
+	}
+}
+
 // Summary condenses a result into the figures a comparison table shows.
 type Summary struct {
 	Messages    int `json:"messages"`
@@ -170,36 +271,29 @@ type Summary struct {
 	NeverCompleted int `json:"never_completed"`
 	// Unrouted counts messages never delivered because no subscription
 	// matched at the broker (FateUnrouted): no delivery was owed.
-	Unrouted       int     `json:"unrouted,omitempty"`
-	Packets        int     `json:"packets"`
-	Bytes          int     `json:"bytes"`
-	PayloadResends int     `json:"payload_resends"`
-	PeakHeld       int     `json:"peak_held"`
-	DeliveryTicks  []int64 `json:"-"` // latency publish -> first delivery, per delivered message
-	CompleteTicks  []int64 `json:"-"` // latency publish -> publisher's completion, per completed message
+	Unrouted       int `json:"unrouted,omitempty"`
+	Packets        int `json:"packets"`
+	Bytes          int `json:"bytes"`
+	PayloadResends int `json:"payload_resends"`
+	PeakHeld       int `json:"peak_held"`
+	// Delivery and Completion are the latency histograms of the Tally
+	// (shared with the Result).
+	Delivery   Hist `json:"-"`
+	Completion Hist `json:"-"`
+	// DeliveryTicks and CompleteTicks are the same samples in Ref order,
+	// for results that keep Messages (nil otherwise).
+	DeliveryTicks []int64 `json:"-"` // latency publish -> first delivery, per delivered message
+	CompleteTicks []int64 `json:"-"` // latency publish -> publisher's completion, per completed message
 }
 
 // Summarize counts delivery outcomes and wire costs.
 func (r *Result) Summarize() Summary {
-	s := Summary{Messages: len(r.Messages), PeakHeld: r.PeakHeld}
+	t := &r.Tally
+	s := Summary{Messages: t.Messages, ExactlyOnce: t.ExactlyOnce, Duplicated: t.Duplicated, Missing: t.Lost,
+		Abandoned: t.Abandoned, NeverCompleted: t.NeverCompleted, Unrouted: t.Unrouted,
+		PayloadResends: t.PayloadResends, PeakHeld: r.PeakHeld, Delivery: t.Delivery, Completion: t.Completion}
 	for i := range r.Messages {
 		m := &r.Messages[i]
-		switch m.Fate() {
-		case FateExactlyOnce:
-			s.ExactlyOnce++
-		case FateDuplicated:
-			s.Duplicated++
-		case FateLost:
-			s.Missing++
-		case FateAbandoned:
-			s.Abandoned++
-		case FateUnrouted:
-			s.Unrouted++
-		}
-		if m.Unfinished() {
-			s.NeverCompleted++
-		}
-		s.PayloadResends += m.PayloadResends
 		if m.DeliveredAt >= 0 {
 			s.DeliveryTicks = append(s.DeliveryTicks, m.DeliveredAt-m.PublishedAt)
 		}

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"math/rand/v2"
+	"slices"
 	"strconv"
 
 	"github.com/qoslab/qoslab/model"
@@ -18,10 +19,10 @@ type node struct {
 	receives bool  // an application that receives: its Held is the receiver state reported
 	holds    bool  // it may hold ids for received messages (asked for Held)
 	timers   timerTable
-	peak     int   // largest Held() seen
-	peakAt   int64 // when it was first reached
-	peakPos  int   // trace position of the input that reached it (-1 without a trace)
-	backlog  []int // workload indexes published while the node was down
+	peak     int             // largest Held() seen
+	peakAt   int64           // when it was first reached
+	peakPos  int             // trace position of the input that reached it (-1 without a trace)
+	backlog  []model.Message // published while the node was down
 }
 
 // timerState tracks one timer of a node. Re-arming does not queue a new
@@ -58,11 +59,10 @@ type Sim struct {
 	layout Layout
 	nodes  []node
 	links  []link
-	pubs   []int           // the publishing nodes; message k is published by pubs[k % len(pubs)]
-	msgs   []model.Message // the workload, indexed by Ref-1
-	wl     Workload        // the settings msgs was made for
-	wlTop  Topology        // and the topology
-	legs   []string        // the variant that runs on each link
+	top    Topology // the topology layout was made for
+	pubs   []int    // the publishing nodes; message k is published by pubs[k % len(pubs)]
+	wl     workload
+	legs   []string // the variant that runs on each link
 	// choices: some choice the specification leaves open is open, so
 	// every step draws its Input.Choice from the seeded source.
 	choices bool
@@ -77,13 +77,22 @@ type Sim struct {
 	copies   []int64 // send: the extra delay of each copy of the packet at hand
 	out      []model.Output
 	res      *Result
-	states   *stateRecorder // RunStates only: records the endpoints' states
+	// keep: the run keeps Result.Messages; otherwise led holds the records
+	// of the messages in flight (see ledger).
+	keep      bool
+	led       ledger
+	published int            // messages published so far
+	troubled  []MessageStats // the troubled records led retired
+	// The latencies of the messages counted so far, for the Tally.
+	delivery, completion tickCounts
+	states               *stateRecorder // RunStates only: records the endpoints' states
 	// spare keeps the arrays of the result lists that the last run left
 	// empty, which the Result shows as nil, for the next run to fill, and
 	// a scratch list for the endpoints' Pending.
 	spare struct {
 		unfired, pending, scratch []string
 		trace                     Trace
+		messages                  []MessageStats
 	}
 }
 
@@ -137,7 +146,11 @@ func (s *Sim) init(cfg Config) error {
 	if r := s.res; r != nil {
 		s.keepSpare(r)
 	}
-	s.res = s.res.reset(cfg, len(s.msgs))
+	s.keep = keepsMessages(cfg)
+	s.led.reset()
+	s.published = 0
+	s.troubled = s.troubled[:0]
+	s.res = s.res.reset(cfg, cfg.Workload.Messages, s.keep, &s.spare.messages)
 	s.res.Legs = s.legs
 	return nil
 }
@@ -147,8 +160,8 @@ func (s *Sim) build() {
 	v, _ := model.Lookup(c.Variant)
 	sub, _ := model.Lookup(c.SubscriberVariant)
 	fwd := model.Forward(v, sub)
-	if s.layout.Nodes == nil || c.Topology != s.wlTop {
-		s.layout = c.Topology.Layout()
+	if s.layout.Nodes == nil || c.Topology != s.top {
+		s.layout, s.top = c.Topology.Layout(), c.Topology
 	}
 	eps := s.layout.Endpoints(c.Endpoint, v, fwd)
 	// Nodes keep their timer tables, emptied, their arrays, and endpoints
@@ -180,12 +193,7 @@ func (s *Sim) build() {
 	}
 	s.pubs = s.pubs[:0]
 	s.pubs = append(s.pubs, s.layout.Publishers()...)
-	// The messages are read only (endpoints get copies), so the same
-	// workload settings can share them from run to run.
-	if w := c.Workload; s.msgs == nil || w.Messages != s.wl.Messages || w.Topics != s.wl.Topics ||
-		w.PayloadBytes != s.wl.PayloadBytes || w.DistinctPayloads != s.wl.DistinctPayloads || c.Topology != s.wlTop {
-		s.msgs, s.wl, s.wlTop = makeWorkload(w, s.layout), w, c.Topology
-	}
+	s.wl.reset(c.Workload, c.Topology, s.layout)
 	if cap(s.fired) >= len(c.Faults) {
 		s.fired = s.fired[:len(c.Faults)]
 		clear(s.fired)
@@ -237,49 +245,6 @@ func reuseEndpoint(old, fresh model.Endpoint) model.Endpoint {
 		return old
 	}
 	return fresh
-}
-
-// MakeWorkload builds the messages of a run of workload w over layout l,
-// as the simulator does: the explorer takes its messages from here so that
-// a replayed path carries the same ones.
-func MakeWorkload(w Workload, l Layout) []model.Message { return makeWorkload(w, l) }
-
-// makeWorkload builds the messages of a run: message k is published by the
-// (k mod P)-th of the P publishing nodes, as its (k div P)-th message, on
-// the topics of that node used round robin. Payloads are padded to size so
-// that byte counts follow the setting.
-func makeWorkload(w Workload, l Layout) []model.Message {
-	msgs := make([]model.Message, w.Messages)
-	pubs := l.Publishers()
-	topics := make([][]string, len(pubs))
-	for p, ni := range pubs {
-		for t := range min(w.Topics, w.Messages) {
-			topics[p] = append(topics[p], l.Nodes[ni].Topic(t, w.Topics))
-		}
-	}
-	distinct := w.Messages
-	if w.DistinctPayloads > 0 && w.DistinctPayloads < distinct {
-		distinct = w.DistinctPayloads
-	}
-	// One buffer holds every distinct payload; messages share slices of it.
-	buf := make([]byte, 0, distinct*w.PayloadBytes+distinct*8)
-	offs := make([]int, distinct+1)
-	for k := range distinct {
-		start := len(buf)
-		buf = append(buf, 'v')
-		buf = strconv.AppendInt(buf, int64(k), 10)
-		for len(buf)-start < w.PayloadBytes {
-			buf = append(buf, '.')
-		}
-		offs[k+1] = len(buf)
-	}
-	all := string(buf)
-	for i := range msgs {
-		k := i % distinct
-		p, j := i%len(pubs), i/len(pubs)
-		msgs[i] = model.Message{Ref: uint32(i + 1), Topic: topics[p][j%len(topics[p])], Payload: all[offs[k]:offs[k+1]]}
-	}
-	return msgs
 }
 
 func (s *Sim) nodeIndex(name string) int {
@@ -378,20 +343,101 @@ func (s *Sim) expTicks(mean int64) int64 {
 // interval.
 func (s *Sim) publish(k int) {
 	p := len(s.pubs)
-	if k+1 < len(s.msgs) {
+	if k+1 < s.cfg.Workload.Messages {
 		at := s.now
 		if (k+1)%p == 0 {
 			at += s.cfg.Workload.IntervalTicks
 		}
 		s.q.push(event{at: at, kind: evPublish, gen: uint32(k + 1)})
 	}
-	s.res.Messages[k].PublishedAt = s.now
+	s.published = k + 1
+	if s.keep {
+		s.res.Messages[k].PublishedAt = s.now
+	} else {
+		// Before the new record: its message is in no endpoint yet.
+		if s.led.due() {
+			s.retire()
+		}
+		s.led.add(uint32(k+1), s.now)
+	}
+	m := s.wl.message(k)
 	ni := s.pubs[k%p]
 	if !s.nodes[ni].up {
-		s.nodes[ni].backlog = append(s.nodes[ni].backlog, k)
+		s.nodes[ni].backlog = append(s.nodes[ni].backlog, m)
 		return
 	}
-	s.step(ni, &model.Input{Kind: model.InPublish, Msg: s.msgs[k]})
+	s.step(ni, &model.Input{Kind: model.InPublish, Msg: m})
+}
+
+// stats returns the record of message ref, which was published.
+func (s *Sim) stats(ref uint32) *MessageStats {
+	if s.keep {
+		return &s.res.Messages[ref-1]
+	}
+	return s.led.get(ref)
+}
+
+// retire runs a pass of the ledger: what no endpoint keeps, no packet in
+// flight carries and no node holds back for publication is retired.
+func (s *Sim) retire() {
+	kept, ok := s.kept(s.led.kept[:0])
+	s.led.kept = kept
+	if !ok {
+		s.led.off = true
+		return
+	}
+	slices.Sort(kept)
+	s.led.pass(kept, s.count)
+	if passHook != nil {
+		passHook(s)
+	}
+}
+
+// passHook, when set (by tests and benchmarks), is called after each pass
+// of the ledger.
+var passHook func(*Sim)
+
+// kept appends the Refs of the messages that may still be delivered,
+// sent, completed or abandoned, and reports false if an endpoint cannot
+// say what it keeps.
+func (s *Sim) kept(dst []uint32) ([]uint32, bool) {
+	for i := range s.nodes {
+		nd := &s.nodes[i]
+		k, ok := nd.ep.(model.Keeper)
+		if !ok {
+			return dst, false
+		}
+		if dst, ok = k.AppendKept(dst); !ok {
+			return dst, false
+		}
+		for _, m := range nd.backlog {
+			dst = append(dst, m.Ref)
+		}
+	}
+	// The packets in flight: the input slab's entries that are not free.
+	free := s.led.free[:0]
+	for range (len(s.ins.items) + 63) / 64 {
+		free = append(free, 0)
+	}
+	for _, i := range s.ins.free {
+		free[i/64] |= 1 << (i % 64)
+	}
+	for i := range s.ins.items {
+		if in := &s.ins.items[i]; free[i/64]&(1<<(i%64)) == 0 && in.Packet.Msg.Ref != 0 {
+			dst = append(dst, in.Packet.Msg.Ref)
+		}
+	}
+	s.led.free = free
+	return dst, true
+}
+
+// count adds a record that no event can change any more to the run's
+// Tally, and keeps it if it is troubled.
+func (s *Sim) count(m *MessageStats) {
+	s.res.Tally.add(m, &s.delivery, &s.completion)
+	if m.Troubled() {
+		s.troubled = append(s.troubled, *m)
+	}
 }
 
 // step feeds one input to a node's endpoint and carries out its outputs.
@@ -434,9 +480,13 @@ func (s *Sim) apply(i int, o *model.Output) {
 		}
 		switch {
 		case nd.app:
-			s.res.delivered(o.Msg.Ref, s.now)
+			m := s.stats(o.Msg.Ref)
+			m.Deliveries++
+			if m.DeliveredAt < 0 {
+				m.DeliveredAt = s.now
+			}
 		case o.Note == model.NoSubscriber:
-			s.res.Messages[o.Msg.Ref-1].Unrouted = true
+			s.stats(o.Msg.Ref).Unrouted = true
 		}
 	case model.OutComplete, model.OutAbandon:
 		kind := TComplete
@@ -447,7 +497,12 @@ func (s *Sim) apply(i int, o *model.Output) {
 			s.trace(TraceEvent{Kind: kind, Node: nd.name, Msg: o.Msg.Ref, Note: o.Note})
 		}
 		if nd.app {
-			s.res.completed(o.Msg.Ref, s.now, o.Kind == model.OutAbandon, o.Note)
+			m := s.stats(o.Msg.Ref)
+			if o.Kind == model.OutAbandon {
+				m.Abandoned, m.AbandonNote = true, o.Note
+			} else {
+				m.CompletedAt = s.now
+			}
 		}
 	case model.OutSetTimer:
 		t := nd.timers.get(o.Timer)
@@ -504,6 +559,9 @@ func (s *Sim) send(i, li int, p *model.Packet) {
 	s.sendID++
 	id := s.sendID
 	s.res.countSend(p, s.cfg.Endpoint.Version)
+	if p.Type == model.PUBLISH && p.Dup && p.Msg.Ref != 0 {
+		s.stats(p.Msg.Ref).PayloadResends++
+	}
 	if s.cfg.Trace {
 		s.trace(TraceEvent{Kind: TSend, Node: s.nodes[i].name, Peer: s.nodes[peer].name, ID: id, Packet: s.tracePacket(p)})
 	}
@@ -719,8 +777,8 @@ func (s *Sim) restart(ni int) {
 	n.up = true
 	s.trace(TraceEvent{Kind: TRestart, Node: n.name})
 	s.step(ni, &model.Input{Kind: model.InRestart})
-	for _, k := range n.backlog {
-		s.step(ni, &model.Input{Kind: model.InPublish, Msg: s.msgs[k]})
+	for _, m := range n.backlog {
+		s.step(ni, &model.Input{Kind: model.InPublish, Msg: m})
 	}
 	n.backlog = n.backlog[:0]
 	for c, li := range n.links {
@@ -789,26 +847,53 @@ func (s *Sim) finish() {
 		}
 	}
 	for i := range s.nodes {
-		for _, k := range s.nodes[i].backlog {
-			r.Pending = append(r.Pending, s.nodes[i].name+": m"+strconv.Itoa(k+1)+" never handed over")
-		}
-	}
-	// A flow that ended with neither a completion nor an abandonment (a
-	// broken variant lost track of it) leaves nothing pending to say so:
-	// the run has not settled all the same.
-	if len(r.Pending) == 0 {
-		for i := range r.Messages {
-			if r.Messages[i].Unfinished() {
-				r.Pending = append(r.Pending, "m"+strconv.Itoa(i+1)+": its flow ended without completing or being abandoned")
-			}
+		for _, m := range s.nodes[i].backlog {
+			r.Pending = append(r.Pending, s.nodes[i].name+": m"+strconv.FormatUint(uint64(m.Ref), 10)+" never handed over")
 		}
 	}
 	// A message the publisher abandoned is not pending: its flow ended and
 	// the application was told (MessageStats.Fate), as the explorer's goal
 	// states count it too.
+	s.tally()
+	// A flow that ended with neither a completion nor an abandonment (a
+	// broken variant lost track of it) leaves nothing pending to say so:
+	// the run has not settled all the same.
+	if len(r.Pending) == 0 {
+		for m := range r.Troubled() {
+			if m.Unfinished() {
+				r.Pending = append(r.Pending, "m"+strconv.FormatUint(uint64(m.Ref), 10)+": its flow ended without completing or being abandoned")
+			}
+		}
+	}
 	r.Settled = len(r.Pending) == 0 && !r.TimedOut
 	// Empty lists are nil, as they always were: callers may test for nil.
 	s.keepSpare(r)
+}
+
+// tally counts the messages in the Result's Tally: every record of a run
+// that keeps them; the records still open in the ledger and the messages
+// never published otherwise.
+func (s *Sim) tally() {
+	r := s.res
+	t := &r.Tally
+	if s.keep {
+		for i := range r.Messages {
+			t.add(&r.Messages[i], &s.delivery, &s.completion)
+		}
+	} else {
+		s.led.finish(s.count)
+		sortTroubled(s.troubled)
+		if len(s.troubled) > 0 {
+			r.troubled = s.troubled
+		}
+		// The run stopped before it published these: never delivered, and
+		// their flows never completed.
+		t.Lost += t.Messages - s.published
+		t.NeverCompleted += t.Messages - s.published
+	}
+	r.published = s.published
+	s.delivery.moveTo(&t.Delivery)
+	s.completion.moveTo(&t.Completion)
 }
 
 // keepSpare moves the arrays of r's empty lists to s.spare and makes the

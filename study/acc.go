@@ -52,41 +52,21 @@ func (a *Acc) Add(res *sim.Result) {
 	if res.Settled {
 		a.Settled++
 	}
-	var once, dup, lost, abandoned, unrouted, resends, delivered, completed, deliveryTicks, completionTicks uint64
-	for i := range res.Messages {
-		m := &res.Messages[i]
-		switch m.Fate() {
-		case sim.FateExactlyOnce:
-			once++
-		case sim.FateDuplicated:
-			dup++
-		case sim.FateLost:
-			lost++
-		case sim.FateAbandoned:
-			abandoned++
-		case sim.FateUnrouted:
-			unrouted++
-		}
-		resends += uint64(m.PayloadResends)
-		if m.DeliveredAt >= 0 {
-			d := m.DeliveredAt - m.PublishedAt
-			delivered++
-			deliveryTicks += uint64(d)
-			a.DeliveryHist.Add(d)
-		}
-		if m.CompletedAt >= 0 {
-			d := m.CompletedAt - m.PublishedAt
-			completed++
-			completionTicks += uint64(d)
-			a.CompletionHist.Add(d)
-		}
-	}
+	// The run's Tally has every message, whether or not the result keeps
+	// them one by one (long runs do not).
+	t := &res.Tally
+	once, dup, lost := uint64(t.ExactlyOnce), uint64(t.Duplicated), uint64(t.Lost)
+	abandoned, unrouted, resends := uint64(t.Abandoned), uint64(t.Unrouted), uint64(t.PayloadResends)
+	delivered, completed := t.Delivery.Count(), t.Completion.Count()
+	deliveryTicks, completionTicks := uint64(t.Delivery.Sum()), uint64(t.Completion.Sum())
+	a.DeliveryHist.Merge(t.Delivery)
+	a.CompletionHist.Merge(t.Completion)
 	var packets, bytes uint64
 	for t := range res.Packets {
 		packets += uint64(res.Packets[t])
 		bytes += uint64(res.Bytes[t])
 	}
-	n := uint64(len(res.Messages))
+	n := uint64(t.Messages)
 	a.ExactlyOnce.Add(once, n)
 	a.Duplicated.Add(dup, n)
 	a.Lost.Add(lost, n)

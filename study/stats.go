@@ -6,9 +6,9 @@ import (
 	"math"
 	"math/big"
 	"math/bits"
-	"slices"
 
-	"gonum.org/v1/gonum/stat"
+	"github.com/qoslab/qoslab/sim"
+
 	"gonum.org/v1/gonum/stat/distuv"
 )
 
@@ -203,70 +203,7 @@ func (r Ratio) se2() float64 {
 	return se2
 }
 
-// Hist is an exact histogram of integer samples (latencies in ticks). Its
-// size is the number of distinct values, not the number of samples, so it
-// stays small however many runs feed it.
-type Hist map[int64]uint64
-
-// Add records one sample.
-func (h Hist) Add(v int64) { h[v]++ }
-
-// Merge adds another histogram's samples.
-func (h Hist) Merge(o Hist) {
-	for v, c := range o {
-		h[v] += c
-	}
-}
-
-// Quantile returns the p-quantile (gonum stat.Empirical: the smallest
-// sample with at least a fraction p of the samples at or below it), NaN
-// for an empty histogram.
-func (h Hist) Quantile(p float64) float64 {
-	if len(h) == 0 {
-		return math.NaN()
-	}
-	vals := make([]int64, 0, len(h))
-	for v := range h {
-		vals = append(vals, v)
-	}
-	slices.Sort(vals)
-	xs := make([]float64, len(vals))
-	ws := make([]float64, len(vals))
-	for i, v := range vals {
-		xs[i], ws[i] = float64(v), float64(h[v])
-	}
-	return stat.Quantile(p, stat.Empirical, xs, ws)
-}
-
-// MarshalJSON writes [value, count] pairs in value order, so that files
-// are byte-identical for identical histograms.
-func (h Hist) MarshalJSON() ([]byte, error) {
-	vals := make([]int64, 0, len(h))
-	for v := range h {
-		vals = append(vals, v)
-	}
-	slices.Sort(vals)
-	pairs := make([][2]uint64, len(vals))
-	for i, v := range vals {
-		if v < 0 {
-			return nil, fmt.Errorf("histogram: negative sample %d", v)
-		}
-		pairs[i] = [2]uint64{uint64(v), h[v]}
-	}
-	return json.Marshal(pairs)
-}
-
-func (h *Hist) UnmarshalJSON(b []byte) error {
-	var pairs [][2]uint64
-	if err := json.Unmarshal(b, &pairs); err != nil {
-		return err
-	}
-	*h = make(Hist, len(pairs))
-	for _, p := range pairs {
-		if p[0] > math.MaxInt64 {
-			return fmt.Errorf("histogram: sample %d out of range", p[0])
-		}
-		(*h)[int64(p[0])] += p[1]
-	}
-	return nil
-}
+// Hist is an exact histogram of integer samples (latencies in ticks):
+// sim.Hist, which the simulator fills for each run (sim.Tally) and a study
+// merges over its runs.
+type Hist = sim.Hist

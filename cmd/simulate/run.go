@@ -5,13 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 
 	"github.com/qoslab/qoslab/model"
 	"github.com/qoslab/qoslab/properties"
 	"github.com/qoslab/qoslab/sim"
-	"gonum.org/v1/gonum/stat"
 )
 
 func init() {
@@ -195,7 +193,7 @@ func writeMetrics(w io.Writer, res *sim.Result) error {
 	fmt.Fprintf(w, "resends:   %d payload retransmission(s) (PUBLISH with DUP)\n", s.PayloadResends)
 	fmt.Fprintf(w, "receiver:  at most %d packet id(s)/message(s) held at once\n", s.PeakHeld)
 	fmt.Fprintf(w, "latency:   publish->delivery %s; publish->completion %s (ticks)\n",
-		latency(s.DeliveryTicks), latency(s.CompleteTicks))
+		latency(s.Delivery), latency(s.Completion))
 	fmt.Fprintf(w, "replay:    %s\n", res.Config.Command())
 	return nil
 }
@@ -205,8 +203,7 @@ func writeMetrics(w io.Writer, res *sim.Result) error {
 // that did not settle), with what happened to it.
 func troubled(res *sim.Result) string {
 	var parts []string
-	for i := range res.Messages {
-		m := &res.Messages[i]
+	for m := range res.Troubled() {
 		name := fmt.Sprintf("m%d", m.Ref)
 		switch m.Fate() {
 		case sim.FateDuplicated:
@@ -249,18 +246,14 @@ func byType(res *sim.Result) string {
 	return strings.Join(parts, ", ")
 }
 
-// latency formats mean, p50 and p99 of tick samples.
-func latency(ticks []int64) string {
-	if len(ticks) == 0 {
+// latency formats mean, p50 and p99 of tick samples, all exact: the
+// histogram has every sample.
+func latency(h sim.Hist) string {
+	n := h.Count()
+	if n == 0 {
 		return "n/a"
 	}
-	xs := make([]float64, len(ticks))
-	for i, t := range ticks {
-		xs[i] = float64(t)
-	}
-	sort.Float64s(xs)
-	return fmt.Sprintf("mean %.1f p50 %.0f p99 %.0f", stat.Mean(xs, nil),
-		stat.Quantile(0.5, stat.Empirical, xs, nil), stat.Quantile(0.99, stat.Empirical, xs, nil))
+	return fmt.Sprintf("mean %.1f p50 %.0f p99 %.0f", float64(h.Sum())/float64(n), h.Quantile(0.5), h.Quantile(0.99))
 }
 
 type runOutput struct {
@@ -274,7 +267,7 @@ type runOutput struct {
 	Unfired  []string           `json:"unfired_faults,omitempty"`
 	EndTicks int64              `json:"end_ticks"`
 	Events   int64              `json:"events"`
-	Messages []sim.MessageStats `json:"messages"`
+	Messages []sim.MessageStats `json:"messages,omitempty"` // runs that keep them (sim.Result.Messages)
 	// Violations are what --check found (absent without it).
 	Violations []string  `json:"violations,omitempty"`
 	Trace      sim.Trace `json:"trace,omitempty"` // runs of at most maxRunTraceMessages

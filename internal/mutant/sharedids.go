@@ -255,8 +255,9 @@ func (s *sharedIDs) Pending(dst []string) []string {
 
 func (s *sharedIDs) Held() int { return len(s.table) - s.outbound() }
 
-// Keeps implements model.Keeper: our messages in the table and in the queue.
-func (s *sharedIDs) Keeps(dst []uint32) []uint32 {
+// AppendKept implements model.Keeper: our messages in the table and in
+// the queue.
+func (s *sharedIDs) AppendKept(dst []uint32) ([]uint32, bool) {
 	for _, e := range s.table {
 		if e.ours {
 			dst = append(dst, e.msg.Ref)
@@ -265,5 +266,5 @@ func (s *sharedIDs) Keeps(dst []uint32) []uint32 {
 	for _, m := range s.queue {
 		dst = append(dst, m.Ref)
 	}
-	return dst
+	return dst, true
 }

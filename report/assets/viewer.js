@@ -184,31 +184,53 @@ function qvViewer(root, opts) {
     go(r !== undefined ? r : v.marks[0]);
   }
 
-  // draw renders the rows on screen, and some around them.
+  // draw renders the rows on screen, and some around them. A step within
+  // the rows drawn only moves the highlight (see mark).
   function draw() {
     const doc = v.doc, n = doc.rows.length;
     const r0 = Math.max(0, Math.floor(scroll.scrollTop / v.row) - 10);
     const r1 = Math.min(n, Math.ceil((scroll.scrollTop + scroll.clientHeight) / v.row) + 10);
+    if (v.drawn && v.drawn.doc === doc && v.drawn.r0 === r0 && v.drawn.r1 === r1) {
+      mark();
+      return;
+    }
+    v.drawn = { doc, r0, r1 };
     const p = [];
     const marks = new Set(v.marks);
     for (let r = r0; r < r1; r++) {
       if (marks.has(r)) p.push(`<rect class="rowmark" x="0" y="${r * v.row}" width="${v.width}" height="${v.row}"/>`);
-      if (r === v.cur) p.push(`<rect class="rowcur" id="qv-cur" x="0" y="${r * v.row}" width="${v.width}" height="${v.row}"/>`);
     }
+    p.push(`<rect class="rowcur" id="qv-cur" x="0" y="-100" width="${v.width}" height="${v.row}"/>`);
     const yTop = r0 * v.row, yBot = Math.max(r1, r0 + 1) * v.row + v.row;
     doc.nodes.forEach((_, i) => p.push(`<line class="life" x1="${x(i)}" y1="${yTop}" x2="${x(i)}" y2="${yBot}"/>`));
     for (const a of arrowsAround(r0, r1)) p.push(arrow(a));
     for (let r = r0; r < r1; r++) p.push(row(doc.rows[r], r));
     svg.innerHTML = p.join("");
+    mark();
+  }
+
+  // mark highlights the current row, the arrows that start or end there
+  // and those in flight across it.
+  function mark() {
+    const k = v.cur;
+    const cur = svg.querySelector("#qv-cur");
+    cur.setAttribute("y", k >= 0 ? String(k * v.row) : "-100");
+    const old = svg.querySelector("g.row.cur");
+    if (old) old.classList.remove("cur");
+    const now = svg.querySelector(`g.row[data-row="${k}"]`);
+    if (now) now.classList.add("cur");
+    for (const g of svg.querySelectorAll("g.arr")) {
+      const s = Number(g.dataset.s), e = Number(g.dataset.e);
+      const hot = s === k || e === k;
+      g.classList.toggle("hot", hot);
+      g.classList.toggle("inflight", !hot && s <= k && k < e);
+    }
   }
 
   function arrow(a) {
     const x1 = x(a.a), y1 = y(a.s), x2 = x(a.b);
     const y2 = a.z === "flight" ? (v.doc.rows.length + 0.5) * v.row : y(a.e);
-    const hot = a.s === v.cur || a.e === v.cur;
-    const inflight = !hot && a.s <= v.cur && v.cur < a.e;
-    const cls = "arrow " + a.z + (hot ? " hot" : inflight ? " inflight" : "");
-    const hcls = "head" + (hot ? " hot" : inflight ? " inflight" : "");
+    const cls = "arrow " + a.z, hcls = "head";
     const q = [];
     let xe = x2, ye = y2;
     if (a.z === "lost") { xe = x1 + (x2 - x1) * 0.62; }
@@ -234,16 +256,15 @@ function qvViewer(root, opts) {
     const w = a.l.length * QV.NOTE + 6;
     q.push(`<rect class="lblbg" x="${lx - w / 2}" y="${ly - 11}" width="${w}" height="14" rx="2"/>`);
     q.push(`<text class="lbl" x="${lx}" y="${ly}" text-anchor="middle">${qvEsc(a.l)}</text>`);
-    return q.join("");
+    return `<g class="arr" data-s="${a.s}" data-e="${a.e}">${q.join("")}</g>`;
   }
 
   function row(r, i) {
     const q = [];
     const yy = y(i);
-    const cur = i === v.cur ? " cur" : "";
     q.push(`<text class="t" x="8" y="${yy + 4}">${r.t}</text>`);
     const text = r.x.length > 96 ? r.x.slice(0, 95) + "\u2026" : r.x;
-    q.push(`<text class="rowtext${cur}" x="${v.textX}" y="${yy + 4}">${qvEsc(text)}</text>`);
+    q.push(`<text class="rowtext" x="${v.textX}" y="${yy + 4}">${qvEsc(text)}</text>`);
     if (r.k === "break" && r.n >= 0 && r.p >= 0) {
       const a = Math.min(x(r.n), x(r.p)), b = Math.max(x(r.n), x(r.p));
       let d = `M${a} ${yy}`;
@@ -265,7 +286,7 @@ function qvViewer(root, opts) {
       q.push(`<text class="note" x="${nx + 5}" y="${yy + 4}">${qvEsc(text)}</text>`);
     }
     q.push(`<rect class="rowhit" x="0" y="${i * v.row}" width="${v.width}" height="${v.row}"/>`);
-    return `<g class="row${cur}" data-row="${i}">${q.join("")}</g>`;
+    return `<g class="row" data-row="${i}">${q.join("")}</g>`;
   }
 
   // arrowsAround are the arrows that cross rows r0..r1-1, in send order.
