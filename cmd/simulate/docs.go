@@ -38,10 +38,15 @@ Block kinds:
   chart NAME ARGS       simulate sweep ARGS drawn to charts/NAME.png and .svg, and the image link
   findings ARGS         what simulate ARGS (a compare) found, one line per variant
   reference WHAT        a reference table: columns, profiles, params, exits, or
-                        variants V1,V2,... (the variants named)`
+                        variants V1,V2,... (the variants named)
+  conform ARGS          the markdown report of simulate conform ARGS, divergences and all`
 
 // docFiles are the documents with generated blocks.
-var docFiles = []string{"why-four-packets.md", "guide.md"}
+var docFiles = []string{"why-four-packets.md", "guide.md", "conformance.md"}
+
+// skipDocs are documents a test leaves out: go test -short skips
+// conformance.md, whose blocks are a hundred real runs (slow under -race).
+var skipDocs = map[string]bool{}
 
 func docsCmd(stdout, stderr io.Writer, args []string) error {
 	fs := newFlagSet("docs", docsSummary)
@@ -100,6 +105,9 @@ var blockRe = regexp.MustCompile(`(?s)<!-- simulate docs: (\w+) ?(.*?) -->\n(.*?
 func generateDocs(dir string) (map[string][]byte, error) {
 	files := map[string][]byte{}
 	for _, name := range docFiles {
+		if skipDocs[name] {
+			continue
+		}
 		doc, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
 			return nil, usageError{err.Error()}
@@ -147,8 +155,10 @@ func docBlock(kind, arg, dir string, files map[string][]byte) (string, error) {
 		return findings(arg)
 	case "reference":
 		return reference(arg)
+	case "conform":
+		return conformBlock(arg)
 	}
-	return "", fmt.Errorf("unknown kind: allowed output, markdown, counterexample, shrunk, chart, findings, reference")
+	return "", fmt.Errorf("unknown kind: allowed output, markdown, counterexample, shrunk, chart, findings, reference, conform")
 }
 
 func simulateOutput(args string) (string, error) {

@@ -10,6 +10,7 @@
 //	simulate states [flags]       the state machines the explorer visited
 //	simulate serve [flags]        an interactive explorer in the browser
 //	simulate scenarios [--check]  the built-in scenarios
+//	simulate conform [flags]      real brokers and client libraries through fault schedules, judged by the model
 //	simulate compare [flags]      variants x network profiles, many seeded runs: one table
 //	simulate sweep [flags]        one parameter over a range: CSV/JSON and charts
 //	simulate merge [flags] FILE...  combine the shard results of a compare or sweep
