@@ -18,13 +18,13 @@ import "github.com/qoslab/qoslab/model"
 // state a transition neither copies, steps nor encodes an endpoint, and the
 // search visits exactly the states it would visit by stepping copies.
 type endpoints struct {
-	msgs    []model.Message // the workload, by Ref-1
-	side    [2]epSide
+	msgs    []model.Message  // the workload, by Ref-1
+	side    []epSide         // per node
 	pkts    []model.Packet   // by packet id
 	pktIDs  map[string]pktID // appendPacket encoding -> id
 	keyBuf  []byte
 	out     []model.Output
-	scratch [2]model.Endpoint
+	scratch []model.Endpoint   // per node
 	outs    slab[model.Output] // remembered outputs, immutable
 	acts    slab[act]
 	actBuf  []act
@@ -37,16 +37,32 @@ type pktID = uint32
 type epSide struct {
 	ids    map[string]uint32 // AppendKey encoding -> id
 	eps    []model.Endpoint  // by id; never changed after interning
-	stored []uint16          // server: by id, bit m-1 set when the endpoint stores message m
+	stored []uint16          // by id, bit m-1 set when the endpoint keeps a copy of message m
 	steps  memo
+	// wide remembers the steps whose key does not fit memo's 64 bits: a
+	// choice made, a connection other than the first, a large argument.
+	wide map[wideKey]*stepResult
+}
+
+type wideKey struct {
+	id, arg uint32
+	kind    model.InKind
+	conn    uint8
+	choice  uint64
 }
 
 // act is an output as the search carries it out: its kind and its packet
-// id, message ref or timer.
+// id, message ref, timer or number of options, and the connection of a
+// send.
 type act struct {
 	kind model.OutKind
+	conn uint8
 	arg  uint32
 }
+
+// actUnrouted is the act of a broker's delivery that no subscription
+// matched (model.NoSubscriber): no delivery of the message is owed.
+const actUnrouted model.OutKind = 0xff
 
 // stepResult is the remembered outcome of one step: the next endpoint
 // state, the outputs (for observers) and the same outputs as acts.
@@ -56,10 +72,10 @@ type stepResult struct {
 	acts []act          // acts[i] is out[i]
 }
 
-func newEndpoints(msgs []model.Message) *endpoints {
-	c := &endpoints{msgs: msgs, pktIDs: map[string]pktID{}}
-	for side := range c.side {
-		c.side[side] = epSide{ids: map[string]uint32{}, steps: newMemo()}
+func newEndpoints(msgs []model.Message, nodes int) *endpoints {
+	c := &endpoints{msgs: msgs, pktIDs: map[string]pktID{}, side: make([]epSide, nodes), scratch: make([]model.Endpoint, nodes)}
+	for n := range c.side {
+		c.side[n] = epSide{ids: map[string]uint32{}, steps: newMemo(), wide: map[wideKey]*stepResult{}}
 	}
 	return c
 }
@@ -76,7 +92,7 @@ func (c *endpoints) intern(side int, e model.Endpoint) uint32 {
 	t.ids[string(c.keyBuf)] = id
 	t.eps = append(t.eps, e)
 	var stored uint16
-	for m := 1; side == server && m <= len(c.msgs); m++ { // the safety check asks only about the receiver
+	for m := 1; m <= len(c.msgs); m++ {
 		if stores(e, m) {
 			stored |= 1 << (m - 1)
 		}
@@ -100,11 +116,9 @@ func (c *endpoints) packet(p *model.Packet) pktID {
 // get returns the endpoint with id (shared: do not step or change it).
 func (c *endpoints) get(side int, id uint32) model.Endpoint { return c.side[side].eps[id] }
 
-// stores reports whether the receiver's endpoint id keeps message ref
-// (1-based) for a later delivery.
-func (c *endpoints) stores(id uint32, ref int) bool {
-	return c.side[server].stored[id]&(1<<(ref-1)) != 0
-}
+// stored is the set of messages node's endpoint id keeps a copy of, for a
+// later delivery or retransmission: bit m-1 for message m.
+func (c *endpoints) stored(node int, id uint32) uint16 { return c.side[node].stored[id] }
 
 // An input is its kind and one argument: the message ref of a publication,
 // the packet id of a packet, the timer of a timer (none for the others).
@@ -112,9 +126,9 @@ func (c *endpoints) stores(id uint32, ref int) bool {
 // practice.
 const argBits = 24
 
-// input builds the input of kind with arg.
-func (c *endpoints) input(kind model.InKind, arg uint32) model.Input {
-	in := model.Input{Kind: kind}
+// input builds the input of kind with arg on connection conn.
+func (c *endpoints) input(kind model.InKind, arg uint32, conn uint8) model.Input {
+	in := model.Input{Kind: kind, Conn: conn}
 	switch kind {
 	case model.InPublish:
 		in.Msg = c.msgs[arg-1]
@@ -133,30 +147,41 @@ func stepKey(id uint32, kind model.InKind, arg uint32) (uint64, bool) {
 	return uint64(id)<<32 | uint64(kind)<<argBits | uint64(arg), arg < 1<<argBits
 }
 
-// step returns the outcome of feeding input (kind, arg) to endpoint id of
-// side.
-func (c *endpoints) step(side int, id uint32, kind model.InKind, arg uint32) *stepResult {
+// step returns the outcome of feeding input (kind, arg) on connection
+// conn, with choice, to endpoint id of node side.
+func (c *endpoints) step(side int, id uint32, kind model.InKind, arg uint32, conn uint8, choice uint64) *stepResult {
 	t := &c.side[side]
 	k, ok := stepKey(id, kind, arg)
+	ok = ok && conn == 0 && choice == 0
+	wk := wideKey{id: id, arg: arg, kind: kind, conn: conn, choice: choice}
 	if ok {
 		if r := t.steps.get(k); r != nil {
 			return r
 		}
+	} else if r := t.wide[wk]; r != nil {
+		return r
 	}
 	e := c.private(side, t.eps[id])
-	c.out = e.Step(c.input(kind, arg), c.out[:0])
+	in := c.input(kind, arg, conn)
+	in.Choice = choice
+	c.out = e.Step(in, c.out[:0])
 	r := c.results.add(stepResult{out: c.outs.copy(c.out)})
 	c.actBuf = c.actBuf[:0]
 	for i := range r.out {
 		o := &r.out[i]
-		a := act{kind: o.Kind}
+		a := act{kind: o.Kind, conn: o.Conn}
 		switch o.Kind {
 		case model.OutSend:
 			a.arg = c.packet(&o.Packet)
 		case model.OutDeliver, model.OutComplete, model.OutAbandon:
 			a.arg = o.Msg.Ref
+			if o.Kind == model.OutDeliver && o.Note == model.NoSubscriber {
+				a.kind = actUnrouted
+			}
 		case model.OutSetTimer, model.OutCancelTimer:
 			a.arg = uint32(o.Timer)
+		case model.OutChose:
+			a.arg = o.Options
 		}
 		c.actBuf = append(c.actBuf, a)
 	}
@@ -168,6 +193,8 @@ func (c *endpoints) step(side int, id uint32, kind model.InKind, arg uint32) *st
 	}
 	if ok {
 		t.steps.put(k, r)
+	} else {
+		t.wide[wk] = r
 	}
 	return r
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/qoslab/qoslab/explore"
 	"github.com/qoslab/qoslab/model"
+	"github.com/qoslab/qoslab/sim"
 )
 
 func init() {
@@ -30,6 +31,8 @@ explored completely).`
 // exploreFlags are the bounds and behaviours shared by explore and states.
 type exploreFlags struct {
 	variant, mode, version, idPolicy, search        string
+	topology, subVariant, choices                   string
+	cleanStart                                      bool
 	messages, ids, receiveMax, retryLimit           int
 	breaks, crashes, losses, dups                   int
 	reorder, early, volatile                        bool
@@ -45,7 +48,11 @@ func addExploreFlags(fs *flag.FlagSet, messages int) *exploreFlags {
 	fs.StringVar(&f.variant, "variant", explore.DefaultVariant, "protocol variant (simulate variants lists them)")
 	fs.StringVar(&f.mode, "mode", "stream", "network mode: stream (ordered, breaks) or datagram (loss, duplication, reordering)")
 	fs.StringVar(&f.version, "mqtt", "5.0", "MQTT version: 5.0 or 3.1.1")
-	fs.StringVar(&f.idPolicy, "id-policy", "lowest-free", "packet id allocation: lowest-free or sequential")
+	fs.StringVar(&f.idPolicy, "id-policy", "lowest-free", "packet id allocation: lowest-free, sequential or any (branch over every free id: a permitted choice)")
+	fs.StringVar(&f.topology, "topology", "direct", "the system explored: direct, duplex, broker, pair or self (simulate run --help says what each is)")
+	fs.StringVar(&f.subVariant, "sub-variant", "", "variant subscribers ask for; the broker forwards at the lower QoS (topologies with a broker; default: --variant)")
+	fs.StringVar(&f.choices, "choices", "none", "choices the MQTT specification leaves open to branch over: all, none or a list of pubcomp-reason, repeat-pubrec, resend-order, method, keep-session (docs/spec-table.md)")
+	fs.BoolVar(&f.cleanStart, "clean-start", false, "clients ask for a new session at every connect (Clean Start 1)")
 	fs.IntVar(&f.messages, "messages", messages, "messages the application publishes (in order, each at any moment)")
 	fs.IntVar(&f.ids, "ids", explore.DefaultIDs, "packet id space 1..N (small spaces expose id reuse)")
 	fs.IntVar(&f.receiveMax, "receive-max", 0, "in-flight limit (0: the id space)")
@@ -77,13 +84,29 @@ func (f *exploreFlags) options() (explore.Options, error) {
 		Dups: f.dups, Reorder: f.reorder, EarlyTimers: f.early, MaxStates: f.maxStates, MaxBytes: uint64(f.maxMem),
 		Walks: f.walks, WalkDepth: f.walkDepth, MaxDepth: f.maxDepth, Seed: f.seed, DistinctPayloads: f.distinct, TTLTicks: f.ttl, StoreCap: f.storeCap}
 	if err := nonEmpty(map[string]string{"variant": f.variant, "mode": f.mode, "mqtt": f.version,
-		"id-policy": f.idPolicy, "search": f.search}); err != nil {
+		"id-policy": f.idPolicy, "search": f.search, "topology": f.topology, "choices": f.choices}); err != nil {
 		return o, err
 	}
 	if _, err := model.Lookup(f.variant); err != nil {
 		return o, usagef("--variant: %v", err)
 	}
 	var err error
+	if o.Topology, err = sim.ParseTopology(f.topology); err != nil {
+		return o, usagef("--topology: %v", err)
+	}
+	if f.subVariant != "" {
+		if _, err := model.Lookup(f.subVariant); err != nil {
+			return o, usagef("--sub-variant: %v", err)
+		}
+		if !o.Topology.Layout().HasBroker() {
+			return o, usagef("--sub-variant %s: a subscription needs a topology with a broker (broker, pair, self)", f.subVariant)
+		}
+		o.SubVariant = f.subVariant
+	}
+	if o.Choices, err = model.ParseChoices(f.choices); err != nil {
+		return o, usagef("--choices: %v", err)
+	}
+	o.CleanStart = f.cleanStart
 	if o.Mode, err = model.ParseMode(f.mode); err != nil {
 		return o, usagef("--mode: %v", err)
 	}
@@ -235,6 +258,15 @@ func bounds(o explore.Options) string {
 	if o.Volatile {
 		parts = append(parts, "volatile sessions")
 	}
+	if o.CleanStart {
+		parts = append(parts, "clean start")
+	}
+	if o.IDPolicy == model.AnyFree {
+		parts = append(parts, "every free id")
+	}
+	if o.Choices != 0 {
+		parts = append(parts, "choices "+o.Choices.String())
+	}
 	return strings.Join(parts, ", ")
 }
 
@@ -264,7 +296,14 @@ func writeExplore(w io.Writer, res *explore.Result, format string) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(exploreJSON(res))
 	}
-	fmt.Fprintf(w, "qoslab explore: variant %s, %s mode, MQTT %s, %s search\n", o.Variant, o.Mode, o.Version, o.Search)
+	top := ""
+	if o.Topology != sim.Direct {
+		top = fmt.Sprintf(", %s topology", o.Topology)
+		if o.SubVariant != o.Variant {
+			top += " (subscribers ask for " + o.SubVariant + ")"
+		}
+	}
+	fmt.Fprintf(w, "qoslab explore: variant %s%s, %s mode, MQTT %s, %s search\n", o.Variant, top, o.Mode, o.Version, o.Search)
 	fmt.Fprintf(w, "bounds:      %s\n", bounds(o))
 	fmt.Fprintf(w, "verdict:     %s\n", verdictLine(res))
 	if o.Search == explore.Walk {
