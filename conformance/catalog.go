@@ -108,9 +108,11 @@ const maxScenarioMessages = 100
 
 // Scenarios turns the named scenarios whose faults apply to real
 // implementations into cases: stream mode, faults only from breaks and
-// delays, no random faults. Their other settings (receive maximum, id
-// policy, payloads) belong to the model's configuration and are not
-// imposed on the implementation under test.
+// delays, no random faults, a broker in the system (a direct scenario's
+// client and server become publisher, broker and subscriber). Their other
+// settings (receive maximum, id policy, payloads, intervals) belong to the
+// model's configuration and are not imposed on the implementation under
+// test.
 func Scenarios() ([]Case, error) {
 	lib, err := scenarios.Library()
 	if err != nil {
@@ -124,7 +126,11 @@ func Scenarios() ([]Case, error) {
 			b.Workload.Messages > maxScenarioMessages {
 			continue
 		}
-		c := Case{Name: "scenario " + sc.Name, Faults: b.Faults, Messages: max(b.Workload.Messages, 1)}
+		c := Case{Name: "scenario " + sc.Name, Faults: b.Faults, Messages: max(b.Workload.Messages, 1),
+			Topology: b.Topology, Clean: b.Endpoint.CleanStart}
+		if b.Topology != sim.Direct && !b.Topology.Layout().HasBroker() {
+			continue // a server that publishes: there is no broker to test
+		}
 		if ValidateCase(c) != nil {
 			continue
 		}
@@ -181,7 +187,11 @@ func Search(n int, seed uint64, maxMessages int) []Case {
 		}
 		pc := v.(properties.Case)
 		faults := slices.DeleteFunc(slices.Clone(pc.Faults), func(f sim.Fault) bool { return f.Action == sim.Crash })
-		cs = append(cs, Case{Name: fmt.Sprintf("search %d", i+1), Faults: faults, Messages: pc.Messages})
+		label := sim.Schedule(faults).String()
+		if label == "" {
+			label = "no faults"
+		}
+		cs = append(cs, Case{Name: fmt.Sprintf("search %d: %s", i+1, label), Faults: faults, Messages: pc.Messages})
 	}
 	return cs
 }

@@ -186,6 +186,21 @@ func (c *candidate) toModel(conn int, p model.Packet) model.Packet {
 	return p
 }
 
+// fromModel translates a packet the model owes to the ids the node chose,
+// for reports: "did not send PUBLISH id=2" names the node's id 2.
+func (c *candidate) fromModel(conn int, p model.Packet) model.Packet {
+	if !ownFlow(p.Type) {
+		return p
+	}
+	for real, m := range c.ids[conn] {
+		if m == p.ID {
+			p.ID = real
+			return p
+		}
+	}
+	return p
+}
+
 // mapID records that the node's id real carries the model's id want.
 func (c *candidate) mapID(conn int, real, want uint16) {
 	if c.ids == nil {
@@ -237,9 +252,12 @@ type nodeOracle struct {
 	// resumed marks connections whose session resumed and that have had
 	// no input since, so that resends are told from repeats.
 	resumed map[int]bool
-	// skipped is, after a match, an owed packet of the same type that the
-	// matched one overtook: the order the spec fixes was not kept.
-	skipped *model.Packet
+	// matched is the owed output the last match consumed; overtaken maps
+	// an owed packet that a later one of its type overtook to the label of
+	// the one that did: when it comes, the order the spec fixes was not
+	// kept (if it never comes, it is reported missing instead).
+	matched   owed
+	overtaken map[string]string
 	// reported are the choices already reported as permitted.
 	reported map[model.ChoiceKind]bool
 	// cleanStart marks connections opened with Clean Start 1.
@@ -281,7 +299,8 @@ func newOracle(v model.Version, t sim.Topology, clean bool, clients []clientSpec
 		for _, name := range t.Layout().Names() {
 			n := o.nodes[name]
 			if n == nil {
-				n = &nodeOracle{name: name, resumed: map[int]bool{}, reported: map[model.ChoiceKind]bool{}, cleanStart: map[int]bool{}}
+				n = &nodeOracle{name: name, resumed: map[int]bool{}, reported: map[model.ChoiceKind]bool{}, cleanStart: map[int]bool{},
+					overtaken: map[string]string{}}
 				_, n.broker = eps[name].(*model.Broker)
 				o.nodes[name] = n
 				o.order = append(o.order, name)
@@ -393,10 +412,14 @@ func (o *oracle) sent(node string, conn int, f *Frame, at int64) *Divergence {
 		return w.deliver == 0 && samePacket(w.packet, p)
 	}
 	d := o.match(n, conn, exact, func() Divergence { return o.unexpected(n, conn, f) })
-	if d == nil && n.skipped != nil {
-		if st, ok := orderStatements[got.Type]; ok {
-			d = &Divergence{Class: Protocol, Node: node, Did: "sent " + got.Label() + " before " + n.skipped.Label() + o.onConn(n, conn),
-				Model: "sends " + n.skipped.Label() + " first", Statement: st[0], Why: st[1], key: flowKey(n, conn, got)}
+	if d == nil {
+		k := overtakeKey(conn, n.matched.packet)
+		if first, ok := n.overtaken[k]; ok {
+			delete(n.overtaken, k)
+			if st, ok := orderStatements[got.Type]; ok {
+				d = &Divergence{Class: Protocol, Node: node, Did: "sent " + first + " before " + got.Label() + o.onConn(n, conn),
+					Model: "sends " + got.Label() + " first", Statement: st[0], Why: st[1], key: flowKey(n, conn, got)}
+			}
 		}
 	}
 	if d != nil && (got.Type == model.PUBLISH && !got.Dup && got.QoS > 0 || got.Type == model.SUBSCRIBE) {
@@ -460,7 +483,7 @@ func (o *oracle) insteadOf(n *nodeOracle, conn int, got model.Packet, own bool) 
 		if w.deliver != 0 || w.packet.Type != p.Type || w.packet.ID != p.ID || (p.Type == model.PUBLISH && w.packet.Msg.Ref != p.Msg.Ref) {
 			return false
 		}
-		want = w.packet
+		want = c.fromModel(conn, w.packet)
 		return true
 	}
 	if o.match(n, conn, alike, func() Divergence { return Divergence{} }) != nil {
@@ -535,12 +558,14 @@ func (o *oracle) deliveredTo(node string, ref uint32, at int64) *Divergence {
 // stay.
 func (o *oracle) match(n *nodeOracle, conn int, fits func(*candidate, owed) bool, diverge func() Divergence) *Divergence {
 	var keep []*candidate
-	n.skipped = nil
 	for _, c := range n.cands {
 		for i, w := range c.owes {
 			if w.conn == conn && fits(c, w) {
 				if len(keep) == 0 {
-					n.skipped = earlierSameType(c.owes[:i], w)
+					n.matched = w
+					if sk := earlierSameType(c.owes[:i], w); sk != nil {
+						n.overtaken[overtakeKey(conn, *sk)] = c.fromModel(conn, w.packet).Label()
+					}
 				}
 				c.owes = append(c.owes[:i:i], c.owes[i+1:]...)
 				keep = append(keep, c)
@@ -555,6 +580,8 @@ func (o *oracle) match(n *nodeOracle, conn int, fits func(*candidate, owed) bool
 	d := diverge()
 	return &d
 }
+
+func overtakeKey(conn int, p model.Packet) string { return strconv.Itoa(conn) + " " + p.String() }
 
 // earlierSameType finds an owed packet before w on w's connection of w's
 // type.
@@ -735,7 +762,7 @@ func (o *oracle) unexpected(n *nodeOracle, conn int, f *Frame) Divergence {
 	var same []string
 	for _, w := range c.owes {
 		if w.conn == conn && w.deliver == 0 {
-			same = append(same, w.packet.Label())
+			same = append(same, c.fromModel(conn, w.packet).Label())
 		}
 	}
 	d.Model = "sends nothing here"
@@ -784,7 +811,9 @@ func (o *oracle) missing(n *nodeOracle, w owed) Divergence {
 		d.Why = "the receiver took ownership of the message and must deliver it once"
 		return d
 	}
-	d.Did = "did not send " + w.packet.Label() + o.onConn(n, w.conn)
+	p := n.cands[0].fromModel(w.conn, w.packet)
+	d.Model = "send " + p.Label() + " (answering " + w.after + ")"
+	d.Did = "did not send " + p.Label() + o.onConn(n, w.conn)
 	d.key = flowKey(n, w.conn, w.packet)
 	d.Statement, d.Why = citeMissing(w.packet)
 	return d
