@@ -122,8 +122,8 @@ func (s *explorerServer) routes() http.Handler {
 
 // serveParams are the settings the explorer takes, named and checked as
 // simulate explore's flags, with the defaults the page offers.
-var serveParams = []string{"variant", "mode", "mqtt", "messages", "breaks", "crashes", "losses", "dups", "reorder",
-	"early-timers", "volatile", "ids", "receive-max", "retry-limit", "id-policy", "distinct-payloads", "ttl", "store-cap"}
+var serveParams = []string{"variant", "topology", "mode", "mqtt", "messages", "breaks", "crashes", "losses", "dups", "reorder",
+	"early-timers", "volatile", "clean-start", "ids", "receive-max", "retry-limit", "id-policy", "choices", "distinct-payloads", "ttl", "store-cap"}
 
 // serveDefaults differ from explore's: a small space with a break to take.
 var serveDefaults = map[string]string{"messages": "2", "breaks": "1"}
@@ -223,7 +223,8 @@ func explorerPage() report.Explorer {
 	fs, _ := serveFlags()
 	e := report.Explorer{Title: "qoslab explorer"}
 	selects := map[string][]string{"variant": model.Names(), "mode": {"stream", "datagram"}, "mqtt": {"5.0", "3.1.1"},
-		"id-policy": {"lowest-free", "sequential"}}
+		"id-policy": {"lowest-free", "sequential", "any"}, "topology": {"direct", "duplex", "broker", "pair", "self"},
+		"choices": {"none", "all", "pubcomp-reason", "repeat-pubrec", "resend-order", "method", "keep-session"}}
 	for _, name := range serveParams {
 		f := fs.Lookup(name)
 		kind := "number"
@@ -270,7 +271,7 @@ func (s *explorerServer) state(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := report.FromPath(p, st.Nodes())
-	d.Title = fmt.Sprintf("%s, %s mode, MQTT %s", o.Variant, o.Mode, o.Version)
+	d.Title = fmt.Sprintf("%s, %s topology, %s mode, MQTT %s", o.Variant, o.Topology, o.Mode, o.Version)
 	d.Settings = []string{"bounds: " + bounds(o)}
 	last := p.Last()
 	d.Verdict = &report.Verdict{Text: "no property violated in this state"}
