@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"net"
 	"os"
 	"path/filepath"
@@ -115,5 +116,31 @@ func TestConformanceDocCommandsRun(t *testing.T) {
 	}
 	if ran < 3 {
 		t.Errorf("ran %d commands", ran)
+	}
+}
+
+// The matrix in JSON is the results, transcripts and divergences included;
+// in markdown, a divergent run's report carries its transcripts as Mermaid.
+func TestConformFormats(t *testing.T) {
+	out, errOut, code := runArgs(t, "conform", "--faults", "break after-send PUBREC#1", "--client", "model", "--mqtt", "5.0", "--format", "json")
+	if code != 1 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var m struct {
+		Columns []struct{ Target, Broker, Client string }
+		Results []conformance.Result
+	}
+	if err := json.Unmarshal([]byte(out), &m); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if len(m.Results) != 1 || m.Columns[0].Broker != "mochi" || len(m.Results[0].Transcript) == 0 || len(m.Results[0].Divergences) != 2 ||
+		m.Results[0].Divergences[1].Statement != "MQTT-4.3.3-10" || m.Results[0].Verdict != conformance.ProtocolFails {
+		t.Errorf("json: %+v", m)
+	}
+	out, _, _ = runArgs(t, "conform", "--faults", "break after-send PUBREC#1", "--client", "model", "--mqtt", "5.0", "--format", "markdown")
+	for _, want := range []string{"| break after-send PUBREC#1 | PROTOCOL [1] |", "```mermaid\nsequenceDiagram", "Replay: `simulate conform --broker mochi"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, out)
+		}
 	}
 }

@@ -52,6 +52,17 @@ func (c Class) String() string {
 // MarshalText writes the class's name.
 func (c Class) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
 
+// UnmarshalText reads a class's name.
+func (c *Class) UnmarshalText(b []byte) error {
+	for i, n := range classNames {
+		if n != "" && n == string(b) {
+			*c = Class(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("class %q: allowed values are %s", b, strings.Join(classNames[1:], ", "))
+}
+
 // Divergence is one place where a real implementation did what the model
 // does not allow (or, for Permitted, allows as another option).
 type Divergence struct {

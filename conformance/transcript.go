@@ -29,6 +29,17 @@ var lineKinds = [...]string{"", "frame", "lost", "note", "fault"}
 // MarshalText writes the kind's name.
 func (k LineKind) MarshalText() ([]byte, error) { return []byte(lineKinds[k]), nil }
 
+// UnmarshalText reads a kind's name.
+func (k *LineKind) UnmarshalText(b []byte) error {
+	for i, n := range lineKinds {
+		if n != "" && n == string(b) {
+			*k = LineKind(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("line kind %q: allowed values are %s", b, strings.Join(lineKinds[1:], ", "))
+}
+
 // Line is one step of a transcript.
 type Line struct {
 	At    int64    `json:"t"`
