@@ -9,119 +9,156 @@ import (
 
 // encode appends the compact canonical encoding of s: the state's key
 // (hashed into its fingerprint) and how the frontier stores it. Numbers
-// are varints, most of them one byte: a flags byte, the application's
-// progress, the delivery counts (one bit a message while none exceeds
-// one, as in every state the search expands), the fault budgets left
-// (only those not zero), the interned endpoint ids, the queue and timer
-// set lengths, then the packet ids in flight and the armed timers. About
-// 20 bytes for the states of the stream search in docs/explore.md; the
-// encoding is injective for a given number of messages.
-func (s *state) encode(dst []byte, msgs int) []byte {
-	var flags byte
-	if s.linkUp {
-		flags |= 1
+// are varints, most of them one byte: two flag bytes (connections up,
+// nodes down, which optional parts follow), the application's progress,
+// the delivery counts (one bit a message while none exceeds one, as in
+// every state the search expands), the messages a broker could not route
+// and the fault budgets left (only those not zero), the interned endpoint
+// ids, the queue and timer set lengths, then the packet ids in flight and
+// the armed timers. About 20 bytes for the two-node states of the stream
+// search in docs/explore.md; the encoding is injective for a given shape.
+func (s *state) encode(dst []byte, sh shape) []byte {
+	var flags, present byte
+	for l := range sh.dirs / 2 {
+		if s.linkUp[l] {
+			flags |= 1 << l
+		}
 	}
-	if s.down[0] {
-		flags |= 2
-	}
-	if s.down[1] {
-		flags |= 4
+	for n := range sh.nodes {
+		if s.down[n] {
+			flags |= 1 << (maxLinks + n)
+		}
 	}
 	var once uint64
-	for m := range msgs {
+	for m := range sh.msgs {
 		switch d := s.delivered[m]; {
 		case d == 1:
 			once |= 1 << m
 		case d > 1:
-			flags |= 8 // counts as bytes
+			flags |= encDeliveredBytes
 		}
+	}
+	if s.unrouted != 0 {
+		flags |= encUnrouted
 	}
 	budgets := [4]uint8{s.breaks, s.crashes, s.losses, s.dups}
 	for i, b := range budgets {
 		if b != 0 {
-			flags |= 16 << i
+			present |= 1 << i
 		}
 	}
-	dst = append(dst, flags, s.published)
+	dst = append(dst, flags, present, s.published)
 	dst = binary.AppendUvarint(dst, uint64(s.completed))
 	dst = binary.AppendUvarint(dst, uint64(s.abandoned))
-	if flags&8 == 0 {
+	if flags&encUnrouted != 0 {
+		dst = binary.AppendUvarint(dst, uint64(s.unrouted))
+	}
+	if flags&encDeliveredBytes == 0 {
 		dst = binary.AppendUvarint(dst, once)
 	} else {
-		dst = append(dst, s.delivered[:msgs]...)
+		dst = append(dst, s.delivered[:sh.msgs]...)
 	}
 	for _, b := range budgets {
 		if b != 0 {
 			dst = append(dst, b)
 		}
 	}
-	dst = binary.AppendUvarint(dst, uint64(s.ep[client]))
-	dst = binary.AppendUvarint(dst, uint64(s.ep[server]))
-	for d := range 2 {
+	for n := range sh.nodes {
+		dst = binary.AppendUvarint(dst, uint64(s.ep[n]))
+	}
+	for d := range sh.dirs {
 		dst = binary.AppendUvarint(dst, uint64(len(s.net[d])))
 	}
-	for side := range 2 {
-		dst = binary.AppendUvarint(dst, uint64(len(s.timers[side])))
+	for n := range sh.nodes {
+		dst = binary.AppendUvarint(dst, uint64(len(s.timers[n])))
 	}
-	for d := range 2 {
+	for d := range sh.dirs {
 		for _, p := range s.net[d] {
 			dst = binary.AppendUvarint(dst, uint64(p))
 		}
 	}
-	for side := range 2 {
-		for _, t := range s.timers[side] {
+	for n := range sh.nodes {
+		for _, t := range s.timers[n] {
 			dst = binary.AppendUvarint(dst, uint64(t))
 		}
 	}
 	return dst
 }
 
+// The flags above the connections' and nodes' bits (maxLinks+maxNodes of
+// them) in the first byte of an encoding.
+const (
+	encDeliveredBytes = 1 << (maxLinks + maxNodes + iota) // delivery counts as bytes
+	encUnrouted                                           // unrouted messages follow
+)
+
 // decodeBytes sets s to the state encode encoded as b. s's queues and
 // timer sets are d's memory: s is valid until the next decode with d.
-func (d *decoder) decodeBytes(s *state, b []byte, msgs int) {
+func (d *decoder) decodeBytes(s *state, b []byte, sh shape) {
 	*s = state{}
-	flags := b[0]
-	s.linkUp, s.down = flags&1 != 0, [2]bool{flags&2 != 0, flags&4 != 0}
-	s.published = b[1]
-	r := reader{b: b[2:]}
+	flags, present := b[0], b[1]
+	for l := range sh.dirs / 2 {
+		s.linkUp[l] = flags&(1<<l) != 0
+	}
+	for n := range sh.nodes {
+		s.down[n] = flags&(1<<(maxLinks+n)) != 0
+	}
+	s.published = b[2]
+	r := reader{b: b[3:]}
 	s.completed, s.abandoned = uint16(r.uvarint()), uint16(r.uvarint())
-	if flags&8 == 0 {
+	if flags&encUnrouted != 0 {
+		s.unrouted = uint16(r.uvarint())
+	}
+	if flags&encDeliveredBytes == 0 {
 		once := r.uvarint()
-		for m := range msgs {
+		for m := range sh.msgs {
 			s.delivered[m] = uint8(once >> m & 1)
 		}
 	} else {
-		copy(s.delivered[:msgs], r.b)
-		r.b = r.b[msgs:]
+		copy(s.delivered[:sh.msgs], r.b)
+		r.b = r.b[sh.msgs:]
 	}
-	budgets := [4]*uint8{&s.breaks, &s.crashes, &s.losses, &s.dups}
-	for i, p := range budgets {
-		if flags&(16<<i) != 0 {
+	for i, p := range [4]*uint8{&s.breaks, &s.crashes, &s.losses, &s.dups} {
+		if present&(1<<i) != 0 {
 			*p = r.b[0]
 			r.b = r.b[1:]
 		}
 	}
-	s.ep = [2]uint32{uint32(r.uvarint()), uint32(r.uvarint())}
-	nets := [2]int{int(r.uvarint()), int(r.uvarint())}
-	tims := [2]int{int(r.uvarint()), int(r.uvarint())}
+	for n := range sh.nodes {
+		s.ep[n] = uint32(r.uvarint())
+	}
+	var nets [maxDirs]int
+	var tims [maxNodes]int
+	for dd := range sh.dirs {
+		nets[dd] = int(r.uvarint())
+	}
+	for n := range sh.nodes {
+		tims[n] = int(r.uvarint())
+	}
 	d.net, d.tim = d.net[:0], d.tim[:0]
-	for range nets[0] + nets[1] {
-		d.net = append(d.net, pktID(r.uvarint()))
+	for dd := range sh.dirs {
+		for range nets[dd] {
+			d.net = append(d.net, pktID(r.uvarint()))
+		}
 	}
-	for range tims[0] + tims[1] {
-		d.tim = append(d.tim, model.Timer(r.uvarint()))
+	for n := range sh.nodes {
+		for range tims[n] {
+			d.tim = append(d.tim, model.Timer(r.uvarint()))
+		}
 	}
-	if k := nets[0]; k > 0 {
-		s.net[0] = d.net[:k:k]
+	at := 0
+	for dd := range sh.dirs {
+		if k := nets[dd]; k > 0 {
+			s.net[dd] = d.net[at : at+k : at+k]
+			at += k
+		}
 	}
-	if nets[1] > 0 {
-		s.net[1] = d.net[nets[0]:len(d.net):len(d.net)]
-	}
-	if k := tims[0]; k > 0 {
-		s.timers[0] = d.tim[:k:k]
-	}
-	if tims[1] > 0 {
-		s.timers[1] = d.tim[tims[0]:len(d.tim):len(d.tim)]
+	at = 0
+	for n := range sh.nodes {
+		if k := tims[n]; k > 0 {
+			s.timers[n] = d.tim[at : at+k : at+k]
+			at += k
+		}
 	}
 }
 

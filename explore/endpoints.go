@@ -29,13 +29,13 @@ import (
 // search's outcome does not, since it never orders states by those ids.
 type endpoints struct {
 	mu      sync.Mutex
-	msgs    []model.Message // the workload, by Ref-1
-	side    [2]epSide
+	msgs    []model.Message  // the workload, by Ref-1
+	side    []epSide         // per node
 	pkts    []model.Packet   // by packet id
 	pktIDs  map[string]pktID // appendPacket encoding -> id
 	keyBuf  []byte
 	out     []model.Output
-	scratch [2]model.Endpoint
+	scratch []model.Endpoint   // per node
 	outs    slab[model.Output] // remembered outputs, immutable
 	acts    slab[act]
 	actBuf  []act
@@ -48,16 +48,32 @@ type pktID = uint32
 type epSide struct {
 	ids    map[string]uint32 // AppendKey encoding -> id
 	eps    []model.Endpoint  // by id; never changed after interning
-	stored []uint16          // server: by id, bit m-1 set when the endpoint stores message m
+	stored []uint16          // by id, bit m-1 set when the endpoint keeps a copy of message m
 	steps  memo
+	// wide remembers the steps whose key does not fit memo's 64 bits: a
+	// choice made, a connection other than the first, a large argument.
+	wide map[wideKey]*stepResult
+}
+
+type wideKey struct {
+	id, arg uint32
+	kind    model.InKind
+	conn    uint8
+	choice  uint64
 }
 
 // act is an output as the search carries it out: its kind and its packet
-// id, message ref or timer.
+// id, message ref, timer or number of options, and the connection of a
+// send.
 type act struct {
 	kind model.OutKind
+	conn uint8
 	arg  uint32
 }
+
+// actUnrouted is the act of a broker's delivery that no subscription
+// matched (model.NoSubscriber): no delivery of the message is owed.
+const actUnrouted model.OutKind = 0xff
 
 // stepResult is the remembered outcome of one step: the next endpoint
 // state, the outputs (for observers) and the same outputs as acts.
@@ -67,10 +83,10 @@ type stepResult struct {
 	acts []act          // acts[i] is out[i]
 }
 
-func newEndpoints(msgs []model.Message) *endpoints {
-	c := &endpoints{msgs: msgs, pktIDs: map[string]pktID{}}
-	for side := range c.side {
-		c.side[side] = epSide{ids: map[string]uint32{}, steps: newMemo()}
+func newEndpoints(msgs []model.Message, nodes int) *endpoints {
+	c := &endpoints{msgs: msgs, pktIDs: map[string]pktID{}, side: make([]epSide, nodes), scratch: make([]model.Endpoint, nodes)}
+	for n := range c.side {
+		c.side[n] = epSide{ids: map[string]uint32{}, steps: newMemo(), wide: map[wideKey]*stepResult{}}
 	}
 	return c
 }
@@ -93,7 +109,7 @@ func (c *endpoints) internLocked(side int, e model.Endpoint) uint32 {
 	t.ids[string(c.keyBuf)] = id
 	t.eps = append(t.eps, e)
 	var stored uint16
-	for m := 1; side == server && m <= len(c.msgs); m++ { // the safety check asks only about the receiver
+	for m := 1; m <= len(c.msgs); m++ {
 		if stores(e, m) {
 			stored |= 1 << (m - 1)
 		}
@@ -127,9 +143,9 @@ func (c *endpoints) get(side int, id uint32) model.Endpoint {
 // practice.
 const argBits = 24
 
-// input builds the input of kind with arg.
-func (c *endpoints) input(kind model.InKind, arg uint32) model.Input {
-	in := model.Input{Kind: kind}
+// input builds the input of kind with arg on connection conn.
+func (c *endpoints) input(kind model.InKind, arg uint32, conn uint8) model.Input {
+	in := model.Input{Kind: kind, Conn: conn}
 	switch kind {
 	case model.InPublish:
 		in.Msg = c.msgs[arg-1]
@@ -148,32 +164,43 @@ func stepKey(id uint32, kind model.InKind, arg uint32) (uint64, bool) {
 	return uint64(id)<<32 | uint64(kind)<<argBits | uint64(arg), arg < 1<<argBits
 }
 
-// step returns the outcome of feeding input (kind, arg) to endpoint id of
-// side.
-func (c *endpoints) step(side int, id uint32, kind model.InKind, arg uint32) *stepResult {
+// step returns the outcome of feeding input (kind, arg) on connection
+// conn, with choice, to endpoint id of node side.
+func (c *endpoints) step(side int, id uint32, kind model.InKind, arg uint32, conn uint8, choice uint64) *stepResult {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	t := &c.side[side]
 	k, ok := stepKey(id, kind, arg)
+	ok = ok && conn == 0 && choice == 0
+	wk := wideKey{id: id, arg: arg, kind: kind, conn: conn, choice: choice}
 	if ok {
 		if r := t.steps.get(k); r != nil {
 			return r
 		}
+	} else if r := t.wide[wk]; r != nil {
+		return r
 	}
 	e := c.private(side, t.eps[id])
-	c.out = e.Step(c.input(kind, arg), c.out[:0])
+	in := c.input(kind, arg, conn)
+	in.Choice = choice
+	c.out = e.Step(in, c.out[:0])
 	r := c.results.add(stepResult{out: c.outs.copy(c.out)})
 	c.actBuf = c.actBuf[:0]
 	for i := range r.out {
 		o := &r.out[i]
-		a := act{kind: o.Kind}
+		a := act{kind: o.Kind, conn: o.Conn}
 		switch o.Kind {
 		case model.OutSend:
 			a.arg = c.packet(&o.Packet)
 		case model.OutDeliver, model.OutComplete, model.OutAbandon:
 			a.arg = o.Msg.Ref
+			if o.Kind == model.OutDeliver && o.Note == model.NoSubscriber {
+				a.kind = actUnrouted
+			}
 		case model.OutSetTimer, model.OutCancelTimer:
 			a.arg = uint32(o.Timer)
+		case model.OutChose:
+			a.arg = o.Options
 		}
 		c.actBuf = append(c.actBuf, a)
 	}
@@ -185,6 +212,8 @@ func (c *endpoints) step(side int, id uint32, kind model.InKind, arg uint32) *st
 	}
 	if ok {
 		t.steps.put(k, r)
+	} else {
+		t.wide[wk] = r
 	}
 	return r
 }
@@ -202,38 +231,78 @@ func (c *endpoints) private(side int, e model.Endpoint) model.Endpoint {
 }
 
 // epCache is one worker's view of the shared endpoints: the steps it has
-// looked up, and the packets and receiver facts interned so far (prefixes
-// of the shared arrays, taken under the lock: what is appended later lies
-// beyond them, so reading them needs no lock).
+// looked up, and the packets and what each node's endpoints keep, as
+// interned so far (prefixes of the shared arrays, taken under the lock:
+// what is appended later lies beyond them, so reading them needs no lock).
 type epCache struct {
 	shared *endpoints
-	steps  [2]stepCache
+	steps  []stepCache // per node
+	wide   []map[wideKey]*stepResult
 	pkts   []model.Packet
-	stored []uint16
+	kept   [][]uint16 // per node, by endpoint id
 }
 
 func newEpCache(shared *endpoints) *epCache {
-	return &epCache{shared: shared, steps: [2]stepCache{newStepCache(), newStepCache()}}
+	c := &epCache{shared: shared}
+	for range shared.side {
+		c.steps = append(c.steps, newStepCache())
+		c.wide = append(c.wide, map[wideKey]*stepResult{})
+	}
+	c.kept = make([][]uint16, len(shared.side))
+	return c
 }
 
-// step returns the outcome of feeding input (kind, arg) to endpoint id of
-// side: the next endpoint, the outputs as acts, and the whole result (for
-// observers). acts is valid until the next call.
-func (c *epCache) step(side int, id uint32, kind model.InKind, arg uint32) (uint32, []act, *stepResult) {
+// step returns the outcome of feeding input (kind, arg) on connection
+// conn, with choice, to endpoint id of node: the next endpoint, the
+// outputs as acts, and the whole result (for observers). acts is valid
+// until the next call.
+func (c *epCache) step(node int, id uint32, kind model.InKind, arg uint32, conn uint8, choice uint64) (uint32, []act, *stepResult) {
 	k, ok := stepKey(id, kind, arg)
+	ok = ok && conn == 0 && choice == 0
 	if ok {
-		if e := c.steps[side].get(k); e != nil {
+		if e := c.steps[node].get(k); e != nil {
 			if int(e.n) <= len(e.acts) {
 				return e.to, e.acts[:e.n], e.r
 			}
 			return e.to, e.r.acts, e.r
 		}
+	} else if r := c.wide[node][wideKey{id: id, arg: arg, kind: kind, conn: conn, choice: choice}]; r != nil {
+		return r.to, r.acts, r
 	}
-	r := c.shared.step(side, id, kind, arg)
+	r := c.shared.step(node, id, kind, arg, conn, choice)
 	if ok {
-		c.steps[side].put(k, r)
+		c.steps[node].put(k, r)
+	} else {
+		c.wide[node][wideKey{id: id, arg: arg, kind: kind, conn: conn, choice: choice}] = r
 	}
 	return r.to, r.acts, r
+}
+
+// refresh takes the shared arrays as they are now.
+func (c *epCache) refresh() {
+	c.shared.mu.Lock()
+	c.pkts = c.shared.pkts
+	for n := range c.kept {
+		c.kept[n] = c.shared.side[n].stored
+	}
+	c.shared.mu.Unlock()
+}
+
+// pkt returns packet id (shared: read only).
+func (c *epCache) pkt(id pktID) *model.Packet {
+	if int(id) >= len(c.pkts) {
+		c.refresh()
+	}
+	return &c.pkts[id]
+}
+
+// stored is the set of messages node's endpoint id keeps a copy of, for a
+// later delivery or retransmission: bit m-1 for message m.
+func (c *epCache) stored(node int, id uint32) uint16 {
+	if int(id) >= len(c.kept[node]) {
+		c.refresh()
+	}
+	return c.kept[node][id]
 }
 
 // stepCache is a worker's open-addressing table of remembered steps,
@@ -286,30 +355,6 @@ func (m *stepCache) put(k uint64, r *stepResult) {
 	copy(e.acts[:], r.acts)
 	m.slots[i] = e
 	m.n++
-}
-
-// refresh takes the shared arrays as they are now.
-func (c *epCache) refresh() {
-	c.shared.mu.Lock()
-	c.pkts, c.stored = c.shared.pkts, c.shared.side[server].stored
-	c.shared.mu.Unlock()
-}
-
-// pkt returns packet id (shared: read only).
-func (c *epCache) pkt(id pktID) *model.Packet {
-	if int(id) >= len(c.pkts) {
-		c.refresh()
-	}
-	return &c.pkts[id]
-}
-
-// stores reports whether the receiver's endpoint id keeps message ref
-// (1-based) for a later delivery.
-func (c *epCache) stores(id uint32, ref int) bool {
-	if int(id) >= len(c.stored) {
-		c.refresh()
-	}
-	return c.stored[id]&(1<<(ref-1)) != 0
 }
 
 // memo is an open-addressing hash table from step keys to remembered

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/qoslab/qoslab/model"
+	"github.com/qoslab/qoslab/sim"
 )
 
 // workerCounts are the worker counts every equivalence test runs with.
@@ -45,6 +46,13 @@ func equivalenceCases() []Options {
 		{Variant: "qos2-b", Messages: 3, Breaks: 2, MaxStates: 5},
 		{Variant: "qos2-b", Messages: 4, Breaks: 3, Crashes: 1, IDs: 2, MaxStates: 5000},
 		{Variant: "qos2-b", Messages: 3, Breaks: 2, IDs: 2, MaxDepth: 10},
+		// Every topology, and branching over permitted choices.
+		{Variant: "qos2-b", Messages: 3, Breaks: 2, IDs: 2, Choices: model.AllChoices},
+		{Variant: "qos2-b", Topology: sim.Brokered, Messages: 2, Breaks: 1, IDs: 2, IDPolicy: model.AnyFree, Choices: model.AllChoices},
+		{Variant: "qos2-a", Topology: sim.Duplex, Messages: 2, Breaks: 1, IDs: 2},
+		{Variant: "qos2-b", Topology: sim.Self, Messages: 2, Breaks: 1, Crashes: 1, Volatile: true, CleanStart: true},
+		{Variant: "shared-id-table", Topology: sim.Duplex, Messages: 2},
+		{Variant: "shared-id-table", Topology: sim.Pair, Messages: 2, Breaks: 1},
 	}
 	for _, v := range []string{"qos2-a", "qos2-b"} {
 		for _, n := range Networks() {

@@ -78,40 +78,50 @@ func (t *table) touch(k key) {
 }
 
 // appendWords appends the canonical encoding of s as 64-bit words: the
-// fixed part (wordsFixed(msgs) words), then the ids of the packets in
-// flight and the armed timers, two to a word. An endpoint is encoded by
-// its interned id, which stands for exactly one endpoint encoding. The
-// encoding is the state's key and also how the search stores its
-// frontier (see level).
-func (s *state) appendWords(dst []uint64, msgs int) []uint64 {
+// fixed part (sh.fixed() words), then the ids of the packets in flight and
+// the armed timers, two to a word. An endpoint is encoded by its interned
+// id, which stands for exactly one endpoint encoding. The encoding is the
+// state's key and also how the search stores its frontier (see level).
+func (s *state) appendWords(dst []uint64, sh shape) []uint64 {
 	var flags uint64
-	if s.linkUp {
-		flags |= 1
+	for l := range sh.dirs / 2 {
+		if s.linkUp[l] {
+			flags |= 1 << l
+		}
 	}
-	if s.down[0] {
-		flags |= 2
-	}
-	if s.down[1] {
-		flags |= 4
+	for n := range sh.nodes {
+		if s.down[n] {
+			flags |= 1 << (maxLinks + n)
+		}
 	}
 	dst = append(dst,
-		uint64(s.ep[client])|uint64(s.ep[server])<<32,
-		uint64(s.completed)|uint64(s.abandoned)<<16|uint64(s.published)<<32|flags<<40|uint64(s.breaks)<<48|uint64(s.crashes)<<56,
-		uint64(len(s.net[0]))|uint64(len(s.net[1]))<<32,
-		// A side's timers are distinct (purpose, id) pairs: three purposes
-		// times 65,535 ids, far below the 2^24 a count may reach here.
-		uint64(len(s.timers[0]))|uint64(len(s.timers[1]))<<24|uint64(s.losses)<<48|uint64(s.dups)<<56)
-	for i := 0; i < msgs; i += 8 {
+		uint64(s.ep[0])|uint64(s.ep[1])<<32,
+		uint64(s.completed)|uint64(s.abandoned)<<16|uint64(s.published)<<32|flags<<40|uint64(s.breaks)<<48|uint64(s.crashes)<<56)
+	if sh.wide() {
+		dst = append(dst, uint64(s.ep[2])|uint64(s.unrouted)<<32)
+	}
+	var lens uint64
+	for d := range sh.dirs {
+		lens |= uint64(len(s.net[d])) << (16 * d)
+	}
+	// A node's timers are distinct (owner, purpose, id) values: far below
+	// the 2^16 a count may reach here.
+	var tims uint64
+	for n := range sh.nodes {
+		tims |= uint64(len(s.timers[n])) << (16 * n)
+	}
+	dst = append(dst, lens, tims|uint64(s.losses)<<48|uint64(s.dups)<<56)
+	for i := 0; i < sh.msgs; i += 8 {
 		dst = append(dst, binary.LittleEndian.Uint64(s.delivered[i:]))
 	}
 	p := packer{dst: dst}
-	for d := range 2 {
+	for d := range sh.dirs {
 		for _, id := range s.net[d] {
 			p.put(id)
 		}
 	}
-	for side := range 2 {
-		for _, t := range s.timers[side] {
+	for n := range sh.nodes {
+		for _, t := range s.timers[n] {
 			p.put(uint32(t))
 		}
 	}
@@ -141,28 +151,53 @@ func (p *packer) flush() []uint64 {
 	return p.dst
 }
 
-// wordsFixed is the length of the fixed part of appendWords' encoding.
-func wordsFixed(msgs int) int { return 4 + (msgs+7)/8 }
+// fixed is the length of the fixed part of appendWords' encoding.
+func (sh shape) fixed() int {
+	n := 4 + (sh.msgs+7)/8
+	if sh.wide() {
+		n++
+	}
+	return n
+}
 
 // decode sets s to the state appendWords encoded as w. s's queues and
 // timer sets are d's memory: s is valid until the next decode with d.
-func (d *decoder) decode(s *state, w []uint64, msgs int) {
+func (d *decoder) decode(s *state, w []uint64, sh shape) {
 	*s = state{}
-	s.ep = [2]uint32{uint32(w[0]), uint32(w[0] >> 32)}
+	s.ep[0], s.ep[1] = uint32(w[0]), uint32(w[0]>>32)
 	s.completed, s.abandoned, s.published = uint16(w[1]), uint16(w[1]>>16), uint8(w[1]>>32)
 	flags := w[1] >> 40
-	s.linkUp, s.down = flags&1 != 0, [2]bool{flags&2 != 0, flags&4 != 0}
+	for l := range sh.dirs / 2 {
+		s.linkUp[l] = flags&(1<<l) != 0
+	}
+	for n := range sh.nodes {
+		s.down[n] = flags&(1<<(maxLinks+n)) != 0
+	}
 	s.breaks, s.crashes = uint8(w[1]>>48), uint8(w[1]>>56)
-	nets := [2]int{int(uint32(w[2])), int(w[2] >> 32)}
-	tims := [2]int{int(w[3] & (1<<24 - 1)), int(w[3] >> 24 & (1<<24 - 1))}
-	s.losses, s.dups = uint8(w[3]>>48), uint8(w[3]>>56)
-	fixed := wordsFixed(msgs)
-	for i := 4; i < fixed; i++ {
-		binary.LittleEndian.PutUint64(s.delivered[(i-4)*8:], w[i])
+	k := 2
+	if sh.wide() {
+		s.ep[2], s.unrouted = uint32(w[2]), uint16(w[2]>>32)
+		k++
+	}
+	lens, tims := w[k], w[k+1]
+	s.losses, s.dups = uint8(tims>>48), uint8(tims>>56)
+	fixed := sh.fixed()
+	for i := k + 2; i < fixed; i++ {
+		binary.LittleEndian.PutUint64(s.delivered[(i-k-2)*8:], w[i])
 	}
 	// The variable part: a stream of 32-bit values, two to a word.
 	rest := w[fixed:]
-	nn, nt := nets[0]+nets[1], tims[0]+tims[1]
+	var nets [maxDirs]int
+	var tcount [maxNodes]int
+	nn, nt := 0, 0
+	for dd := range sh.dirs {
+		nets[dd] = int(uint16(lens >> (16 * dd)))
+		nn += nets[dd]
+	}
+	for n := range sh.nodes {
+		tcount[n] = int(uint16(tims >> (16 * n)))
+		nt += tcount[n]
+	}
 	d.net, d.tim = d.net[:0], d.tim[:0]
 	for i := range nn {
 		d.net = append(d.net, uint32(rest[i/2]>>(32*(i&1))))
@@ -170,17 +205,19 @@ func (d *decoder) decode(s *state, w []uint64, msgs int) {
 	for i := nn; i < nn+nt; i++ {
 		d.tim = append(d.tim, model.Timer(rest[i/2]>>(32*(i&1))))
 	}
-	if k := nets[0]; k > 0 {
-		s.net[0] = d.net[:k:k]
+	at := 0
+	for dd := range sh.dirs {
+		if k := nets[dd]; k > 0 {
+			s.net[dd] = d.net[at : at+k : at+k]
+			at += k
+		}
 	}
-	if k := nets[1]; k > 0 {
-		s.net[1] = d.net[nets[0]:len(d.net):len(d.net)]
-	}
-	if k := tims[0]; k > 0 {
-		s.timers[0] = d.tim[:k:k]
-	}
-	if k := tims[1]; k > 0 {
-		s.timers[1] = d.tim[tims[0]:len(d.tim):len(d.tim)]
+	at = 0
+	for n := range sh.nodes {
+		if k := tcount[n]; k > 0 {
+			s.timers[n] = d.tim[at : at+k : at+k]
+			at += k
+		}
 	}
 }
 

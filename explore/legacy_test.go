@@ -3,9 +3,10 @@ package explore
 // The breadth-first search as it was before the parallel engine (one core,
 // 128-bit keys in a 20-byte-slot table, the frontier and every fault-free
 // edge in the Go heap), kept as the baseline the scale benchmark measures
-// the engine against in the same run. It drives the same system (moves,
-// apply, interned endpoints), so the comparison is of the search and its
-// store alone.
+// the engine against in the same run, and as the reference the equivalence
+// tests compare the engine with. It drives the same system (moves, apply,
+// interned endpoints), so the comparison is of the search and its store
+// alone.
 
 import (
 	"fmt"
@@ -65,7 +66,7 @@ const checkEvery = 1 << 16
 // add looks s up and records it if it is new; b.words is its encoding
 // afterwards.
 func (b *bfs) add(s *state, parent uint32, m move) (uint32, bool) {
-	b.words = s.appendWords(b.words[:0], b.x.o.Messages)
+	b.words = s.appendWords(b.words[:0], b.x.sh)
 	id, fresh := b.seen.insert(hashWords(b.words), uint32(len(b.back)))
 	if !fresh {
 		return id, false
@@ -96,6 +97,10 @@ func (b *bfs) run() *Result {
 	nextCheck := checkEvery
 	for depth := 0; cur.len() > 0; depth++ {
 		r.MaxDepth = depth
+		if x.o.interrupted() {
+			stopInterrupted(r, len(b.back), depth)
+			return r
+		}
 		if x.o.MaxDepth > 0 && depth == x.o.MaxDepth {
 			r.Verdict = Incomplete
 			r.Stopped = fmt.Sprintf("stopped at depth %d (%d states, the %d at that depth not expanded): no violation in any schedule of up to %d moves",
@@ -108,13 +113,13 @@ func (b *bfs) run() *Result {
 			// their lookups overlap instead of coming one after the other.
 			b.batch, b.batchW, b.ends = b.batch[:0], b.batchW[:0], b.ends[:0]
 			for end := min(i+batchStates, cur.len()); i < end; i++ {
-				b.dec.decode(&s, cur.get(i), x.o.Messages)
+				b.dec.decode(&s, cur.get(i), x.sh)
 				s.id = cur.ids[i]
 				b.moveBuf = x.moves(&s, b.moveBuf[:0])
 				for _, m := range b.moveBuf {
 					x.apply(&n, &s, m)
 					from := len(b.batchW)
-					b.batchW = n.appendWords(b.batchW, x.o.Messages)
+					b.batchW = n.appendWords(b.batchW, x.sh)
 					c := successor{k: hashWords(b.batchW[from:]), from: from, to: len(b.batchW), parent: s.id, m: m,
 						goal: x.goal(&n), abandoned: n.abandoned != 0}
 					c.prop, c.msg = x.check(&n)
@@ -156,6 +161,10 @@ func (b *bfs) run() *Result {
 					runtime.ReadMemStats(&mem)
 					if x.o.Progress != nil {
 						x.o.Progress(Progress{States: len(b.back), Transitions: r.Transitions, Depth: depth, HeapBytes: mem.HeapAlloc})
+					}
+					if x.o.interrupted() {
+						stopInterrupted(r, len(b.back), depth)
+						return r
 					}
 					if len(b.back) >= x.o.MaxStates || mem.HeapAlloc > x.o.MaxBytes {
 						r.Verdict = Incomplete

@@ -1,6 +1,7 @@
 package explore
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -105,12 +106,15 @@ func Run(o Options) (*Result, error) {
 		return x.walk(), nil
 	}
 	if x.o.Project {
-		p := newProjection()
+		p := newProjection(x.sh.nodes)
 		x.obs = p
 		r := x.search()
 		init := x.initial()
-		p.init = [2]string{stateName(x.eps.get(0, init.ep[0])), stateName(x.eps.get(1, init.ep[1]))}
-		p.states[0][p.init[0]], p.states[1][p.init[1]] = true, true
+		for n := range x.sh.nodes {
+			p.init[n] = stateName(x.eps.get(n, init.ep[n]))
+			p.states[n][p.init[n]] = true
+		}
+		p.roles = x.roles()
 		r.machines = p
 		return r, nil
 	}
@@ -169,30 +173,50 @@ type stateMachine struct {
 }
 
 func (m *stateMachine) initial(s *state)            { *s = m.system.initial() }
-func (m *stateMachine) decode(s *state, enc []byte) { m.dec.decodeBytes(s, enc, m.o.Messages) }
+func (m *stateMachine) decode(s *state, enc []byte) { m.dec.decodeBytes(s, enc, m.sh) }
 func (m *stateMachine) encode(dst []byte, s *state) []byte {
-	return s.encode(dst, m.o.Messages)
+	return s.encode(dst, m.sh)
 }
 func (m *stateMachine) abandoned(s *state) bool { return s.abandoned != 0 }
 func (m *stateMachine) fault(mv move) bool      { return mv.fault() }
 
 // check returns the safety property s violates and the message concerned.
+// A message its publisher completed must have been delivered, or a copy of
+// it must still exist: a PUBLISH carrying it in flight, or a node keeping it
+// (a Method A receiver until PUBREL, a broker forwarding it). A message the
+// broker had no subscription for is owed to nobody.
 func (x *system) check(s *state) (Property, int) {
+	kept := x.kept(s)
 	for m := 0; m < x.o.Messages; m++ {
 		if s.delivered[m] > 1 {
 			return NoDuplicate, m + 1
 		}
-		if s.completed&(1<<m) != 0 && s.delivered[m] == 0 && !x.publishInFlight(s, uint32(m+1)) && !x.cache.stores(s.ep[server], m+1) {
+		if s.completed&^s.unrouted&^kept&(1<<m) != 0 && s.delivered[m] == 0 && !x.publishInFlight(s, uint32(m+1)) {
 			return NoLoss, m + 1
 		}
 	}
 	return 0, 0
 }
 
-// stores reports whether a receiver keeps message ref for a later delivery
-// (Method A until PUBREL). Endpoints name the messages they store in their
-// Pending lines as "m<ref>", the convention of package model.
+// kept is the set of messages some node keeps a copy of (bit m-1).
+func (x *system) kept(s *state) uint16 {
+	var k uint16
+	for n := range x.sh.nodes {
+		k |= x.cache.stored(n, s.ep[n])
+	}
+	return k
+}
+
+// stores reports whether an endpoint keeps a copy of message ref for a
+// later delivery or retransmission: model.Keeper says so; endpoints that
+// cannot tell name the messages they keep in their Pending lines as
+// "m<ref>", the convention of package model.
 func stores(e model.Endpoint, ref int) bool {
+	if k, ok := e.(model.Keeper); ok {
+		if kept, known := k.AppendKept(nil); known {
+			return slices.Contains(kept, uint32(ref))
+		}
+	}
 	word := "m" + strconv.Itoa(ref)
 	for _, l := range e.Pending(nil) {
 		for _, f := range strings.Fields(l) {
@@ -205,17 +229,55 @@ func stores(e model.Endpoint, ref int) bool {
 }
 
 func (x *system) publishInFlight(s *state, ref uint32) bool {
-	for _, id := range s.net[client] {
-		if p := x.cache.pkt(id); p.Type == model.PUBLISH && p.Msg.Ref == ref {
-			return true
+	for d := range x.sh.dirs {
+		for _, id := range s.net[d] {
+			if p := x.cache.pkt(id); p.Type == model.PUBLISH && p.Msg.Ref == ref {
+				return true
+			}
 		}
 	}
 	return false
 }
 
-// goal: every message published and its flow ended, nothing in flight.
+// goal: every message published and its flow ended at its publisher,
+// nothing in flight, and no broker still forwarding a message.
 func (x *system) goal(s *state) bool {
 	all := uint16(1)<<x.o.Messages - 1
-	return int(s.published) == x.o.Messages && (s.completed|s.abandoned)&all == all &&
-		len(s.net[0]) == 0 && len(s.net[1]) == 0
+	if int(s.published) != x.o.Messages || (s.completed|s.abandoned)&all != all {
+		return false
+	}
+	for d := range x.sh.dirs {
+		if len(s.net[d]) > 0 {
+			return false
+		}
+	}
+	for n, spec := range x.top.layout.Nodes {
+		if spec.Broker && x.cache.stored(n, s.ep[n]) != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// roles names each node's part, for state machines and diagrams.
+func (x *system) roles() []string {
+	roles := make([]string, x.sh.nodes)
+	for n, spec := range x.top.layout.Nodes {
+		var parts []string
+		if spec.Publishes {
+			parts = append(parts, "publishes")
+		}
+		if spec.Receives {
+			parts = append(parts, "receives")
+		}
+		if spec.Broker {
+			parts = append(parts, "routes")
+		}
+		roles[n] = spec.Name + " (" + strings.Join(parts, ", ") + ")"
+	}
+	if x.top.layout.Nodes[0].Name == "client" && len(roles) == 2 && !x.top.layout.Nodes[1].Broker &&
+		!x.top.layout.Nodes[1].Publishes {
+		roles = []string{"client (sender)", "server (receiver)"} // the question's two parties
+	}
+	return roles
 }

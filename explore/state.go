@@ -2,39 +2,58 @@ package explore
 
 import (
 	"encoding/binary"
-	"strconv"
 
 	"github.com/qoslab/qoslab/model"
 )
 
-// Sides of the closed system: the sender is the MQTT client, the receiver
-// the MQTT server; direction d carries packets sent by side d.
+// The closed system has at most three nodes and two connections (the
+// topologies of sim.Layout): a client and a server, or up to two clients
+// and a broker. Direction d carries the packets of connection d/2 sent by
+// its client (d even) or its server (d odd).
+const (
+	maxNodes = 3
+	maxLinks = 2
+	maxDirs  = 2 * maxLinks
+)
+
+// The nodes of the direct topology, which much of the two-party code
+// names: the sender is the MQTT client, the receiver the MQTT server.
 const (
 	client = 0
 	server = 1
 )
 
-var sideNames = [2]string{"client", "server"}
-
 // state is one state of the closed system. States are immutable once built:
 // successors share the queues and timer sets they do not change (copy on
 // write), and the endpoints are interned (see endpoints).
 type state struct {
-	ep        [2]uint32        // interned endpoint ids
-	net       [2][]pktID       // in flight from side d to the other
-	timers    [2][]model.Timer // armed timers of side d, sorted
-	delivered [MaxMessages]uint8
-	completed uint16 // bit m-1: the sender completed message m
-	abandoned uint16 // bit m-1: the sender abandoned message m
-	published uint8  // messages handed to the sender so far (in order)
-	linkUp    bool   // stream: the transport is connected
-	down      [2]bool
+	ep        [maxNodes]uint32        // interned endpoint ids
+	net       [maxDirs][]pktID        // in flight in direction d
+	timers    [maxNodes][]model.Timer // armed timers of node n, sorted
+	delivered [MaxMessages]uint8      // deliveries to receiving applications
+	completed uint16                  // bit m-1: the publisher completed message m
+	abandoned uint16                  // bit m-1: the publisher abandoned message m
+	unrouted  uint16                  // bit m-1: the broker had no subscription for message m
+	published uint8                   // messages handed to the publishers so far (in order)
+	linkUp    [maxLinks]bool          // stream: the transport is connected
+	down      [maxNodes]bool
 	breaks    uint8 // remaining budgets
 	crashes   uint8
 	losses    uint8
 	dups      uint8
 	id        uint32 // index in the explorer's tables (not part of the key)
 }
+
+// shape is what the encoding of a state needs to know of its system: how
+// many messages, nodes and directions are in use.
+type shape struct {
+	msgs, nodes, dirs int
+	broker            bool // a broker routes: the encoding holds the unrouted messages
+}
+
+// wide reports whether the encoding has its third fixed word: a third
+// endpoint or messages a broker found no subscription for.
+func (sh shape) wide() bool { return sh.nodes > 2 || sh.broker }
 
 // decoder holds the memory of decoded states' queues and timer sets.
 type decoder struct {
@@ -81,23 +100,4 @@ func fmix64(k uint64) uint64 {
 	k *= 0xc4ceb9fe1a85ec53
 	k ^= k >> 33
 	return k
-}
-
-// workload builds the messages as the simulator's default workload does
-// (one topic, distinct 8-byte payloads), so that a replay carries the same
-// messages.
-func workload(n, distinct int) []model.Message {
-	msgs := make([]model.Message, n)
-	for i := range msgs {
-		k := i
-		if distinct > 0 {
-			k = i % distinct
-		}
-		p := "v" + strconv.Itoa(k)
-		for len(p) < 8 {
-			p += "."
-		}
-		msgs[i] = model.Message{Ref: uint32(i + 1), Topic: "qoslab/0", Payload: p}
-	}
-	return msgs
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/qoslab/qoslab/model"
+	"github.com/qoslab/qoslab/sim"
 )
 
 // walkCases cover the parts of the state encoding: crashes and breaks,
@@ -19,6 +20,10 @@ var walkCases = []Options{
 	{Variant: "qos2-b", Mode: model.Datagram, Messages: 3, IDs: 2, Losses: 2, Dups: 2, Reorder: true, EarlyTimers: true},
 	{Variant: "qos2-a", Mode: model.Datagram, Messages: 10, IDs: 3, Losses: 1, Dups: 3, Reorder: true},
 	{Variant: "two-packet-msgid", Mode: model.Datagram, Messages: 3, IDs: 1, Losses: 1, Dups: 1, Reorder: true},
+	{Variant: "qos2-a", Topology: sim.Pair, Messages: 3, Breaks: 2, Crashes: 1, IDPolicy: model.AnyFree, IDs: 3, Choices: model.AllChoices},
+	{Variant: "qos2-b", Topology: sim.Self, Messages: 3, Breaks: 2, Crashes: 1, Volatile: true, CleanStart: true},
+	{Variant: "qos2-b", Topology: sim.Brokered, SubVariant: "qos1", Mode: model.Datagram, Messages: 3, Losses: 1, Dups: 1, Reorder: true, Crashes: 1},
+	{Variant: "qos2-a", Topology: sim.Duplex, Mode: model.Datagram, Messages: 3, Losses: 1, EarlyTimers: true, Choices: model.AllChoices},
 }
 
 // randomStates calls f with every state of a few seeded random walks.
@@ -57,20 +62,20 @@ func TestEncodingRoundTrips(t *testing.T) {
 		randomStates(t, x, func(s *state) {
 			want := *s
 			want.id = 0
-			b := s.encode(nil, o.Messages)
+			b := s.encode(nil, x.sh)
 			var got state
-			d.decodeBytes(&got, b, o.Messages)
+			d.decodeBytes(&got, b, x.sh)
 			sameState(t, o, &got, &want)
-			if b2 := got.encode(nil, o.Messages); !slices.Equal(b, b2) {
+			if b2 := got.encode(nil, x.sh); !slices.Equal(b, b2) {
 				t.Fatalf("%+v: bytes %x re-encode as %x", o, b, b2)
 			}
-			w := s.appendWords(nil, o.Messages)
-			if len(w) < wordsFixed(o.Messages) {
-				t.Fatalf("%+v: %d words, fewer than the fixed %d", o, len(w), wordsFixed(o.Messages))
+			w := s.appendWords(nil, x.sh)
+			if len(w) < x.sh.fixed() {
+				t.Fatalf("%+v: %d words, fewer than the fixed %d", o, len(w), x.sh.fixed())
 			}
-			d.decode(&got, w, o.Messages)
+			d.decode(&got, w, x.sh)
 			sameState(t, o, &got, &want)
-			if w2 := got.appendWords(nil, o.Messages); !slices.Equal(w, w2) {
+			if w2 := got.appendWords(nil, x.sh); !slices.Equal(w, w2) {
 				t.Fatalf("%+v: words %x re-encode as %x", o, w, w2)
 			}
 			checked++
@@ -84,11 +89,17 @@ func TestEncodingRoundTrips(t *testing.T) {
 func sameState(t *testing.T, o Options, got, want *state) {
 	t.Helper()
 	g, w := *got, *want
-	for i := range 2 {
-		if !slices.Equal(g.net[i], w.net[i]) || !slices.Equal(g.timers[i], w.timers[i]) {
-			t.Fatalf("%+v: decoded queues/timers %v %v, want %v %v", o, g.net, g.timers, w.net, w.timers)
+	for i := range maxDirs {
+		if !slices.Equal(g.net[i], w.net[i]) {
+			t.Fatalf("%+v: decoded queues %v, want %v", o, g.net, w.net)
 		}
-		g.net[i], w.net[i], g.timers[i], w.timers[i] = nil, nil, nil, nil
+		g.net[i], w.net[i] = nil, nil
+	}
+	for i := range maxNodes {
+		if !slices.Equal(g.timers[i], w.timers[i]) {
+			t.Fatalf("%+v: decoded timers %v, want %v", o, g.timers, w.timers)
+		}
+		g.timers[i], w.timers[i] = nil, nil
 	}
 	if !reflect.DeepEqual(g, w) {
 		t.Fatalf("%+v: decoded %+v, want %+v", o, g, w)
@@ -105,14 +116,15 @@ func TestEncodingIsInjective(t *testing.T) {
 		}
 		seen := map[string]state{}
 		randomStates(t, x, func(s *state) {
-			b := string(s.encode(nil, o.Messages))
+			b := string(s.encode(nil, x.sh))
 			if prev, ok := seen[b]; ok {
-				prev.id, s.id = 0, 0
-				sameState(t, o, &prev, s)
+				c := *s
+				prev.id, c.id = 0, 0
+				sameState(t, o, &prev, &c)
 			}
 			var c state
 			var d decoder
-			d.decodeBytes(&c, []byte(b), o.Messages)
+			d.decodeBytes(&c, []byte(b), x.sh)
 			seen[b] = c
 		})
 	}
@@ -153,27 +165,28 @@ func TestHashBytes(t *testing.T) {
 type shadow struct {
 	t     *testing.T
 	o     Options
-	ep    [2]model.Endpoint
+	ep    []model.Endpoint
+	names []string
 	steps int
 }
 
 func (sh *shadow) stepped(side int, in model.Input, before, after model.Endpoint, out []model.Output) {
 	sh.t.Helper()
 	if b, a := string(before.AppendKey(nil)), string(sh.ep[side].AppendKey(nil)); a != b {
-		sh.t.Fatalf("%+v: %s before %v: interned %q, stepped %q", sh.o, sideNames[side], in, b, a)
+		sh.t.Fatalf("%+v: %s before %v: interned %q, stepped %q", sh.o, sh.names[side], in, b, a)
 	}
 	got := sh.ep[side].Step(in, nil)
 	if !reflect.DeepEqual(got, out) && !(len(got) == 0 && len(out) == 0) {
-		sh.t.Fatalf("%+v: %s on %v: remembered outputs %+v, stepping gives %+v", sh.o, sideNames[side], in, out, got)
+		sh.t.Fatalf("%+v: %s on %v: remembered outputs %+v, stepping gives %+v", sh.o, sh.names[side], in, out, got)
 	}
 	if a, b := string(after.AppendKey(nil)), string(sh.ep[side].AppendKey(nil)); a != b {
-		sh.t.Fatalf("%+v: %s after %v: interned %q, stepped %q", sh.o, sideNames[side], in, a, b)
+		sh.t.Fatalf("%+v: %s after %v: interned %q, stepped %q", sh.o, sh.names[side], in, a, b)
 	}
 	sh.steps++
 }
 
-func (sh *shadow) output(int, *model.Output, bool) {}
-func (sh *shadow) network(move, model.Packet)      {}
+func (sh *shadow) output(int, *model.Output, int, bool) {}
+func (sh *shadow) network(move, model.Packet)           {}
 
 func TestRememberedStepsMatchSteppingCopies(t *testing.T) {
 	for _, o := range walkCases {
@@ -181,16 +194,13 @@ func TestRememberedStepsMatchSteppingCopies(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sh := &shadow{t: t, o: x.o}
-		sh.ep[client] = x.v.NewSender(x.cfg.As(model.RoleClient))
-		sh.ep[server] = x.v.NewReceiver(x.cfg.As(model.RoleServer))
+		sh := &shadow{t: t, o: x.o, names: x.top.layout.Names()}
 		x.obs = sh
 		// One walk at a time: the shadow follows a single path.
 		rng := rand.New(rand.NewPCG(3, 4))
 		var moves []move
 		for range 40 {
-			sh.ep[client] = x.v.NewSender(x.cfg.As(model.RoleClient))
-			sh.ep[server] = x.v.NewReceiver(x.cfg.As(model.RoleServer))
+			sh.ep = x.top.layout.Endpoints(x.cfg, x.v, x.fwd)
 			s := x.initial()
 			for range 80 {
 				moves = x.moves(&s, moves[:0])

@@ -312,3 +312,16 @@ func (r *Result) OutOfOrder(f func(j, i int)) {
 		last[k] = i
 	}
 }
+
+// MakeWorkload returns the messages of workload w (normalised) in
+// topology t, made as a run makes them: the explorer takes its messages
+// from here so that a replayed path carries the same ones.
+func MakeWorkload(w Workload, t Topology) []model.Message {
+	var g workload
+	g.reset(w, t, t.Layout())
+	msgs := make([]model.Message, w.Messages)
+	for k := range msgs {
+		msgs[k] = g.message(k)
+	}
+	return msgs
+}
