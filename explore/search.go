@@ -101,7 +101,7 @@ func Run(o Options) (*Result, error) {
 		return nil, err
 	}
 	if x.o.Search == Walk {
-		return x.walk(), nil
+		return x.result(x.walk())
 	}
 	if x.o.Project {
 		p := newProjection(x.sh.nodes)
@@ -114,9 +114,17 @@ func Run(o Options) (*Result, error) {
 		}
 		p.roles = x.roles()
 		r.machines = p
-		return r, nil
+		return x.result(r)
 	}
-	return newBFS(x).run(), nil
+	return x.result(newBFS(x).run())
+}
+
+// result is r, or the error that stopped the search.
+func (x *system) result(r *Result) (*Result, error) {
+	if x.err != nil {
+		return nil, x.err
+	}
+	return r, nil
 }
 
 // check returns the safety property s violates and the message concerned.
@@ -325,6 +333,9 @@ func (b *bfs) run() *Result {
 				b.dec.decode(&s, cur.get(i), x.sh)
 				s.id = cur.ids[i]
 				b.moveBuf = x.moves(&s, b.moveBuf[:0])
+				if x.err != nil {
+					return r
+				}
 				for _, m := range b.moveBuf {
 					x.apply(&n, &s, m)
 					from := len(b.batchW)
