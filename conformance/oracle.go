@@ -111,6 +111,9 @@ type candidate struct {
 	// id is allowed [MQTT-2.2.1-3]; the map follows the node's choice
 	// until the flow ends, rather than branching over 65,535 options.
 	ids map[int]map[uint16]uint16
+	// subIDs marks the mapped ids that are a SUBSCRIBE's, which the
+	// outbound half does not track (SUBACK ends them).
+	subIDs map[int]map[uint16]bool
 	// chose records the options taken at the model's open choices.
 	chose []choiceRec
 	// fates of messages in this candidate's model: abandoned by a sender,
@@ -145,6 +148,11 @@ func (o owed) String() string {
 func (c *candidate) fork(next model.Endpoint) *candidate {
 	n := &candidate{ep: next, idPolicy: c.idPolicy, owes: append([]owed(nil), c.owes...),
 		chose: append([]choiceRec(nil), c.chose...), abandoned: map[uint32]bool{}, unrouted: map[uint32]bool{}}
+	for conn, m := range c.subIDs {
+		for k := range m {
+			n.markSub(conn, k)
+		}
+	}
 	if c.ids != nil {
 		n.ids = map[int]map[uint16]uint16{}
 		for conn, m := range c.ids {
@@ -212,6 +220,51 @@ func (c *candidate) fromModel(conn int, p model.Packet) model.Packet {
 	return p
 }
 
+// markSub records that real is a SUBSCRIBE's id.
+func (c *candidate) markSub(conn int, real uint16) {
+	if c.subIDs == nil {
+		c.subIDs = map[int]map[uint16]bool{}
+	}
+	if c.subIDs[conn] == nil {
+		c.subIDs[conn] = map[uint16]bool{}
+	}
+	c.subIDs[conn][real] = true
+}
+
+// unmapEnded drops the mappings of publication flows the model no longer
+// has on conn (completed, refused, abandoned with the session): the id is
+// free again on both sides.
+func (c *candidate) unmapEnded(conn int) {
+	u := idUser(c.ep, conn)
+	if u == nil {
+		return
+	}
+	for real, m := range c.ids[conn] {
+		if !c.subIDs[conn][real] && !u.InUse(m) {
+			delete(c.ids[conn], real)
+		}
+	}
+}
+
+// idUser is the outbound half of a node's session on conn, which knows the
+// ids of the flows it has.
+func idUser(ep model.Endpoint, conn int) model.IDUser {
+	var s *model.Session
+	switch e := ep.(type) {
+	case *model.Session:
+		s = e
+	case *model.Broker:
+		if conn < len(e.Sessions()) {
+			s = e.Sessions()[conn]
+		}
+	}
+	if s == nil {
+		return nil
+	}
+	u, _ := s.Outbound().(model.IDUser)
+	return u
+}
+
 // mapID records that the node's id real carries the model's id want.
 func (c *candidate) mapID(conn int, real, want uint16) {
 	if c.ids == nil {
@@ -244,9 +297,10 @@ func isAck(t model.PacketType) bool {
 	return t == model.PUBACK || t == model.PUBREC || t == model.PUBCOMP || t == model.SUBACK
 }
 
-// endsFlow reports whether an acknowledgement ends its flow, freeing the id.
+// endsFlow reports whether an acknowledgement ends its flow, freeing the
+// id. (A refusing PUBREC may or may not: unmapEnded asks the model.)
 func endsFlow(p model.Packet) bool {
-	return p.Type == model.PUBCOMP || p.Type == model.PUBACK || p.Type == model.SUBACK || (p.Type == model.PUBREC && p.Reason >= 0x80)
+	return p.Type == model.PUBCOMP || p.Type == model.PUBACK || p.Type == model.SUBACK
 }
 
 // maxCandidates bounds a node's candidate set; the first ones (default
@@ -363,7 +417,9 @@ func (o *oracle) input(node string, conn int, in model.Input, why string) {
 			nc := c.fork(oc.Next)
 			if unmap != nil {
 				delete(nc.ids[conn], *unmap)
+				delete(nc.subIDs[conn], *unmap)
 			}
+			nc.unmapEnded(conn)
 			o.owe(n, nc, oc.Out, why)
 			if k := nc.key(); !seen[k] && len(next) < maxCandidates {
 				seen[k] = true
@@ -467,6 +523,9 @@ func (o *oracle) otherID(n *nodeOracle, conn int, got model.Packet) *Divergence 
 			return false
 		}
 		c.mapID(conn, got.ID, p.ID)
+		if got.Type == model.SUBSCRIBE {
+			c.markSub(conn, got.ID)
+		}
 		want = p.ID
 		return true
 	}
