@@ -25,9 +25,10 @@ func shadowConfig(v model.Version, ids model.IDPolicy, clean bool) model.Config 
 	return model.Config{Mode: model.Stream, Version: v, IDPolicy: ids, Choices: model.AllChoices, CleanStart: clean}
 }
 
-// newShadows builds the model of every node of a run, in layout order,
-// under cfg. Subscribers start without a session: like the real clients,
-// they subscribe in the run.
+// newShadows builds the model of every node of a run, by name, under cfg:
+// the simulator's layout of the topology with every session new
+// (sim.Layout.FreshEndpoints): like the real clients, subscribers subscribe
+// in the run.
 func newShadows(cfg model.Config, t sim.Topology) (map[string]model.Endpoint, error) {
 	v, err := model.Lookup(shadowVariant)
 	if err != nil {
@@ -35,38 +36,8 @@ func newShadows(cfg model.Config, t sim.Topology) (map[string]model.Endpoint, er
 	}
 	l := t.Layout()
 	eps := map[string]model.Endpoint{}
-	for i, n := range l.Nodes {
-		if n.Broker {
-			var clients []model.BrokerClient
-			for _, lk := range l.Links {
-				if lk.Server != i {
-					continue
-				}
-				c := l.Nodes[lk.Client]
-				bc := model.BrokerClient{Name: c.Name}
-				if c.Publishes {
-					bc.In = &v
-				}
-				if c.Receives {
-					bc.Out = &v
-				}
-				clients = append(clients, bc)
-			}
-			eps[n.Name] = model.NewBroker(cfg, clients)
-			continue
-		}
-		var out, in *model.Variant
-		if n.Publishes {
-			out = &v
-		}
-		if n.Receives {
-			in = &v
-		}
-		s := model.SessionOf(cfg.As(model.RoleClient), out, in)
-		if n.Subscribe != "" {
-			s.Subscribe(model.Subscription{Filter: n.Subscribe, QoS: v.QoS})
-		}
-		eps[n.Name] = s
+	for i, e := range l.FreshEndpoints(cfg, v, v) {
+		eps[l.Nodes[i].Name] = e
 	}
 	return eps, nil
 }

@@ -36,6 +36,9 @@ type machine[S any] interface {
 	abandoned(s *S) bool
 	// fault reports whether m is a fault (left out of liveness paths).
 	fault(m move) bool
+	// err is what stops the search when the system cannot go on (a step
+	// with more outcomes than a move can name), or nil.
+	err() error
 }
 
 // limits are the bounds of one search.
@@ -58,6 +61,7 @@ type outcome struct {
 	msg                                      int
 	peakBytes                                uint64
 	interrupted                              bool
+	err                                      error // a machine's: the search stopped
 }
 
 // engine is a breadth-first search on every core whose outcome does not
@@ -392,6 +396,12 @@ func (e *engine[S, M]) block(cur, next *frontier, from, base int) int {
 		p.from, p.to = from+i*size, min(from+(i+1)*size, cur.n)
 	}
 	e.parallel(n, func(w *worker[S, M], i int) { e.expand(w, ps[i], cur) })
+	for _, w := range e.ws {
+		if err := w.m.err(); err != nil {
+			e.res.err, e.stop = err, true
+			return cur.n
+		}
+	}
 	records := 0
 	for _, p := range ps {
 		p.first = uint32(records)
@@ -430,6 +440,9 @@ func (e *engine[S, M]) expand(w *worker[S, M], p *piece, cur *frontier) {
 	cur.each(p.from, p.to, func(i int, enc []byte) {
 		w.m.decode(&w.s, enc)
 		w.moves = w.m.moves(&w.s, w.moves[:0])
+		if w.m.err() != nil {
+			return // block looks at it
+		}
 		for j, mv := range w.moves {
 			w.m.apply(&w.n, &w.s, mv)
 			start := len(p.enc)

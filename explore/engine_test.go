@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/qoslab/qoslab/model"
@@ -180,6 +181,7 @@ func (g *graph) apply(n, s *uint32, m move) {
 func (g *graph) fault(m move) bool        { return m == 2 }
 func (g *graph) goal(s *uint32) bool      { return *s%g.goalMod == 0 }
 func (g *graph) abandoned(s *uint32) bool { return *s%13 == 1 }
+func (g *graph) err() error               { return nil }
 func (g *graph) check(s *uint32) (Property, int) {
 	if *s == g.bad {
 		return NoDuplicate, 1
@@ -296,6 +298,17 @@ func TestEngineOnMadeUpGraphs(t *testing.T) {
 					t.Errorf("%+v, max %d, pieces of %d, %d workers, %d liveness passes:\ngot  %+v %v\nwant %+v %v", c.g, c.maxStates, pieces, w, maxPasses, got, path, want, wantPath)
 				}
 			}
+		}
+	}
+}
+
+// A step with more permitted outcomes than a move can name stops the
+// search with an error, whichever worker met it.
+func TestTooManyOutcomesStopsEveryWorkerCount(t *testing.T) {
+	for _, w := range workerCounts {
+		_, err := Run(Options{Messages: 6, IDs: 40, IDPolicy: model.AnyFree, Choices: model.AllChoices, Workers: w})
+		if err == nil || !strings.Contains(err.Error(), "more than 4096 permitted outcomes") {
+			t.Errorf("%d workers: %v", w, err)
 		}
 	}
 }

@@ -171,6 +171,9 @@ func (st *Stepper) Walk(path []int) (*Path, error) {
 	var enabled []move
 	for i, k := range path {
 		enabled = x.moves(&s, enabled[:0])
+		if x.err != nil {
+			return nil, x.err
+		}
 		if k < 0 || k >= len(enabled) {
 			return nil, fmt.Errorf("step %d: move %d: allowed 0..%d (the moves enabled there)", i+1, k, len(enabled)-1)
 		}
@@ -193,6 +196,9 @@ func (st *Stepper) Walk(path []int) (*Path, error) {
 		}
 	}
 	enabled = x.moves(&s, enabled[:0])
+	if x.err != nil {
+		return nil, x.err
+	}
 	for i, m := range enabled {
 		t, _ := x.trace(append(moves, m))
 		last := t.steps[len(t.steps)-1]

@@ -116,6 +116,9 @@ func (b *bfs) run() *Result {
 				b.dec.decode(&s, cur.get(i), x.sh)
 				s.id = cur.ids[i]
 				b.moveBuf = x.moves(&s, b.moveBuf[:0])
+				if x.err != nil {
+					return r
+				}
 				for _, m := range b.moveBuf {
 					x.apply(&n, &s, m)
 					from := len(b.batchW)

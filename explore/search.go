@@ -103,7 +103,7 @@ func Run(o Options) (*Result, error) {
 		return nil, err
 	}
 	if x.o.Search == Walk {
-		return x.walk(), nil
+		return x.result(x.walk())
 	}
 	if x.o.Project {
 		p := newProjection(x.sh.nodes)
@@ -116,9 +116,17 @@ func Run(o Options) (*Result, error) {
 		}
 		p.roles = x.roles()
 		r.machines = p
-		return r, nil
+		return x.result(r)
 	}
-	return x.search(), nil
+	return x.result(x.search())
+}
+
+// result is r, or the error that stopped the search.
+func (x *system) result(r *Result) (*Result, error) {
+	if x.err != nil {
+		return nil, x.err
+	}
+	return r, nil
 }
 
 // search runs the breadth-first search on o.Workers workers (one with an
@@ -137,6 +145,9 @@ func (x *system) search() *Result {
 		maxBytes: x.o.MaxBytes, progress: x.o.Progress, interrupt: x.o.Interrupt}, ms)
 	defer e.close()
 	out := e.run()
+	if out.err != nil && x.err == nil {
+		x.err = out.err
+	}
 	r := &Result{Options: x.o, Verdict: out.verdict, States: out.states, Transitions: out.transitions,
 		MaxDepth: out.maxDepth, Abandoned: out.abandoned, Stopped: out.stopped, Workers: workers}
 	if out.verdict == Violated {
@@ -178,6 +189,7 @@ func (m *stateMachine) encode(dst []byte, s *state) []byte {
 	return s.encode(dst, m.sh)
 }
 func (m *stateMachine) abandoned(s *state) bool { return s.abandoned != 0 }
+func (m *stateMachine) err() error              { return m.system.err }
 func (m *stateMachine) fault(mv move) bool      { return mv.fault() }
 
 // check returns the safety property s violates and the message concerned.

@@ -1,6 +1,7 @@
 package explore
 
 import (
+	"fmt"
 	"slices"
 
 	"github.com/qoslab/qoslab/model"
@@ -88,6 +89,9 @@ type system struct {
 	netBuf  [maxDirs][]pktID
 	timBuf  [maxNodes][]model.Timer
 	radices []uint64 // the options of each choice the last choosing step made
+	// err stops the search: a step had more permitted outcomes than a move
+	// can name (the bounds are too large for the choices opened).
+	err error
 	// kept queues and timer sets are carved out of large chunks: one
 	// allocation per few thousand states instead of one per state
 	qs   slab[pktID]
@@ -308,46 +312,27 @@ func (x *system) baseMoves(s *state, dst []move) []move {
 // model.Outcomes enumerates them (a later choice's options may depend on an
 // earlier one's).
 func (x *system) branch(s *state, m move, dst []move) []move {
-	var digits, radix []uint64
+	var o model.ChoiceOdometer
 	var n state
 	// The probes are not moves taken: no observer sees them.
 	obs := x.obs
 	x.obs = nil
 	defer func() { x.obs = obs }()
 	for {
-		c := encodeChoice(digits, radix)
+		c := o.Value()
 		if c >= maxMoveChoices {
-			panic("explore: a step has more than 4096 outcomes; bound --ids or --messages")
+			if x.err == nil {
+				x.err = fmt.Errorf("a step has more than %d permitted outcomes at these bounds (every free id and choice opened): lower --ids, --messages or --receive-max, or open fewer --choices", maxMoveChoices)
+			}
+			return dst
 		}
 		x.radices = x.radices[:0]
 		x.apply(&n, s, m.with(c))
 		dst = append(dst, m.with(c))
-		radix = append(radix[:0], x.radices...)
-		for len(digits) < len(radix) {
-			digits = append(digits, 0)
-		}
-		digits = digits[:len(radix)]
-		i := len(digits) - 1
-		for i >= 0 && digits[i]+1 >= radix[i] {
-			i--
-		}
-		if i < 0 {
+		if !o.NextRadices(x.radices) {
 			return dst
 		}
-		digits[i]++
-		digits, radix = digits[:i+1], radix[:i+1]
 	}
-}
-
-// encodeChoice is the choice value whose digits are digits, in the mixed
-// radix radix (as model.Ctx.Choose reads them).
-func encodeChoice(digits, radix []uint64) uint64 {
-	var c, scale uint64 = 0, 1
-	for i, d := range digits {
-		c += d * scale
-		scale *= radix[i]
-	}
-	return c
 }
 
 // apply sets n to the successor of s under m, built in scratch space: call

@@ -130,3 +130,20 @@ func grouped(n int) string {
 	}
 	return s
 }
+
+// Bounds whose steps have more outcomes than a move can name are refused
+// with an error that says what to lower, never a panic or a silently
+// smaller search.
+func TestTooManyOutcomesIsAnError(t *testing.T) {
+	o := Options{Messages: 6, IDs: 40, IDPolicy: model.AnyFree, Choices: model.AllChoices}
+	if _, err := Run(o); err == nil || !strings.Contains(err.Error(), "lower --ids") {
+		t.Fatalf("Run: %v", err)
+	}
+	st, err := NewStepper(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Walk([]int{0, 0, 0, 0, 0, 0, 0, 0}); err == nil { // six publications, connect, CONNECT: CONNACK starts six flows
+		t.Fatal("Walk: no error")
+	}
+}
