@@ -29,14 +29,9 @@ func (s *state) encode(dst []byte, sh shape) []byte {
 			flags |= 1 << (maxLinks + n)
 		}
 	}
-	var once uint64
-	for m := range sh.msgs {
-		switch d := s.delivered[m]; {
-		case d == 1:
-			once |= 1 << m
-		case d > 1:
-			flags |= encDeliveredBytes
-		}
+	once, ok := onceBits(&s.delivered)
+	if !ok {
+		flags |= encDeliveredBytes
 	}
 	if s.unrouted != 0 {
 		flags |= encUnrouted
@@ -111,9 +106,8 @@ func (d *decoder) decodeBytes(s *state, b []byte, sh shape) {
 	}
 	if flags&encDeliveredBytes == 0 {
 		once := r.uvarint()
-		for m := range sh.msgs {
-			s.delivered[m] = uint8(once >> m & 1)
-		}
+		binary.LittleEndian.PutUint64(s.delivered[:8], spreadBits[once&0xff])
+		binary.LittleEndian.PutUint64(s.delivered[8:], spreadBits[once>>8&0xff])
 	} else {
 		copy(s.delivered[:sh.msgs], r.b)
 		r.b = r.b[sh.msgs:]
@@ -161,6 +155,28 @@ func (d *decoder) decodeBytes(s *state, b []byte, sh shape) {
 		}
 	}
 }
+
+// onceBits packs delivery counts of 0 and 1 into a bit set, eight at a
+// time (the multiplication gathers the low bit of each byte into the top
+// byte); ok is false when some count exceeds 1.
+func onceBits(d *[MaxMessages]uint8) (bits uint64, ok bool) {
+	const gather = 0x0102040810204080
+	lo, hi := binary.LittleEndian.Uint64(d[:8]), binary.LittleEndian.Uint64(d[8:])
+	if (lo|hi)&^0x0101010101010101 != 0 {
+		return 0, false
+	}
+	return lo*gather>>56 | hi*gather>>56<<8, true
+}
+
+// spreadBits[b] has byte i set to bit i of b: onceBits undone.
+var spreadBits = func() (t [256]uint64) {
+	for b := range t {
+		for i := range 8 {
+			t[b] |= uint64(b>>i&1) << (8 * i)
+		}
+	}
+	return t
+}()
 
 // reader reads varints from an encoding the search wrote itself.
 type reader struct{ b []byte }

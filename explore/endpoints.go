@@ -240,6 +240,8 @@ type epCache struct {
 	wide   []map[wideKey]*stepResult
 	pkts   []model.Packet
 	kept   [][]uint16 // per node, by endpoint id
+	spill  []act      // the acts of remembered steps with more than fit in an entry
+	acts   [inlineActs]act
 }
 
 func newEpCache(shared *endpoints) *epCache {
@@ -253,29 +255,50 @@ func newEpCache(shared *endpoints) *epCache {
 }
 
 // step returns the outcome of feeding input (kind, arg) on connection
-// conn, with choice, to endpoint id of node: the next endpoint, the
-// outputs as acts, and the whole result (for observers). acts is valid
-// until the next call.
-func (c *epCache) step(node int, id uint32, kind model.InKind, arg uint32, conn uint8, choice uint64) (uint32, []act, *stepResult) {
+// conn, with choice, to endpoint id of node: the next endpoint and the
+// outputs as acts (valid until the next call).
+func (c *epCache) step(node int, id uint32, kind model.InKind, arg uint32, conn uint8, choice uint64) (uint32, []act) {
 	k, ok := stepKey(id, kind, arg)
 	ok = ok && conn == 0 && choice == 0
 	if ok {
 		if e := c.steps[node].get(k); e != nil {
-			if int(e.n) <= len(e.acts) {
-				return e.to, e.acts[:e.n], e.r
-			}
-			return e.to, e.r.acts, e.r
+			return e.to, c.unpack(e)
 		}
 	} else if r := c.wide[node][wideKey{id: id, arg: arg, kind: kind, conn: conn, choice: choice}]; r != nil {
-		return r.to, r.acts, r
+		return r.to, r.acts
 	}
 	r := c.shared.step(node, id, kind, arg, conn, choice)
 	if ok {
-		c.steps[node].put(k, r)
+		c.steps[node].put(k, c.pack(r))
 	} else {
 		c.wide[node][wideKey{id: id, arg: arg, kind: kind, conn: conn, choice: choice}] = r
 	}
-	return r.to, r.acts, r
+	return r.to, r.acts
+}
+
+// pack makes the entry of a remembered step.
+func (c *epCache) pack(r *stepResult) stepEntry {
+	e := stepEntry{to: r.to, n: uint8(len(r.acts))}
+	if len(r.acts) > inlineActs {
+		e.n = spilled
+		e.args[0], e.args[1] = uint32(len(c.spill)), uint32(len(r.acts))
+		c.spill = append(c.spill, r.acts...)
+		return e
+	}
+	for i, a := range r.acts {
+		e.kinds[i], e.conns[i], e.args[i] = a.kind, a.conn, a.arg
+	}
+	return e
+}
+
+func (c *epCache) unpack(e *stepEntry) []act {
+	if e.n == spilled {
+		return c.spill[e.args[0] : e.args[0]+e.args[1]]
+	}
+	for i := range e.n {
+		c.acts[i] = act{kind: e.kinds[i], conn: e.conns[i], arg: e.args[i]}
+	}
+	return c.acts[:e.n]
 }
 
 // refresh takes the shared arrays as they are now.
@@ -306,21 +329,27 @@ func (c *epCache) stored(node int, id uint32) uint16 {
 }
 
 // stepCache is a worker's open-addressing table of remembered steps,
-// linear probing, at most half full. An entry holds the next endpoint and
-// up to three acts itself, so that a step found here is one cache miss
-// rather than a chain of pointers.
+// linear probing, at most half full. An entry is 32 bytes and holds the
+// next endpoint and up to three acts itself, so that a step found here
+// costs one cache miss at most, not a chain of pointers.
 type stepCache struct {
 	slots []stepEntry
 	n     int
 }
 
+// inlineActs is how many acts an entry holds itself.
+const inlineActs = 3
+
 type stepEntry struct {
-	key  uint64 // 0 marks a free slot
-	r    *stepResult
-	to   uint32
-	n    uint8
-	acts [3]act // r.acts when they fit
+	key   uint64 // 0 marks a free slot
+	to    uint32
+	args  [inlineActs]uint32
+	kinds [inlineActs]model.OutKind
+	conns [inlineActs]uint8
+	n     uint8 // acts, or spilled: spill[args[0]:][:args[1]]
 }
+
+const spilled = 0xff
 
 func newStepCache() stepCache { return stepCache{slots: make([]stepEntry, 256)} }
 
@@ -336,13 +365,13 @@ func (m *stepCache) get(k uint64) *stepEntry {
 	}
 }
 
-func (m *stepCache) put(k uint64, r *stepResult) {
+func (m *stepCache) put(k uint64, e stepEntry) {
 	if 2*(m.n+1) > len(m.slots) {
 		old := m.slots
 		m.slots, m.n = make([]stepEntry, 2*len(old)), 0
 		for i := range old {
 			if old[i].key != 0 {
-				m.put(old[i].key, old[i].r)
+				m.put(old[i].key, old[i])
 			}
 		}
 	}
@@ -351,8 +380,7 @@ func (m *stepCache) put(k uint64, r *stepResult) {
 	for m.slots[i].key != 0 {
 		i = (i + 1) & mask
 	}
-	e := stepEntry{key: k, r: r, to: r.to, n: uint8(min(len(r.acts), 255))}
-	copy(e.acts[:], r.acts)
+	e.key = k
 	m.slots[i] = e
 	m.n++
 }

@@ -376,9 +376,9 @@ func (e *engine[S, M]) addState(parent uint32, via int, goal bool) {
 // Block sizes: how many states a piece expands, and how many pieces a
 // block has per worker. They change the speed, never the outcome (the
 // tests make pieces tiny to prove it).
-var pieceStates = 4096
+var pieceStates = 2048
 
-const piecesPerWorker = 4
+const piecesPerWorker = 8
 
 // block expands the states from.. of the level cur (whose first state has
 // id base) a block at a time, and returns where the next block starts.

@@ -14,9 +14,11 @@ import "sync/atomic"
 // the first to the last (along edges to shallower ones), read the edges
 // in order and the marks (a bit a state, small enough for the cache) at
 // random; on the protocols' graphs they settle everything within a few
-// passes (seven for the 2.8-million-state search in the tests). The
-// workers share a pass, each taking runs of states (marks are set with an
-// atomic OR; a mark seen late only delays the fixpoint, never changes it).
+// passes (seven for the 2.8-million-state search in the tests); after the
+// first three, the passes visit only the states still unmarked, each run of
+// states keeping a list of them and where their edges are. The workers
+// share a pass, each taking runs of states (marks are set with an atomic
+// OR; a mark seen late only delays the fixpoint, never changes it).
 // Should the passes not settle after maxPasses, the edges are turned around
 // (a reverse graph: 4 bytes a state and 4 an edge more) and the marks
 // spread from the marked states, which settles any graph in one go.
@@ -32,7 +34,11 @@ func (e *engine[S, M]) liveness() (uint32, bool) {
 			if down {
 				i = len(runs) - 1 - i
 			}
-			if e.livenessPass(runs[i], down) {
+			r := &runs[i]
+			if pass == fullPasses {
+				e.collectPending(r)
+			}
+			if pass >= fullPasses && e.pendingPass(r, down) || pass < fullPasses && e.livenessPass(*r, down) {
 				changed.Store(true)
 			}
 		})
@@ -50,13 +56,77 @@ func (e *engine[S, M]) liveness() (uint32, bool) {
 }
 
 // maxPasses bounds the passes liveness makes before it turns the edges
-// around.
+// around; the first fullPasses visit every state.
 var maxPasses = 32
 
-// passRun is a run of states and where their edges are.
+const fullPasses = 3
+
+// passRun is a run of states and where their edges are, and, from the
+// fourth pass on, the run's states still unmarked.
 type passRun struct {
 	from, to         uint32 // states
 	edgeFrom, edgeTo int
+	pending          []pendingState
+}
+
+// pendingState is a state not yet marked and where its edges are.
+type pendingState struct {
+	id, n uint32
+	edge  int
+}
+
+// collectPending lists the states of r still unmarked.
+func (e *engine[S, M]) collectPending(r *passRun) {
+	id, first := r.from, r.edgeFrom
+	for k := r.edgeFrom; k < r.edgeTo; k++ {
+		if e.edges.at(k)&lastEdge != 0 {
+			if !e.marked(id) {
+				r.pending = append(r.pending, pendingState{id: id, n: uint32(k + 1 - first), edge: first})
+			}
+			id, first = id+1, k+1
+		}
+	}
+}
+
+// pendingPass is livenessPass over r's pending states; it drops those it
+// marks, or finds marked.
+func (e *engine[S, M]) pendingPass(r *passRun, down bool) bool {
+	changed := false
+	visit := func(p pendingState) bool {
+		if e.marked(p.id) {
+			return true
+		}
+		for k := p.edge; k < p.edge+int(p.n); k++ {
+			if t := e.edges.at(k); t != noEdges && e.marked(t&^lastEdge) {
+				e.mark(p.id)
+				changed = true
+				return true
+			}
+		}
+		return false
+	}
+	ps := r.pending
+	if down {
+		for i := len(ps) - 1; i >= 0; i-- {
+			if visit(ps[i]) {
+				ps[i].n = 0 // dropped below
+			}
+		}
+	} else {
+		for i := range ps {
+			if visit(ps[i]) {
+				ps[i].n = 0
+			}
+		}
+	}
+	kept := ps[:0]
+	for _, p := range ps {
+		if p.n > 0 {
+			kept = append(kept, p)
+		}
+	}
+	r.pending = kept
+	return changed
 }
 
 // passRuns cuts the states into runs for the workers of a pass, at the

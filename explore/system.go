@@ -463,13 +463,19 @@ func (x *system) take(n *state, d, i int) pktID {
 // endpoint (see endpoints.input) and carries out the outputs.
 func (x *system) step(n *state, node int, kind model.InKind, arg uint32, conn uint8, choice uint64) {
 	from := n.ep[node]
-	to, acts, r := x.cache.step(node, from, kind, arg, conn, choice)
-	n.ep[node] = to
+	var r *stepResult // with an observer: the whole step, outputs included
+	var to uint32
+	var acts []act
 	if x.obs != nil {
+		r = x.eps.step(node, from, kind, arg, conn, choice)
+		to, acts = r.to, r.acts
 		in := x.eps.input(kind, arg, conn)
 		in.Choice = choice
 		x.obs.stepped(node, in, x.eps.get(node, from), x.eps.get(node, to), r.out)
+	} else {
+		to, acts = x.cache.step(node, from, kind, arg, conn, choice)
 	}
+	n.ep[node] = to
 	app := !x.top.layout.Nodes[node].Broker
 	for i, a := range acts {
 		d := -1
