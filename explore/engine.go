@@ -109,6 +109,7 @@ type engine[S any, M machine[S]] struct {
 	// edgeMarks: after each piece, where the edges of the states before
 	// edgeMark.state end; liveness splits its passes there.
 	edgeMarks []edgeMark
+	levelEnds []int // per level: the end of its edgeMarks
 	pieces    []*piece
 	pool      []*segment // spare frontier segments
 	res       outcome
@@ -347,6 +348,7 @@ func (e *engine[S, M]) run() *outcome {
 		if e.stop {
 			return r
 		}
+		e.levelEnds = append(e.levelEnds, len(e.edgeMarks))
 		e.recycle(cur)
 		cur = next
 	}

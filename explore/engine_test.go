@@ -312,3 +312,18 @@ func TestTooManyOutcomesStopsEveryWorkerCount(t *testing.T) {
 		}
 	}
 }
+
+// Beyond --max-mem the search stops cleanly at the next look at its
+// memory (every 65,536 states) and says which levels it explored
+// completely; a progress report says how much it holds.
+func TestMemoryBoundStopsTheSearch(t *testing.T) {
+	var held uint64
+	o := benchOptions
+	o.MaxBytes = 1
+	o.Progress = func(p Progress) { held = p.HeapBytes }
+	r := mustRun(t, o)
+	if r.Verdict != Incomplete || !strings.Contains(r.Stopped, "MiB): levels 0..") || !strings.Contains(r.Stopped, "fully explored") ||
+		r.States < reportEvery || r.States > 2*reportEvery || held == 0 {
+		t.Fatalf("%s after %d states, %d bytes held: %q", r.Verdict, r.States, held, r.Stopped)
+	}
+}

@@ -17,31 +17,35 @@ import "sync/atomic"
 // passes (seven for the 2.8-million-state search in the tests); after the
 // first three, the passes visit only the states still unmarked, each run of
 // states keeping a list of them and where their edges are. The workers
-// share a pass, each taking runs of states (marks are set with an atomic
-// OR; a mark seen late only delays the fixpoint, never changes it).
+// share a pass a level at a time, each taking runs of the level's states
+// (marks are set with an atomic OR; a mark seen late only delays the
+// fixpoint, never changes it).
 // Should the passes not settle after maxPasses, the edges are turned around
 // (a reverse graph: 4 bytes a state and 4 an edge more) and the marks
 // spread from the marked states, which settles any graph in one go.
 func (e *engine[S, M]) liveness() (uint32, bool) {
 	n := e.res.states
 	e.goals.grow((n + 63) / 64)
-	runs := e.passRuns()
+	levels := e.passLevels()
 	settled := false
 	for pass := 0; pass < maxPasses && !settled; pass++ {
 		var changed atomic.Bool
 		down := pass%2 == 0
-		e.parallel(len(runs), func(_ *worker[S, M], i int) {
+		for l := range levels {
 			if down {
-				i = len(runs) - 1 - i
+				l = len(levels) - 1 - l
 			}
-			r := &runs[i]
-			if pass == fullPasses {
-				e.collectPending(r)
-			}
-			if pass >= fullPasses && e.pendingPass(r, down) || pass < fullPasses && e.livenessPass(*r, down) {
-				changed.Store(true)
-			}
-		})
+			runs := levels[l]
+			e.parallel(len(runs), func(_ *worker[S, M], i int) {
+				r := &runs[i]
+				if pass == fullPasses {
+					e.collectPending(r)
+				}
+				if pass >= fullPasses && e.pendingPass(r, down) || pass < fullPasses && e.livenessPass(*r, down) {
+					changed.Store(true)
+				}
+			})
+		}
 		settled = !changed.Load()
 	}
 	if !settled {
@@ -129,20 +133,30 @@ func (e *engine[S, M]) pendingPass(r *passRun, down bool) bool {
 	return changed
 }
 
-// passRuns cuts the states into runs for the workers of a pass, at the
-// ends of pieces.
-func (e *engine[S, M]) passRuns() []passRun {
-	per := max(e.edges.len()/(16*len(e.ws)), 1<<16)
-	var runs []passRun
-	r := passRun{}
-	for _, m := range e.edgeMarks {
-		if m.edge-r.edgeFrom >= per || m == e.edgeMarks[len(e.edgeMarks)-1] {
-			r.to, r.edgeTo = m.state, m.edge
-			runs = append(runs, r)
-			r = passRun{from: m.state, edgeFrom: m.edge}
+// passLevels cuts each level's states into runs for the workers of a
+// pass, at the ends of pieces. A pass takes the levels one after the
+// other and the runs of a level at once: most edges lead to the next
+// level, so that a level's marks are settled before the level before it
+// is looked at, as in a one-core pass.
+func (e *engine[S, M]) passLevels() [][]passRun {
+	per := max(e.edges.len()/(16*len(e.ws)), 1<<14)
+	var levels [][]passRun
+	r, k := passRun{}, 0
+	for _, end := range e.levelEnds {
+		var runs []passRun
+		for ; k < end; k++ {
+			m := e.edgeMarks[k]
+			if m.edge-r.edgeFrom >= per || k == end-1 {
+				r.to, r.edgeTo = m.state, m.edge
+				if r.to > r.from {
+					runs = append(runs, r)
+				}
+				r = passRun{from: m.state, edgeFrom: m.edge}
+			}
 		}
+		levels = append(levels, runs)
 	}
-	return runs
+	return levels
 }
 
 func (e *engine[S, M]) goalWord(id uint32) *uint64 {
