@@ -35,8 +35,7 @@ type endpoints struct {
 	pktIDs  map[string]pktID // appendPacket encoding -> id
 	keyBuf  []byte
 	out     []model.Output
-	scratch []model.Endpoint   // per node
-	outs    slab[model.Output] // remembered outputs, immutable
+	scratch []model.Endpoint // per node
 	acts    slab[act]
 	actBuf  []act
 	results slab[stepResult] // the remembered steps themselves
@@ -76,11 +75,12 @@ type act struct {
 const actUnrouted model.OutKind = 0xff
 
 // stepResult is the remembered outcome of one step: the next endpoint
-// state, the outputs (for observers) and the same outputs as acts.
+// state and the outputs as acts. The outputs themselves are not kept (they
+// would be most of the memory of the remembered steps): an observer gets
+// them from outputs.
 type stepResult struct {
 	to   uint32
-	out  []model.Output // shared and immutable
-	acts []act          // acts[i] is out[i]
+	acts []act
 }
 
 func newEndpoints(msgs []model.Message, nodes int) *endpoints {
@@ -184,10 +184,10 @@ func (c *endpoints) step(side int, id uint32, kind model.InKind, arg uint32, con
 	in := c.input(kind, arg, conn)
 	in.Choice = choice
 	c.out = e.Step(in, c.out[:0])
-	r := c.results.add(stepResult{out: c.outs.copy(c.out)})
+	r := c.results.add(stepResult{})
 	c.actBuf = c.actBuf[:0]
-	for i := range r.out {
-		o := &r.out[i]
+	for i := range c.out {
+		o := &c.out[i]
 		a := act{kind: o.Kind, conn: o.Conn}
 		switch o.Kind {
 		case model.OutSend:
@@ -216,6 +216,17 @@ func (c *endpoints) step(side int, id uint32, kind model.InKind, arg uint32, con
 		t.wide[wk] = r
 	}
 	return r
+}
+
+// outputs are the outputs of the step that step remembers without them:
+// endpoints are pure, so stepping a copy again gives them, for the
+// observers (traces, state machines) that want them.
+func (c *endpoints) outputs(side int, id uint32, kind model.InKind, arg uint32, conn uint8, choice uint64) []model.Output {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	in := c.input(kind, arg, conn)
+	in.Choice = choice
+	return c.side[side].eps[id].Clone().Step(in, nil)
 }
 
 // private returns a copy of e to step: the scratch copy where the endpoint
@@ -329,7 +340,7 @@ func (c *epCache) stored(node int, id uint32) uint16 {
 }
 
 // stepCache is a worker's open-addressing table of remembered steps,
-// linear probing, at most half full. An entry is 32 bytes and holds the
+// linear probing, at most 3/4 full. An entry is 32 bytes and holds the
 // next endpoint and up to three acts itself, so that a step found here
 // costs one cache miss at most, not a chain of pointers.
 type stepCache struct {
@@ -366,7 +377,7 @@ func (m *stepCache) get(k uint64) *stepEntry {
 }
 
 func (m *stepCache) put(k uint64, e stepEntry) {
-	if 2*(m.n+1) > len(m.slots) {
+	if 4*(m.n+1) > 3*len(m.slots) {
 		old := m.slots
 		m.slots, m.n = make([]stepEntry, 2*len(old)), 0
 		for i := range old {

@@ -158,9 +158,7 @@ type piece struct {
 	firstBad int    // the first fresh violating record, -1 if none
 	base     uint32 // the id of its first fresh state
 	seg      *segment
-	links    []uint32 // parents of its fresh states
-	via      []uint8  // and the moves' indexes (255: in viaBig)
-	viaBig   []int    // the indexes of 255 and more, in order
+	viaBig   [][2]uint32 // fresh states whose move index is 255 or more, and the index
 	goals    []uint32
 	edges    []uint32
 	targets  []uint32
@@ -543,6 +541,9 @@ func (e *engine[S, M]) count(ps []*piece, base int) bool {
 		}
 	}
 	if stopAt < 0 {
+		// number writes the links of the new states in place
+		e.parent.grow(states)
+		e.via.grow(states)
 		return false
 	}
 	// Replay the counting of a one-core search through that piece.
@@ -586,7 +587,7 @@ func (e *engine[S, M]) count(ps []*piece, base int) bool {
 
 // number is phase 4 for piece p.
 func (e *engine[S, M]) number(p *piece, base int) {
-	p.links, p.via, p.viaBig, p.goals = p.links[:0], p.via[:0], p.viaBig[:0], p.goals[:0]
+	p.viaBig, p.goals = p.viaBig[:0], p.goals[:0]
 	id := p.base
 	for k := range p.recs {
 		r := &p.recs[k]
@@ -601,10 +602,10 @@ func (e *engine[S, M]) number(p *piece, base int) {
 		}
 		p.seg.data = append(p.seg.data, p.enc[start:r.end]...)
 		p.seg.ends = append(p.seg.ends, uint32(len(p.seg.data)))
-		p.links = append(p.links, uint32(base)+r.parent)
-		p.via = append(p.via, uint8(min(r.midx, 255)))
+		e.parent.set(int(id), uint32(base)+r.parent)
+		e.via.set(int(id), uint8(min(r.midx, 255)))
 		if r.midx >= 255 {
-			p.viaBig = append(p.viaBig, int(r.midx))
+			p.viaBig = append(p.viaBig, [2]uint32{id, r.midx})
 		}
 		if r.flags&fGoal != 0 {
 			p.goals = append(p.goals, id)
@@ -656,14 +657,9 @@ func (e *engine[S, M]) commit(ps []*piece, next *frontier, base int) {
 	r := &e.res
 	for _, p := range ps {
 		r.transitions += len(p.recs)
-		big := p.viaBig
-		for j, v := range p.via {
-			if v == 255 {
-				e.viaBig[p.base+uint32(j)], big = big[0], big[1:]
-			}
+		for _, b := range p.viaBig {
+			e.viaBig[b[0]] = int(b[1])
 		}
-		e.parent.append(p.links...)
-		e.via.append(p.via...)
 		for _, id := range p.goals {
 			i := int(id)
 			e.goals.grow(i/64 + 1)

@@ -146,8 +146,9 @@ type graph struct {
 	nodes    uint32
 	bad      uint32 // the node that violates safety (nodes: none)
 	goalMod  uint32
-	deadEnds bool // nodes ≡ 5 mod 11 have no successors (liveness fails)
-	home     bool // move 0 leads from v to v/2, towards the goal 0
+	deadEnds bool   // nodes ≡ 5 mod 11 have no successors (liveness fails)
+	home     bool   // move 0 leads from v to v/2, towards the goal 0
+	fan      uint32 // up to this many moves a node (default 3)
 }
 
 func (g *graph) hash(v, j uint32) uint32 {
@@ -166,7 +167,11 @@ func (g *graph) moves(s *uint32, dst []move) []move {
 	if g.deadEnds && *s%11 == 5 {
 		return dst
 	}
-	for j := range g.hash(*s, 99)%3 + 1 {
+	fan := g.fan
+	if fan == 0 {
+		fan = 3
+	}
+	for j := range g.hash(*s, 99)%fan + 1 {
 		dst = append(dst, move(j))
 	}
 	return dst
@@ -272,6 +277,7 @@ func TestEngineOnMadeUpGraphs(t *testing.T) {
 		{graph{nodes: 20000, bad: 12345, goalMod: 3}, 1 << 30},                           // safety fails
 		{graph{nodes: 20000, bad: 20000, goalMod: 3}, 777},                               // state bound
 		{graph{nodes: 30, bad: 30, goalMod: 2, home: true}, 1 << 30},
+		{graph{nodes: 100000, bad: 71830, goalMod: 3, fan: 600}, 1 << 30}, // its parent is reached by move 256
 	}
 	defer func(n int) { maxPasses = n }(maxPasses)
 	for _, pieces := range []int{1, 5, 4096} {

@@ -463,17 +463,13 @@ func (x *system) take(n *state, d, i int) pktID {
 // endpoint (see endpoints.input) and carries out the outputs.
 func (x *system) step(n *state, node int, kind model.InKind, arg uint32, conn uint8, choice uint64) {
 	from := n.ep[node]
-	var r *stepResult // with an observer: the whole step, outputs included
-	var to uint32
-	var acts []act
+	var out []model.Output // with an observer: the outputs, acts[i] being out[i]
+	to, acts := x.cache.step(node, from, kind, arg, conn, choice)
 	if x.obs != nil {
-		r = x.eps.step(node, from, kind, arg, conn, choice)
-		to, acts = r.to, r.acts
+		out = x.eps.outputs(node, from, kind, arg, conn, choice)
 		in := x.eps.input(kind, arg, conn)
 		in.Choice = choice
-		x.obs.stepped(node, in, x.eps.get(node, from), x.eps.get(node, to), r.out)
-	} else {
-		to, acts = x.cache.step(node, from, kind, arg, conn, choice)
+		x.obs.stepped(node, in, x.eps.get(node, from), x.eps.get(node, to), out)
 	}
 	n.ep[node] = to
 	app := !x.top.layout.Nodes[node].Broker
@@ -483,7 +479,7 @@ func (x *system) step(n *state, node int, kind model.InKind, arg uint32, conn ui
 			d = x.top.dir(node, a.conn)
 		}
 		if x.obs != nil {
-			x.obs.output(node, &r.out[i], d, a.kind != model.OutSend || !x.stream || n.linkUp[d/2])
+			x.obs.output(node, &out[i], d, a.kind != model.OutSend || !x.stream || n.linkUp[d/2])
 		}
 		switch a.kind {
 		case model.OutSend:
