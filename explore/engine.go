@@ -376,7 +376,7 @@ func (e *engine[S, M]) addState(parent uint32, via int, goal bool) {
 // Block sizes: how many states a piece expands, and how many pieces a
 // block has per worker. They change the speed, never the outcome (the
 // tests make pieces tiny to prove it).
-var pieceStates = 2048
+var pieceStates = 4096
 
 const piecesPerWorker = 8
 
@@ -384,9 +384,6 @@ const piecesPerWorker = 8
 // id base) a block at a time, and returns where the next block starts.
 func (e *engine[S, M]) block(cur, next *frontier, from, base int) int {
 	size := pieceStates
-	if len(e.ws) == 1 {
-		size *= 4
-	}
 	n := min(piecesPerWorker*len(e.ws), (cur.n-from+size-1)/size)
 	for len(e.pieces) < n {
 		e.pieces = append(e.pieces, &piece{route: make([][]uint32, e.owners), stats: make([]pieceStats, e.owners)})
