@@ -220,12 +220,12 @@ func (s *Sender) allocID(c *Ctx, out []Output) ([]Output, uint16, bool) {
 	if len(s.flights) < 63 {
 		var mask uint64
 		for i := range s.flights {
-			if id := s.flights[i].ID; id <= 64 {
-				mask |= 1 << (id - 1)
+			if b := s.flights[i].ID - 1; b < 64 {
+				mask |= 1 << (b & 63)
 			}
 		}
-		if r := c.Reserved; r != 0 && r <= 64 {
-			mask |= 1 << (r - 1)
+		if b := c.Reserved - 1; b < 64 { // 0 (none) wraps to 65535
+			mask |= 1 << (b & 63)
 		}
 		id := bits.TrailingZeros64(^mask) + 1
 		return out, uint16(id), id <= space

@@ -14,6 +14,7 @@ type node struct {
 	name     string
 	up       bool
 	ep       model.Endpoint
+	ps       model.InputStepper // ep, if it is one
 	links    []int // link of each connection
 	app      bool  // not a broker: its deliveries and completions are the application's
 	receives bool  // an application that receives: its Held is the receiver state reported
@@ -76,6 +77,7 @@ type Sim struct {
 	fired    []bool  // per schedule entry: its moment came
 	copies   []int64 // send: the extra delay of each copy of the packet at hand
 	out      []model.Output
+	in       model.Input // the input of a step that is not an arrival (see step)
 	res      *Result
 	// keep: the run keeps Result.Messages; otherwise led holds the records
 	// of the messages in flight (see ledger).
@@ -176,6 +178,7 @@ func (s *Sim) build() {
 			n.timers.reset()
 			n.ep = reuseEndpoint(old[i].ep, eps[i])
 		}
+		n.ps, _ = n.ep.(model.InputStepper)
 		s.nodes = append(s.nodes, n)
 	}
 	s.links = s.links[:0]
@@ -281,7 +284,7 @@ func (s *Sim) Run() *Result {
 		}
 		s.now = e.at
 		s.res.Events++
-		s.dispatch(&e)
+		s.dispatch(e)
 	}
 	s.finish()
 	return s.res
@@ -297,9 +300,10 @@ func (s *Sim) dispatch(e *event) {
 			return
 		}
 		if s.cfg.Trace {
-			s.trace(TraceEvent{Kind: TTimer, Node: s.nodes[e.target].name, Note: e.timer.String()})
+			s.trace(TraceEvent{Kind: TTimer, Node: s.nodes[e.target].name, Note: e.timer().String()})
 		}
-		s.step(int(e.target), &model.Input{Kind: model.InTimer, Timer: e.timer})
+		s.in = model.Input{Kind: model.InTimer, Timer: e.timer()}
+		s.step(int(e.target), &s.in)
 	case evPublish:
 		s.publish(int(e.gen))
 	case evBreak:
@@ -363,10 +367,11 @@ func (s *Sim) publish(k int) {
 	m := s.wl.message(k)
 	ni := s.pubs[k%p]
 	if !s.nodes[ni].up {
-		s.nodes[ni].backlog = append(s.nodes[ni].backlog, m)
+		s.nodes[ni].backlog = append(s.nodes[ni].backlog, *m)
 		return
 	}
-	s.step(ni, &model.Input{Kind: model.InPublish, Msg: m})
+	s.in = model.Input{Kind: model.InPublish, Msg: *m}
+	s.step(ni, &s.in)
 }
 
 // stats returns the record of message ref, which was published.
@@ -440,20 +445,32 @@ func (s *Sim) count(m *MessageStats) {
 	}
 }
 
+// stepWith is step with in put where endpoints may read it.
+func (s *Sim) stepWith(i int, in model.Input) {
+	s.in = in
+	s.step(i, &s.in)
+}
+
 // step feeds one input to a node's endpoint and carries out its outputs.
 // Outputs never re-enter step directly: anything that would (a fault that
 // breaks the connection) is queued at the current time, so every reaction
 // is one queue entry and ordering stays deterministic.
 //
-// The input comes by pointer: it is large, copied once into Step.
+// The input comes by pointer, to memory the Sim keeps (s.in, or the input
+// slab for arrivals): endpoints that are model.InputSteppers read it there,
+// others get a copy. The endpoint may change it (see InputStepper).
 func (s *Sim) step(i int, in *model.Input) {
 	nd := &s.nodes[i]
 	if s.choices {
 		// The choices the specification leaves open are drawn from the
 		// run's one seeded source (see model.Ctx.Choose).
-		in.Choice = s.rng.Uint64()
+		in.Choice = s.pcg.Uint64()
 	}
-	s.out = nd.ep.Step(*in, s.out[:0])
+	if nd.ps != nil {
+		s.out = nd.ps.StepInput(in, s.out[:0])
+	} else {
+		s.out = nd.ep.Step(*in, s.out[:0])
+	}
 	if s.states != nil {
 		s.states.stepped(s, i, in.Kind)
 	}
@@ -523,14 +540,14 @@ func (s *Sim) apply(i int, o *model.Output) {
 func (s *Sim) queueTimer(i int, tm model.Timer, t *timerState) {
 	t.gen++
 	t.queued, t.queuedAt = true, t.deadline
-	s.q.push(event{at: t.deadline, kind: evTimer, target: int32(i), gen: t.gen, timer: tm})
+	s.q.push(event{at: t.deadline, kind: evTimer, target: int32(i), gen: t.gen, arg: uint32(tm)})
 }
 
 // timerDue reports whether a timer event should fire now; a timer re-armed
 // for later is queued again at its deadline.
 func (s *Sim) timerDue(e *event) bool {
 	nd := &s.nodes[e.target]
-	t := nd.timers.get(e.timer)
+	t := nd.timers.get(e.timer())
 	if t.gen != e.gen {
 		return false
 	}
@@ -538,7 +555,7 @@ func (s *Sim) timerDue(e *event) bool {
 	switch {
 	case !t.armed || !nd.up:
 	case t.deadline > s.now:
-		s.queueTimer(int(e.target), e.timer, t)
+		s.queueTimer(int(e.target), e.timer(), t)
 	default:
 		t.armed = false
 		return true
@@ -595,12 +612,12 @@ func (s *Sim) send(i, li int, p *model.Packet) {
 	}
 	if !stream && !s.healed {
 		nw := &s.cfg.Network
-		if nw.Loss > 0 && s.rng.Float64() < nw.Loss {
+		if nw.Loss > 0 && s.randFloat() < nw.Loss {
 			lose = true
 		}
 		// A random copy's timing is its own too: schedule draws its jitter
 		// apart from the original's.
-		if nw.Dup > 0 && s.rng.Float64() < nw.Dup {
+		if nw.Dup > 0 && s.randFloat() < nw.Dup {
 			s.copies = append(s.copies, 0)
 		}
 	}
@@ -624,7 +641,7 @@ func (s *Sim) schedule(l *link, side int, id int64, p *model.Packet, extra int64
 	nw := &s.cfg.Network
 	at := s.now + nw.LatencyTicks + extra
 	if nw.JitterTicks > 0 {
-		at += s.rng.Int64N(nw.JitterTicks + 1)
+		at += s.randInt64N(nw.JitterTicks + 1)
 	}
 	if s.cfg.Endpoint.Mode == model.Stream {
 		if at < l.last[side] {
@@ -633,8 +650,10 @@ func (s *Sim) schedule(l *link, side int, id int64, p *model.Packet, extra int64
 		l.last[side] = at
 	}
 	k, in := s.ins.alloc()
-	in.Kind, in.Conn, in.Packet = model.InPacket, l.conns[1-side], *p
-	s.q.push(event{at: at, kind: evArrive, target: int32(l.ends[1-side]), gen: l.epoch, extra: id, in: k})
+	// Field by field: a literal would be built on the stack and copied.
+	in.Kind, in.Conn, in.Packet, in.Timer, in.Choice = model.InPacket, l.conns[1-side], *p, 0, 0
+	in.Msg = model.Message{}
+	s.q.push(event{at: at, kind: evArrive, target: int32(l.ends[1-side]), gen: l.epoch, extra: id, arg: uint32(k)})
 }
 
 // queueFault carries out a matched Break or Crash right after the current
@@ -658,8 +677,8 @@ func (s *Sim) lost(id int64, from int, why string) {
 func (s *Sim) arrive(e *event) {
 	// The entry is released before the input is used: nothing allocates
 	// from the slab until step has copied the input into the endpoint.
-	in := &s.ins.items[e.in]
-	s.ins.release(e.in)
+	in := &s.ins.items[e.arg]
+	s.ins.release(int32(e.arg))
 	typ := in.Packet.Type
 	i := int(e.target)
 	nd := &s.nodes[i]
@@ -719,7 +738,7 @@ func (s *Sim) down(li int, note string) {
 	s.trace(TraceEvent{Kind: TBreak, Node: s.nodes[l.ends[0]].name, Peer: s.nodes[l.ends[1]].name, Note: note})
 	for side, end := range l.ends {
 		if s.nodes[end].up {
-			s.step(end, &model.Input{Kind: model.InConnDown, Conn: l.conns[side]})
+			s.stepWith(end, model.Input{Kind: model.InConnDown, Conn: l.conns[side]})
 		}
 	}
 }
@@ -744,8 +763,8 @@ func (s *Sim) connect(li int) {
 	l.up = true
 	l.last = [2]int64{s.now, s.now}
 	s.trace(TraceEvent{Kind: TConnect, Node: s.nodes[l.ends[0]].name, Peer: s.nodes[l.ends[1]].name})
-	s.step(l.ends[0], &model.Input{Kind: model.InConnUp, Conn: l.conns[0]})
-	s.step(l.ends[1], &model.Input{Kind: model.InConnUp, Conn: l.conns[1]})
+	s.stepWith(l.ends[0], model.Input{Kind: model.InConnUp, Conn: l.conns[0]})
+	s.stepWith(l.ends[1], model.Input{Kind: model.InConnUp, Conn: l.conns[1]})
 }
 
 func (s *Sim) crash(ni int, restart int64) {
@@ -755,7 +774,7 @@ func (s *Sim) crash(ni int, restart int64) {
 	}
 	s.res.Crashes++
 	s.trace(TraceEvent{Kind: TCrash, Node: n.name})
-	s.step(ni, &model.Input{Kind: model.InCrash})
+	s.stepWith(ni, model.Input{Kind: model.InCrash})
 	n.up = false
 	n.timers.disarmAll()
 	if s.cfg.Endpoint.Mode == model.Stream {
@@ -776,16 +795,16 @@ func (s *Sim) restart(ni int) {
 	n := &s.nodes[ni]
 	n.up = true
 	s.trace(TraceEvent{Kind: TRestart, Node: n.name})
-	s.step(ni, &model.Input{Kind: model.InRestart})
+	s.stepWith(ni, model.Input{Kind: model.InRestart})
 	for _, m := range n.backlog {
-		s.step(ni, &model.Input{Kind: model.InPublish, Msg: m})
+		s.stepWith(ni, model.Input{Kind: model.InPublish, Msg: m})
 	}
 	n.backlog = n.backlog[:0]
 	for c, li := range n.links {
 		if s.cfg.Endpoint.Mode == model.Stream {
 			s.queueConnect(li, s.cfg.Network.ReconnectTicks)
 		} else {
-			s.step(ni, &model.Input{Kind: model.InConnUp, Conn: uint8(c)})
+			s.stepWith(ni, model.Input{Kind: model.InConnUp, Conn: uint8(c)})
 		}
 	}
 }
