@@ -15,10 +15,10 @@ type node struct {
 	up       bool
 	ep       model.Endpoint
 	ps       model.InputStepper // ep, if it is one
-	links    []int // link of each connection
-	app      bool  // not a broker: its deliveries and completions are the application's
-	receives bool  // an application that receives: its Held is the receiver state reported
-	holds    bool  // it may hold ids for received messages (asked for Held)
+	links    []int              // link of each connection
+	app      bool               // not a broker: its deliveries and completions are the application's
+	receives bool               // an application that receives: its Held is the receiver state reported
+	holds    bool               // it may hold ids for received messages (asked for Held)
 	timers   timerTable
 	peak     int             // largest Held() seen
 	peakAt   int64           // when it was first reached

@@ -26,10 +26,10 @@ type workload struct {
 	// string each, shared by their messages. With many topics, each
 	// message's topic is in the block.
 	topics [][]string
-	first int             // index of the first message of the block
-	msgs  []model.Message // the block's messages
-	buf   []byte
-	spans []span
+	first  int             // index of the first message of the block
+	msgs   []model.Message // the block's messages
+	buf    []byte
+	spans  []span
 }
 
 // span is where a message's topic and payload are in its block's string.
