@@ -18,7 +18,7 @@ func (s *Sender) CopyFrom(src Half) bool {
 	}
 	flights, items := s.flights[:0], s.queue.items[:0]
 	*s = *o
-	s.flights = append(flights, o.flights...)
+	s.flights, s.flightArr = append(flights, o.flights...), nil
 	s.queue = msgQueue{items: append(items, o.queue.pending()...)}
 	return true
 }
@@ -31,6 +31,6 @@ func (r *qos2Receiver) CopyFrom(src Half) bool {
 	}
 	held := r.held[:0]
 	*r = *o
-	r.held = append(held, o.held...)
+	r.held, r.heldArr = append(held, o.held...), nil
 	return true
 }

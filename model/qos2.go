@@ -44,6 +44,7 @@ type qos2Receiver struct {
 	cfg     Config
 	methodA bool
 	held    []heldID // in arrival order
+	heldArr []heldID // the array of held (see appendOrdered)
 }
 
 func newQoS2Receiver(c Config, methodA bool) *qos2Receiver {
@@ -103,14 +104,14 @@ func (r *qos2Receiver) onPublish(c *Ctx, p *Packet, out []Output) []Output {
 	if r.methodA != (other == 1) {
 		// Method A: take ownership by storing the message; onward delivery
 		// waits for PUBREL [MQTT-4.3.3-8].
-		r.held = append(r.held, heldID{ID: p.ID, Stored: true, Msg: p.Msg})
+		r.held, r.heldArr = appendOrdered(r.held, r.heldArr, heldID{ID: p.ID, Stored: true, Msg: p.Msg})
 		out = Persist(out, "message stored until PUBREL")
 		return Send(out, ack)
 	}
 	// Method B: store the packet id, then deliver onward, then PUBREC
 	// [MQTT-4.3.3-8]. The id must be durable before PUBREC leaves, or a
 	// crash would make the retransmitted PUBLISH look new.
-	r.held = append(r.held, heldID{ID: p.ID, Msg: Message{Ref: p.Msg.Ref}})
+	r.held, r.heldArr = appendOrdered(r.held, r.heldArr, heldID{ID: p.ID, Msg: Message{Ref: p.Msg.Ref}})
 	out = Persist(out, "packet id held until PUBREL")
 	out = Deliver(out, p.Msg)
 	return Send(out, ack)
@@ -133,7 +134,7 @@ func (r *qos2Receiver) onPubrel(c *Ctx, p *Packet, out []Output) []Output {
 		return Send(out, ack)
 	}
 	h := r.held[i]
-	r.held = append(r.held[:i], r.held[i+1:]...)
+	r.held = removeOrdered(r.held, i)
 	if h.Stored {
 		out = Deliver(out, h.Msg)
 	}
@@ -161,7 +162,7 @@ func (r *qos2Receiver) resume(c *Ctx, out []Output) []Output {
 
 func (r *qos2Receiver) Clone() Half {
 	c := *r
-	c.held = append([]heldID(nil), r.held...)
+	c.held, c.heldArr = append([]heldID(nil), r.held...), nil
 	return &c
 }
 

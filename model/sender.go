@@ -53,6 +53,7 @@ type Sender struct {
 	rules SenderRules
 
 	flights   []Flight // in the order the flows started, the order of retransmission [MQTT-4.6.0-1]
+	flightArr []Flight // the array of flights (see appendOrdered)
 	queue     msgQueue // accepted from the application, not yet given a packet id
 	nextID    uint16   // Sequential policy: the last id handed out
 	nextMsgID uint64   // MsgID rule: the last message id handed out
@@ -178,7 +179,7 @@ func (s *Sender) pump(c *Ctx, out []Output) []Output {
 			s.nextMsgID++
 			f.MsgID = s.nextMsgID
 		}
-		s.flights = append(s.flights, f)
+		s.flights, s.flightArr = appendOrdered(s.flights, s.flightArr, f)
 		out = Persist(out, "outgoing message recorded under its packet id")
 		out = s.transmit(c, &s.flights[len(s.flights)-1], false, out)
 	}
@@ -327,7 +328,7 @@ func (s *Sender) onAck(c *Ctx, p *Packet, out []Output) []Output {
 // finish ends flow i and lets queued messages take its place.
 func (s *Sender) finish(c *Ctx, i int, kind OutKind, note string, out []Output) []Output {
 	f := s.flights[i]
-	s.flights = append(s.flights[:i], s.flights[i+1:]...)
+	s.flights = removeOrdered(s.flights, i)
 	if s.cfg.Mode == Datagram {
 		out = CancelTimer(out, MakeTimer(TimerRetry, f.ID))
 	}
@@ -366,7 +367,7 @@ func (s *Sender) crash(out []Output) []Output {
 // Clone implements Half.
 func (s *Sender) Clone() Half {
 	c := *s
-	c.flights = append([]Flight(nil), s.flights...)
+	c.flights, c.flightArr = append([]Flight(nil), s.flights...), nil
 	c.queue = s.queue.clone()
 	return &c
 }

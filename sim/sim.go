@@ -67,6 +67,7 @@ type Sim struct {
 	// choices: some choice the specification leaves open is open, so
 	// every step draws its Input.Choice from the seeded source.
 	choices bool
+	stream  bool // Config.Endpoint.Mode is Stream
 
 	healed   bool
 	sends    [model.NumPacketTypes]int
@@ -144,6 +145,7 @@ func (s *Sim) init(cfg Config) error {
 	s.out = s.out[:0]
 	e := cfg.Endpoint
 	s.choices = e.IDPolicy == model.AnyFree || e.Choices != 0
+	s.stream = e.Mode == model.Stream
 	s.build()
 	if r := s.res; r != nil {
 		s.keepSpare(r)
@@ -481,16 +483,27 @@ func (s *Sim) step(i int, in *model.Input) {
 			nd.peak, nd.peakAt, nd.peakPos = h, s.now, len(s.res.Trace)-1
 		}
 	}
-	for k := range s.out {
-		s.apply(i, &s.out[k])
+	// The two commonest outputs first, the others in apply.
+	out := s.out
+	for k := range out {
+		switch o := &out[k]; o.Kind {
+		case model.OutSend:
+			s.send(i, nd.links[o.Conn], &o.Packet)
+		case model.OutPersist:
+			s.res.Persists++
+			if s.cfg.Trace {
+				s.trace(TraceEvent{Kind: TPersist, Node: nd.name, Note: o.Note})
+			}
+		default:
+			s.apply(i, nd, o)
+		}
 	}
 }
 
-func (s *Sim) apply(i int, o *model.Output) {
-	nd := &s.nodes[i]
+// apply carries out output o of node i (nd) other than a send or a
+// persist.
+func (s *Sim) apply(i int, nd *node, o *model.Output) {
 	switch o.Kind {
-	case model.OutSend:
-		s.send(i, nd.links[o.Conn], &o.Packet)
 	case model.OutDeliver:
 		if s.cfg.Trace {
 			s.trace(TraceEvent{Kind: TDeliver, Node: nd.name, Msg: o.Msg.Ref, Note: o.Note})
@@ -529,11 +542,6 @@ func (s *Sim) apply(i int, o *model.Output) {
 		}
 	case model.OutCancelTimer:
 		nd.timers.get(o.Timer).armed = false
-	case model.OutPersist:
-		s.res.Persists++
-		if s.cfg.Trace {
-			s.trace(TraceEvent{Kind: TPersist, Node: nd.name, Note: o.Note})
-		}
 	}
 }
 
@@ -571,8 +579,6 @@ func (s *Sim) send(i, li int, p *model.Packet) {
 	if l.ends[1] == i {
 		side = 1
 	}
-	peer := l.ends[1-side]
-	stream := s.cfg.Endpoint.Mode == model.Stream
 	s.sendID++
 	id := s.sendID
 	s.res.countSend(p, s.cfg.Endpoint.Version)
@@ -580,37 +586,20 @@ func (s *Sim) send(i, li int, p *model.Packet) {
 		s.stats(p.Msg.Ref).PayloadResends++
 	}
 	if s.cfg.Trace {
-		s.trace(TraceEvent{Kind: TSend, Node: s.nodes[i].name, Peer: s.nodes[peer].name, ID: id, Packet: s.tracePacket(p)})
+		s.trace(TraceEvent{Kind: TSend, Node: s.nodes[i].name, Peer: s.nodes[l.ends[1-side]].name, ID: id, Packet: s.tracePacket(p)})
 	}
-	if stream && !l.up {
+	if s.stream && !l.up {
 		s.lost(id, i, "not connected")
 		return
 	}
 	s.sends[p.Type]++
-	n := s.sends[p.Type]
 	var extra int64
 	lose := false
-	// Each dup fault makes one copy with its own delay after the original
-	// (dup TYPE#N +TICKS), so that a copy can arrive after the flow it
-	// belongs to has ended, as a network's late duplicate does.
 	s.copies = s.copies[:0]
-	for k, f := range s.faults {
-		if f.Type != p.Type || f.N != n || f.When == AfterRecv {
-			continue
-		}
-		s.fired[s.faultIdx[k]] = true
-		switch f.Action {
-		case Lose:
-			lose = true
-		case Dup:
-			s.copies = append(s.copies, f.Ticks)
-		case Delay:
-			extra += f.Ticks
-		case Break, Crash:
-			s.queueFault(f, li)
-		}
+	if len(s.faults) > 0 {
+		extra, lose = s.sendFaults(p, li)
 	}
-	if !stream && !s.healed {
+	if !s.stream && !s.healed {
 		nw := &s.cfg.Network
 		if nw.Loss > 0 && s.randFloat() < nw.Loss {
 			lose = true
@@ -628,10 +617,38 @@ func (s *Sim) send(i, li int, p *model.Packet) {
 	s.schedule(l, side, id, p, extra)
 	for _, later := range s.copies {
 		if s.cfg.Trace {
-			s.trace(TraceEvent{Kind: TDup, Node: s.nodes[i].name, Peer: s.nodes[peer].name, ID: id, Packet: s.tracePacket(p)})
+			s.trace(TraceEvent{Kind: TDup, Node: s.nodes[i].name, Peer: s.nodes[l.ends[1-side]].name, ID: id, Packet: s.tracePacket(p)})
 		}
 		s.schedule(l, side, id, p, extra+later)
 	}
+}
+
+// sendFaults applies the schedule's faults that match p, the n-th packet
+// of its type sent, on link li: it returns the extra delay and whether p
+// is lost, queues matched breaks and crashes, and puts the delays of the
+// copies to make in s.copies. Each dup fault makes one copy with its own
+// delay after the original (dup TYPE#N +TICKS), so that a copy can arrive
+// after the flow it belongs to has ended, as a network's late duplicate
+// does.
+func (s *Sim) sendFaults(p *model.Packet, li int) (extra int64, lose bool) {
+	n := s.sends[p.Type]
+	for k, f := range s.faults {
+		if f.Type != p.Type || f.N != n || f.When == AfterRecv {
+			continue
+		}
+		s.fired[s.faultIdx[k]] = true
+		switch f.Action {
+		case Lose:
+			lose = true
+		case Dup:
+			s.copies = append(s.copies, f.Ticks)
+		case Delay:
+			extra += f.Ticks
+		case Break, Crash:
+			s.queueFault(f, li)
+		}
+	}
+	return extra, lose
 }
 
 // schedule queues the arrival of p, sent from end side of l, at the other
@@ -643,7 +660,7 @@ func (s *Sim) schedule(l *link, side int, id int64, p *model.Packet, extra int64
 	if nw.JitterTicks > 0 {
 		at += s.randInt64N(nw.JitterTicks + 1)
 	}
-	if s.cfg.Endpoint.Mode == model.Stream {
+	if s.stream {
 		if at < l.last[side] {
 			at = l.last[side]
 		}
@@ -676,7 +693,8 @@ func (s *Sim) lost(id int64, from int, why string) {
 
 func (s *Sim) arrive(e *event) {
 	// The entry is released before the input is used: nothing allocates
-	// from the slab until step has copied the input into the endpoint.
+	// from the slab until the endpoint has read the input (the sends of
+	// its outputs do), and nothing reads it after.
 	in := &s.ins.items[e.arg]
 	s.ins.release(int32(e.arg))
 	typ := in.Packet.Type
@@ -688,7 +706,7 @@ func (s *Sim) arrive(e *event) {
 	if peer == i {
 		peer = l.ends[1]
 	}
-	if s.cfg.Endpoint.Mode == model.Stream && e.gen != l.epoch {
+	if s.stream && e.gen != l.epoch {
 		s.lost(e.extra, peer, "connection broken")
 		return
 	}
@@ -701,11 +719,13 @@ func (s *Sim) arrive(e *event) {
 	}
 	s.step(i, in)
 	s.recvs[typ]++
-	n := s.recvs[typ]
-	for k, f := range s.faults {
-		if f.When == AfterRecv && f.Type == typ && f.N == n {
-			s.fired[s.faultIdx[k]] = true
-			s.queueFault(f, li)
+	if len(s.faults) > 0 {
+		n := s.recvs[typ]
+		for k, f := range s.faults {
+			if f.When == AfterRecv && f.Type == typ && f.N == n {
+				s.fired[s.faultIdx[k]] = true
+				s.queueFault(f, li)
+			}
 		}
 	}
 }
