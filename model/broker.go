@@ -81,17 +81,13 @@ func (b *Broker) Sessions() []*Session { return b.sessions }
 // Step implements Endpoint: in.Conn selects the session.
 func (b *Broker) Step(in Input, out []Output) []Output {
 	b.input = in
-	return b.step(&b.input, out)
+	return b.StepInput(&b.input, out)
 }
 
-// StepInput implements InputStepper: Step without copying the input.
+// StepInput implements InputStepper: Step without copying the input,
+// which sessions get a pointer to. It clears in's connection and a
+// timer's owner bits.
 func (b *Broker) StepInput(in *Input, out []Output) []Output {
-	return b.step(in, out)
-}
-
-// step applies in, which must not be on the caller's stack (sessions get
-// the pointer); it clears in's connection and a timer's owner bits.
-func (b *Broker) step(in *Input, out []Output) []Output {
 	conn := int(in.Conn)
 	if in.Kind == InTimer {
 		// The timer names its session (see stepSession).

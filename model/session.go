@@ -99,17 +99,13 @@ func (s *Session) Connected() bool { return s.conn.Up }
 // Step implements Endpoint.
 func (s *Session) Step(in Input, out []Output) []Output {
 	s.input = in
-	return s.step(&s.input, out)
+	return s.StepInput(&s.input, out)
 }
 
-// StepInput implements InputStepper: Step without copying the input.
+// StepInput implements InputStepper: Step without copying the input,
+// which halves get a pointer to. It may clear the owner bits of a timer in
+// it.
 func (s *Session) StepInput(in *Input, out []Output) []Output {
-	return s.step(in, out)
-}
-
-// step applies in, which must not be on the caller's stack: halves get
-// the pointer. It may clear the owner bits of a timer in it.
-func (s *Session) step(in *Input, out []Output) []Output {
 	s.ctx = Ctx{Cfg: &s.cfg, Up: s.conn.Up, Reserved: s.subID, choice: in.Choice}
 	if connInput(in) {
 		done, r, o := s.conn.handle(&s.ctx, *in, out)
@@ -151,7 +147,7 @@ func (s *Session) step(in *Input, out []Output) []Output {
 
 // give steps the outbound half, or the inbound one, with in (no half:
 // the input is not for this end) and tags the timers of an inbound half as
-// its own. in is not on the caller's stack (see step).
+// its own. in must not point to the caller's stack (see InputStepper).
 func (s *Session) give(inbound bool, in *Input, out []Output) []Output {
 	h := s.out
 	if inbound {

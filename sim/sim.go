@@ -286,7 +286,11 @@ func (s *Sim) Run() *Result {
 		}
 		s.now = e.at
 		s.res.Events++
-		s.dispatch(e)
+		if e.kind == evArrive { // most events: no call through dispatch
+			s.arrive(e)
+		} else {
+			s.dispatch(e)
+		}
 	}
 	s.finish()
 	return s.res
@@ -305,7 +309,7 @@ func (s *Sim) dispatch(e *event) {
 			s.trace(TraceEvent{Kind: TTimer, Node: s.nodes[e.target].name, Note: e.timer().String()})
 		}
 		s.in = model.Input{Kind: model.InTimer, Timer: e.timer()}
-		s.step(int(e.target), &s.in)
+		s.step(int(e.target), &s.nodes[e.target], &s.in)
 	case evPublish:
 		s.publish(int(e.gen))
 	case evBreak:
@@ -373,7 +377,7 @@ func (s *Sim) publish(k int) {
 		return
 	}
 	s.in = model.Input{Kind: model.InPublish, Msg: *m}
-	s.step(ni, &s.in)
+	s.step(ni, &s.nodes[ni], &s.in)
 }
 
 // stats returns the record of message ref, which was published.
@@ -450,10 +454,11 @@ func (s *Sim) count(m *MessageStats) {
 // stepWith is step with in put where endpoints may read it.
 func (s *Sim) stepWith(i int, in model.Input) {
 	s.in = in
-	s.step(i, &s.in)
+	s.step(i, &s.nodes[i], &s.in)
 }
 
-// step feeds one input to a node's endpoint and carries out its outputs.
+// step feeds one input to node i's endpoint (nd) and carries out its
+// outputs.
 // Outputs never re-enter step directly: anything that would (a fault that
 // breaks the connection) is queued at the current time, so every reaction
 // is one queue entry and ordering stays deterministic.
@@ -461,8 +466,7 @@ func (s *Sim) stepWith(i int, in model.Input) {
 // The input comes by pointer, to memory the Sim keeps (s.in, or the input
 // slab for arrivals): endpoints that are model.InputSteppers read it there,
 // others get a copy. The endpoint may change it (see InputStepper).
-func (s *Sim) step(i int, in *model.Input) {
-	nd := &s.nodes[i]
+func (s *Sim) step(i int, nd *node, in *model.Input) {
 	if s.choices {
 		// The choices the specification leaves open are drawn from the
 		// run's one seeded source (see model.Ctx.Choose).
@@ -717,7 +721,7 @@ func (s *Sim) arrive(e *event) {
 	if s.cfg.Trace {
 		s.trace(TraceEvent{Kind: TRecv, Node: nd.name, Peer: s.nodes[peer].name, ID: e.extra, Packet: s.tracePacket(&in.Packet)})
 	}
-	s.step(i, in)
+	s.step(i, nd, in)
 	s.recvs[typ]++
 	if len(s.faults) > 0 {
 		n := s.recvs[typ]
