@@ -56,7 +56,7 @@ type Sender struct {
 	flightArr []Flight // the array of flights (see appendOrdered)
 	// low has bit id-1 set for each flight's id up to 64, so that the
 	// lowest free id is found without a scan of the flights.
-	low uint64
+	low       uint64
 	queue     msgQueue // accepted from the application, not yet given a packet id
 	nextID    uint16   // Sequential policy: the last id handed out
 	nextMsgID uint64   // MsgID rule: the last message id handed out
@@ -223,7 +223,7 @@ func (s *Sender) allocID(c *Ctx, out []Output) ([]Output, uint16, bool) {
 	// With n flows in flight the lowest free id is at most n+1: for small
 	// windows it is the lowest bit clear in low.
 	if len(s.flights) < 63 {
-		id := bits.TrailingZeros64(^(s.low|idBit(c.Reserved))) + 1
+		id := bits.TrailingZeros64(^(s.low | idBit(c.Reserved))) + 1
 		return out, uint16(id), id <= space
 	}
 	return out, s.kthFree(c, 0), true
