@@ -89,10 +89,12 @@ const (
 // steady-state scheduling allocates nothing.
 type eventQueue struct {
 	base int64 // the calendar holds ticks [base, base+calWindow)
-	// cal[t][head[t]:] are the events of the window's tick congruent to t,
-	// in push order; busy has the bit of each tick that has some.
+	// cal[t][head[t]:n[t]] are the events of the window's tick congruent
+	// to t, in push order (cal[t] is its whole array); busy has the bit of
+	// each tick that has some.
 	cal   [calWindow][]event
 	head  [calWindow]int32
+	n     [calWindow]int32
 	busy  [calWindow / 64]uint64
 	inCal int
 	// drained is the tick index whose last event pop returned: its FIFO
@@ -112,30 +114,51 @@ func (q *eventQueue) reset() {
 	if q.cal[0] == nil {
 		all := make([]event, calWindow*calSlots)
 		for t := range q.cal {
-			q.cal[t] = all[t*calSlots : t*calSlots : (t+1)*calSlots]
+			q.cal[t] = all[t*calSlots : (t+1)*calSlots : (t+1)*calSlots]
 		}
 	}
-	for t := range q.cal {
-		q.cal[t], q.head[t] = q.cal[t][:0], 0
-	}
+	q.head, q.n = [calWindow]int32{}, [calWindow]int32{}
 	q.busy = [calWindow / 64]uint64{}
 	q.far.items, q.far.seq = q.far.items[:0], 0
 }
 
+// push adds e. The common case, a tick in the window whose FIFO has room,
+// is small enough to be inlined into the callers.
 func (q *eventQueue) push(e event) {
-	if uint64(e.at-q.base) >= calWindow { // before base (in the past) or beyond the window
-		q.far.push(e)
+	t := e.at & calMask
+	if n := q.n[t]; uint64(e.at-q.base) < calWindow && int(n) < len(q.cal[t]) {
+		q.cal[t][n] = e
+		q.n[t] = n + 1
+		q.busy[t>>6&(calWindow/64-1)] |= 1 << (t & 63) // set already unless the FIFO was empty
+		q.inCal++
 		return
 	}
-	q.calPush(&e)
+	q.pushSlow(&e)
+}
+
+// pushSlow is push for an event outside the window (before base, in the
+// past, or beyond it) or to a full FIFO.
+//
+//go:noinline
+func (q *eventQueue) pushSlow(e *event) {
+	if uint64(e.at-q.base) >= calWindow {
+		q.far.push(*e)
+		return
+	}
+	q.calPush(e)
 }
 
 func (q *eventQueue) calPush(e *event) {
 	t := e.at & calMask
-	if int(q.head[t]) == len(q.cal[t]) {
-		q.busy[t>>6] |= 1 << (t & 63)
+	n := q.n[t]
+	if int(n) == len(q.cal[t]) {
+		q.cal[t] = append(q.cal[t], *e)
+		q.cal[t] = q.cal[t][:cap(q.cal[t])]
+	} else {
+		q.cal[t][n] = *e
 	}
-	q.cal[t] = append(q.cal[t], *e)
+	q.n[t] = n + 1
+	q.busy[t>>6&(calWindow/64-1)] |= 1 << (t & 63)
 	q.inCal++
 }
 
@@ -145,8 +168,8 @@ func (q *eventQueue) calPush(e *event) {
 // array) leaves it as it is.
 func (q *eventQueue) pop() *event {
 	if t := q.drained; t >= 0 {
-		if int(q.head[t]) == len(q.cal[t]) { // nothing was pushed to it since
-			q.cal[t], q.head[t] = q.cal[t][:0], 0
+		if q.head[t] == q.n[t] { // nothing was pushed to it since
+			q.head[t], q.n[t] = 0, 0
 		}
 		q.drained = -1
 	}
@@ -157,11 +180,15 @@ func (q *eventQueue) pop() *event {
 		q.advance(q.popped.at)
 		return &q.popped
 	}
-	t := q.firstBusy()
-	fifo, h := q.cal[t], q.head[t]
-	e := &fifo[h]
+	// The tick of the last event popped has the next one as often as not.
+	t := int(q.base & calMask)
+	if q.head[t] == q.n[t] {
+		t = q.firstBusy()
+	}
+	h := q.head[t]
+	e := &q.cal[t][h]
 	q.head[t] = h + 1
-	if int(h)+1 == len(fifo) {
+	if h+1 == q.n[t] {
 		q.busy[t>>6] &^= 1 << (t & 63)
 		q.drained = t
 	}
