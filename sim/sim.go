@@ -706,30 +706,45 @@ func (s *Sim) arrive(e *event) {
 	nd := &s.nodes[i]
 	li := nd.links[in.Conn]
 	l := &s.links[li]
+	if (s.stream && e.gen != l.epoch) || !nd.up || s.cfg.Trace {
+		if s.unusualArrival(e, i, nd, l, in) {
+			return
+		}
+	}
+	s.step(i, nd, in)
+	s.recvs[typ]++
+	if len(s.faults) > 0 {
+		s.recvFaults(typ, li)
+	}
+}
+
+// unusualArrival handles what most arrivals need not: a packet lost to a
+// broken connection or a node that is down (it reports true), or the trace.
+func (s *Sim) unusualArrival(e *event, i int, nd *node, l *link, in *model.Input) bool {
 	peer := l.ends[0]
 	if peer == i {
 		peer = l.ends[1]
 	}
 	if s.stream && e.gen != l.epoch {
 		s.lost(e.extra, peer, "connection broken")
-		return
+		return true
 	}
 	if !nd.up {
 		s.lost(e.extra, peer, nd.name+" is down")
-		return
+		return true
 	}
-	if s.cfg.Trace {
-		s.trace(TraceEvent{Kind: TRecv, Node: nd.name, Peer: s.nodes[peer].name, ID: e.extra, Packet: s.tracePacket(&in.Packet)})
-	}
-	s.step(i, nd, in)
-	s.recvs[typ]++
-	if len(s.faults) > 0 {
-		n := s.recvs[typ]
-		for k, f := range s.faults {
-			if f.When == AfterRecv && f.Type == typ && f.N == n {
-				s.fired[s.faultIdx[k]] = true
-				s.queueFault(f, li)
-			}
+	s.trace(TraceEvent{Kind: TRecv, Node: nd.name, Peer: s.nodes[peer].name, ID: e.extra, Packet: s.tracePacket(&in.Packet)})
+	return false
+}
+
+// recvFaults queues the schedule's faults that match the arrival of the
+// n-th packet of type typ, on link li.
+func (s *Sim) recvFaults(typ model.PacketType, li int) {
+	n := s.recvs[typ]
+	for k, f := range s.faults {
+		if f.When == AfterRecv && f.Type == typ && f.N == n {
+			s.fired[s.faultIdx[k]] = true
+			s.queueFault(f, li)
 		}
 	}
 }
