@@ -63,10 +63,10 @@ func removeOrdered[T any](s []T, i int) []T {
 // from that array's start (arr: as last returned, or nil). When s reached
 // the end of arr with room left before it, it moves back to arr's start
 // first, so that a list that loses its front keeps one array; unless it
-// fills more than half of it, when a twice larger array makes the moves
-// rare.
+// fills more than half of it, when a twice larger array keeps the moves
+// to one element per append.
 func appendOrdered[T any](s, arr []T, x T) ([]T, []T) {
-	if len(s) > 0 && len(s) == cap(s) && cap(arr) > 2*len(s) && sameEnd(s, arr) {
+	if len(s) > 0 && len(s) == cap(s) && cap(arr) >= 2*len(s) && sameEnd(s, arr) {
 		n := copy(arr[:cap(arr)], s)
 		clear(arr[n:cap(arr)])
 		s = arr[:n]

@@ -496,7 +496,7 @@ func (s *Sim) step(i int, nd *node, in *model.Input) {
 		case model.OutPersist:
 			s.res.Persists++
 			if s.cfg.Trace {
-				s.trace(TraceEvent{Kind: TPersist, Node: nd.name, Note: o.Note})
+				s.traceNote(TPersist, nd, o)
 			}
 		default:
 			s.apply(i, nd, o)
@@ -510,7 +510,7 @@ func (s *Sim) apply(i int, nd *node, o *model.Output) {
 	switch o.Kind {
 	case model.OutDeliver:
 		if s.cfg.Trace {
-			s.trace(TraceEvent{Kind: TDeliver, Node: nd.name, Msg: o.Msg.Ref, Note: o.Note})
+			s.traceMsg(TDeliver, nd, o)
 		}
 		switch {
 		case nd.app:
@@ -528,7 +528,7 @@ func (s *Sim) apply(i int, nd *node, o *model.Output) {
 			kind = TAbandon
 		}
 		if s.cfg.Trace {
-			s.trace(TraceEvent{Kind: kind, Node: nd.name, Msg: o.Msg.Ref, Note: o.Note})
+			s.traceMsg(kind, nd, o)
 		}
 		if nd.app {
 			m := s.stats(o.Msg.Ref)
@@ -590,7 +590,7 @@ func (s *Sim) send(i, li int, p *model.Packet) {
 		s.stats(p.Msg.Ref).PayloadResends++
 	}
 	if s.cfg.Trace {
-		s.trace(TraceEvent{Kind: TSend, Node: s.nodes[i].name, Peer: s.nodes[l.ends[1-side]].name, ID: id, Packet: s.tracePacket(p)})
+		s.traceSend(TSend, i, l.ends[1-side], id, p)
 	}
 	if s.stream && !l.up {
 		s.lost(id, i, "not connected")
@@ -621,7 +621,7 @@ func (s *Sim) send(i, li int, p *model.Packet) {
 	s.schedule(l, side, id, p, extra)
 	for _, later := range s.copies {
 		if s.cfg.Trace {
-			s.trace(TraceEvent{Kind: TDup, Node: s.nodes[i].name, Peer: s.nodes[l.ends[1-side]].name, ID: id, Packet: s.tracePacket(p)})
+			s.traceSend(TDup, i, l.ends[1-side], id, p)
 		}
 		s.schedule(l, side, id, p, extra+later)
 	}
@@ -846,6 +846,24 @@ func (s *Sim) restart(ni int) {
 			s.stepWith(ni, model.Input{Kind: model.InConnUp, Conn: uint8(c)})
 		}
 	}
+}
+
+// traceNote, traceMsg and traceSend record the trace entries of the hot paths,
+// out of line: a TraceEvent built in place would grow every frame.
+//
+//go:noinline
+func (s *Sim) traceNote(kind TraceKind, nd *node, o *model.Output) {
+	s.trace(TraceEvent{Kind: kind, Node: nd.name, Note: o.Note})
+}
+
+//go:noinline
+func (s *Sim) traceMsg(kind TraceKind, nd *node, o *model.Output) {
+	s.trace(TraceEvent{Kind: kind, Node: nd.name, Msg: o.Msg.Ref, Note: o.Note})
+}
+
+//go:noinline
+func (s *Sim) traceSend(kind TraceKind, from, to int, id int64, p *model.Packet) {
+	s.trace(TraceEvent{Kind: kind, Node: s.nodes[from].name, Peer: s.nodes[to].name, ID: id, Packet: s.tracePacket(p)})
 }
 
 func (s *Sim) trace(e TraceEvent) {

@@ -87,8 +87,11 @@ func (g *workload) make(k int) {
 		distinct = w.DistinctPayloads
 	}
 	// Offsets into the string first: it is made once all is written.
-	buf := g.buf[:0]
-	spans := g.spans[:0]
+	buf, spans := g.buf[:0], g.spans[:0]
+	if cap(spans) < n {
+		spans = make([]span, 0, n)
+		buf = make([]byte, 0, n*(w.PayloadBytes+8))
+	}
 	for i := k; i < k+n; i++ {
 		sp := span{topic: len(buf)}
 		if len(g.topics) == 0 {
@@ -106,6 +109,9 @@ func (g *workload) make(k int) {
 	}
 	text := string(buf)
 	g.buf, g.spans, g.first, g.msgs = buf, spans, k, g.msgs[:0]
+	if cap(g.msgs) < n {
+		g.msgs = make([]model.Message, 0, n)
+	}
 	for i, sp := range spans {
 		m := model.Message{Ref: uint32(k + i + 1), Topic: text[sp.topic:sp.payload], Payload: text[sp.payload:sp.end]}
 		if len(g.topics) > 0 {
