@@ -107,6 +107,16 @@ func (s *Session) Step(in Input, out []Output) []Output {
 // it.
 func (s *Session) StepInput(in *Input, out []Output) []Output {
 	s.ctx = Ctx{Cfg: &s.cfg, Up: s.conn.Up, Reserved: s.subID, choice: in.Choice}
+	// The packets of the flows first: they are most inputs, and none of
+	// them concerns the connection.
+	if in.Kind == InPacket {
+		switch in.Packet.Type {
+		case PUBLISH, PUBREL:
+			return s.give(true, in, out)
+		case PUBACK, PUBREC, PUBCOMP:
+			return s.give(false, in, out)
+		}
+	}
 	if connInput(in) {
 		done, r, o := s.conn.handle(&s.ctx, *in, out)
 		if done {
@@ -119,10 +129,6 @@ func (s *Session) StepInput(in *Input, out []Output) []Output {
 		return s.give(false, in, out)
 	case InPacket:
 		switch in.Packet.Type {
-		case PUBLISH, PUBREL:
-			return s.give(true, in, out)
-		case PUBACK, PUBREC, PUBCOMP:
-			return s.give(false, in, out)
 		case SUBSCRIBE:
 			return s.onSubscribe(&in.Packet, out)
 		case SUBACK:

@@ -487,7 +487,7 @@ func (s *Sim) step(i int, nd *node, in *model.Input) {
 			nd.peak, nd.peakAt, nd.peakPos = h, s.now, len(s.res.Trace)-1
 		}
 	}
-	// The two commonest outputs first, the others in apply.
+	// The commonest outputs here, the others in apply.
 	out := s.out
 	for k := range out {
 		switch o := &out[k]; o.Kind {
@@ -498,14 +498,22 @@ func (s *Sim) step(i int, nd *node, in *model.Input) {
 			if s.cfg.Trace {
 				s.traceNote(TPersist, nd, o)
 			}
+		case model.OutSetTimer:
+			t := nd.timers.get(o.Timer)
+			t.armed, t.deadline = true, s.now+o.Delay
+			if !t.queued || t.queuedAt > t.deadline {
+				s.queueTimer(i, o.Timer, t)
+			}
+		case model.OutCancelTimer:
+			nd.timers.get(o.Timer).armed = false
 		default:
 			s.apply(i, nd, o)
 		}
 	}
 }
 
-// apply carries out output o of node i (nd) other than a send or a
-// persist.
+// apply carries out output o of node i (nd) that step does not: a
+// delivery, a completion or an abandonment.
 func (s *Sim) apply(i int, nd *node, o *model.Output) {
 	switch o.Kind {
 	case model.OutDeliver:
@@ -538,14 +546,6 @@ func (s *Sim) apply(i int, nd *node, o *model.Output) {
 				m.CompletedAt = s.now
 			}
 		}
-	case model.OutSetTimer:
-		t := nd.timers.get(o.Timer)
-		t.armed, t.deadline = true, s.now+o.Delay
-		if !t.queued || t.queuedAt > t.deadline {
-			s.queueTimer(i, o.Timer, t)
-		}
-	case model.OutCancelTimer:
-		nd.timers.get(o.Timer).armed = false
 	}
 }
 
