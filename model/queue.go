@@ -27,8 +27,6 @@ func (q *msgQueue) push(m Message) {
 
 func (q *msgQueue) len() int { return len(q.items) - q.head }
 
-func (q *msgQueue) front() Message { return q.items[q.head] }
-
 func (q *msgQueue) pop() Message {
 	m := q.items[q.head]
 	q.items[q.head] = Message{}

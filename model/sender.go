@@ -156,11 +156,10 @@ func (s *Sender) dropFlights(note string, out []Output) []Output {
 // peer's Receive Maximum allows [MQTT-4.9.0-2] and a packet id is free.
 func (s *Sender) pump(c *Ctx, out []Output) []Output {
 	for c.Up && s.queue.len() > 0 {
-		m := s.queue.front()
 		if s.rules.QoS == 0 {
 			// QoS 0 has no packet id and no acknowledgement: the flow ends
 			// as the packet leaves [MQTT-4.3.1-1].
-			s.queue.pop()
+			m := s.queue.pop()
 			out = Send(out, Packet{Type: PUBLISH, QoS: 0, Msg: m})
 			out = Complete(out, m)
 			continue
@@ -173,8 +172,7 @@ func (s *Sender) pump(c *Ctx, out []Output) []Output {
 		if out, id, ok = s.allocID(c, out); !ok {
 			break
 		}
-		s.queue.pop()
-		f := Flight{ID: id, State: WaitPubrec, Msg: m}
+		f := Flight{ID: id, State: WaitPubrec, Msg: s.queue.pop()}
 		if s.rules.Ack == PUBACK {
 			f.State = WaitPuback
 		}
