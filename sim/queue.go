@@ -105,8 +105,9 @@ type eventQueue struct {
 }
 
 // calSlots is the room each tick's FIFO starts with, carved from one
-// array; a FIFO that outgrows it gets an array of its own.
-const calSlots = 4
+// array; a FIFO that outgrows it gets an array of its own (once: a Runner
+// keeps it). A short run on a fresh Sim pays for the carved array only.
+const calSlots = 1
 
 // reset empties q for a new run, keeping its arrays.
 func (q *eventQueue) reset() {
@@ -152,8 +153,10 @@ func (q *eventQueue) calPush(e *event) {
 	t := e.at & calMask
 	n := q.n[t]
 	if int(n) == len(q.cal[t]) {
-		q.cal[t] = append(q.cal[t], *e)
-		q.cal[t] = q.cal[t][:cap(q.cal[t])]
+		fifo := make([]event, max(2*len(q.cal[t]), 8))
+		copy(fifo, q.cal[t])
+		q.cal[t] = fifo
+		q.cal[t][n] = *e
 	} else {
 		q.cal[t][n] = *e
 	}

@@ -78,7 +78,8 @@ type Sim struct {
 	fired    []bool  // per schedule entry: its moment came
 	copies   []int64 // send: the extra delay of each copy of the packet at hand
 	out      []model.Output
-	in       model.Input // the input of a step that is not an arrival (see step)
+	in       model.Input    // the input of a step that is not an arrival (see step)
+	pkts     []model.Packet // the chunk tracePacket hands out copies from
 	res      *Result
 	// keep: the run keeps Result.Messages; otherwise led holds the records
 	// of the messages in flight (see ledger).
@@ -143,6 +144,7 @@ func (s *Sim) init(cfg Config) error {
 	s.sendID = 0
 	s.faults, s.faultIdx = s.faults[:0], s.faultIdx[:0]
 	s.out = s.out[:0]
+	s.pkts = nil
 	e := cfg.Endpoint
 	s.choices = e.IDPolicy == model.AnyFree || e.Choices != 0
 	s.stream = e.Mode == model.Stream
@@ -881,9 +883,14 @@ func (s *Sim) tracePacket(p *model.Packet) *model.Packet {
 	if !s.cfg.Trace {
 		return nil
 	}
-	q := new(model.Packet) // a copy: p belongs to the caller
-	*q = *p
-	return q
+	// A copy (p belongs to the caller), from a chunk of copies: one
+	// allocation for many packets. A new run starts a new chunk, so that
+	// the last result's trace stays as it was.
+	if len(s.pkts) == cap(s.pkts) {
+		s.pkts = make([]model.Packet, 0, min(2*cap(s.pkts)+16, 256))
+	}
+	s.pkts = append(s.pkts, *p)
+	return &s.pkts[len(s.pkts)-1]
 }
 
 // markFired records that a timed schedule entry (gen = position + 1) came
