@@ -163,7 +163,7 @@ func (s *Sim) build() {
 	if s.layout.Nodes == nil || c.Topology != s.top {
 		s.layout, s.top = c.Topology.Layout(), c.Topology
 	}
-	eps := s.layout.Endpoints(c.Endpoint, v, fwd)
+	eps := s.layout.endpoints(c.Endpoint, v, fwd, !c.Endpoint.CleanStart && !c.FreshSessions)
 	// Nodes keep their timer tables, emptied, their arrays, and endpoints
 	// from an earlier run (see reuseEndpoint).
 	old := s.nodes
