@@ -11,6 +11,7 @@ import (
 	"github.com/qoslab/qoslab/model"
 	"github.com/qoslab/qoslab/properties"
 	"github.com/qoslab/qoslab/sim"
+	"github.com/qoslab/qoslab/study"
 )
 
 func init() {
@@ -32,7 +33,25 @@ Exit status: 0 when the property held, 1 when a counterexample was found,
 2 for bad usage, 130 when Ctrl-C stopped the search (it prints the
 schedules tried so far).`
 
-func checkCmd(stdout, stderr io.Writer, args []string) error {
+// checkSetup is a parsed check command line: the search, and what to do
+// with its outcome.
+type checkSetup struct {
+	search  properties.Search
+	format  string
+	part    study.Shard
+	sharded bool
+	out     string
+	// args are the flags that define the search (all but those of
+	// checkOutputFlags), as --name=value by name: what a part file
+	// records, and what simulate merge parses again.
+	args []string
+}
+
+// checkOutputFlags change where and how a search runs and reports, never
+// its outcome.
+var checkOutputFlags = map[string]bool{"format": true, "workers": true, "shard": true, "out": true}
+
+func parseCheck(stderr io.Writer, args []string) (*checkSetup, error) {
 	fs := newFlagSet("check", checkSummary)
 	rf := addRunFlags(fs)
 	notFor(fs, "the search draws it (see above)", "messages", "distinct-payloads", "faults")
@@ -47,46 +66,48 @@ func checkCmd(stdout, stderr io.Writer, args []string) error {
 	nodes := fs.String("nodes", "", "crash targets, comma separated (default: every node)")
 	repeat := fs.Bool("repeat-payloads", true, "also draw workloads whose payloads repeat (a sensor sending \"ON\" twice)")
 	maxOutage := fs.Int64("max-outage", 0, "longest reconnect/restart delay drawn, in ticks (0: twice the de-dup time-to-live, so that expiring stores are reached)")
+	shard := fs.String("shard", "", "run only part i/n of the search (its shards of 200 schedules k with k mod n = i) and write the part's report for simulate merge, which prints what the whole search prints")
+	out := fs.String("out", "", "write the output (with --shard: the part's report) to this file instead of stdout (whole or not at all)")
 	if err := parseFlags(fs, stderr, args); err != nil {
-		return err
+		return nil, err
 	}
 	switch *format {
 	case "text", "mermaid", "json", "html":
 	default:
-		return usagef("--format %q: allowed values are text, mermaid, json, html", *format)
+		return nil, usagef("--format %q: allowed values are text, mermaid, json, html", *format)
 	}
 	if rf.faults != "" {
-		return usagef("--faults: check draws its own schedules; use simulate run to replay one")
+		return nil, usagef("--faults: check draws its own schedules; use simulate run to replay one")
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	switch {
 	case set["messages"]:
-		return usagef("--messages: check draws the number of messages per case; use --max-messages")
+		return nil, usagef("--messages: check draws the number of messages per case; use --max-messages")
 	case set["distinct-payloads"]:
-		return usagef("--distinct-payloads: check draws repeated payloads per case; use --repeat-payloads")
+		return nil, usagef("--distinct-payloads: check draws repeated payloads per case; use --repeat-payloads")
 	}
 	prop, err := properties.Lookup(*propName)
 	if err != nil {
-		return usagef("--property: %v", err)
+		return nil, usagef("--property: %v", err)
 	}
 	base, err := rf.config()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	switch {
 	case *tests < 1 || *tests > maxTests:
-		return usagef("--tests %d: allowed 1..%d", *tests, maxTests)
+		return nil, usagef("--tests %d: allowed 1..%d", *tests, maxTests)
 	case *workers < 0:
-		return usagef("--workers %d: must not be negative (0: one per core)", *workers)
+		return nil, usagef("--workers %d: must not be negative (0: one per core)", *workers)
 	case *maxMessages < 1 || *maxMessages > 1000:
-		return usagef("--max-messages %d: allowed 1..1000", *maxMessages)
+		return nil, usagef("--max-messages %d: allowed 1..1000", *maxMessages)
 	case *maxFaults < 0 || *maxFaults > 100:
-		return usagef("--max-faults %d: allowed 0..100", *maxFaults)
+		return nil, usagef("--max-faults %d: allowed 0..100", *maxFaults)
 	case *maxDelay < 0 || *maxDelay > sim.MaxFaultTicks:
-		return usagef("--max-delay %d: allowed 0..%d ticks (0: two latencies)", *maxDelay, sim.MaxFaultTicks)
+		return nil, usagef("--max-delay %d: allowed 0..%d ticks (0: two latencies)", *maxDelay, sim.MaxFaultTicks)
 	case *maxOutage < 0 || *maxOutage > sim.MaxFaultTicks:
-		return usagef("--max-outage %d: allowed 0..%d ticks (0: twice the time-to-live)", *maxOutage, sim.MaxFaultTicks)
+		return nil, usagef("--max-outage %d: allowed 0..%d ticks (0: twice the time-to-live)", *maxOutage, sim.MaxFaultTicks)
 	}
 	faults := *maxFaults
 	if faults == 0 {
@@ -108,7 +129,7 @@ func checkCmd(stdout, stderr io.Writer, args []string) error {
 		space.IDPolicies = []model.IDPolicy{base.Endpoint.IDPolicy}
 	}
 	if space.Actions, err = parseActions(*actions, base.Endpoint.Mode); err != nil {
-		return err
+		return nil, err
 	}
 	if !set["topics"] {
 		space.MaxTopics = 0 // the space's default
@@ -117,7 +138,7 @@ func checkCmd(stdout, stderr io.Writer, args []string) error {
 		space.Nodes = strings.Split(*nodes, ",")
 		for _, n := range space.Nodes {
 			if !validNode(n, base.Topology) {
-				return usagef("--nodes: node %q: allowed values are %s", n, strings.Join(nodeNames(base.Topology), ", "))
+				return nil, usagef("--nodes: node %q: allowed values are %s", n, strings.Join(nodeNames(base.Topology), ", "))
 			}
 		}
 	}
@@ -125,25 +146,66 @@ func checkCmd(stdout, stderr io.Writer, args []string) error {
 	raw := base
 	raw.Workload.StartTicks, raw.Network.HealTicks, raw.MaxTicks = rf.start, rf.heal, 0
 	raw.Network.JitterTicks = 0
+	c := &checkSetup{format: *format, out: *out, sharded: *shard != "",
+		search: properties.Search{Config: raw, Property: prop, Space: space, Tests: *tests, Seed: rf.seed, Workers: *workers}}
+	if c.part, err = study.ParseShard(*shard); err != nil {
+		return nil, usagef("--shard: %v", err)
+	}
+	if err := checkOutputs(map[string]string{"out": *out}); err != nil {
+		return nil, err
+	}
+	if c.sharded && *format != "text" {
+		return nil, usagef("--format %s with --shard: a part writes its report for simulate merge, which takes --format", *format)
+	}
+	fs.Visit(func(f *flag.Flag) {
+		if !checkOutputFlags[f.Name] {
+			c.args = append(c.args, "--"+f.Name+"="+f.Value.String())
+		}
+	})
+	return c, nil
+}
+
+func checkCmd(stdout, stderr io.Writer, args []string) error {
+	c, err := parseCheck(stderr, args)
+	if err != nil {
+		return err
+	}
 	ctx, stop := interrupt()
 	defer stop()
-	search := properties.Search{Config: raw, Property: prop, Space: space, Tests: *tests, Seed: rf.seed, Workers: *workers,
-		Stop: ctx.Done()}
+	search := c.search
+	search.Stop = ctx.Done()
+	if c.sharded {
+		return checkPart(stdout, c, search)
+	}
 	rep, err := search.Run()
 	if err != nil {
 		return usageError{err.Error()}
 	}
-	if err := writeCheckAs(stdout, rep, *format); err != nil {
+	if err := writeOut(stdout, c.out, func(w io.Writer) error { return writeCheckAs(w, rep, c.format) }); err != nil {
 		return err
 	}
+	return checkExit(rep)
+}
+
+// checkExit is check's exit status for a report.
+func checkExit(rep properties.Report) error {
 	if rep.Interrupted {
-		return interruptedError{fmt.Sprintf("interrupted after %d of %d schedule(s)", rep.Tried, *tests)}
+		return interruptedError{fmt.Sprintf("interrupted after %d of %d schedule(s)", rep.Tried, rep.Search.Tests)}
 	}
 	if !rep.Held {
 		c := rep.Counterexample
-		return violationError{fmt.Sprintf("%s violated: %s", prop.Name, c.Violations[0])}
+		return violationError{fmt.Sprintf("%s violated: %s", rep.Search.Property.Name, c.Violations[0])}
 	}
 	return nil
+}
+
+// writeOut writes what write produces to the file path, whole or not at
+// all, or to stdout when path is empty.
+func writeOut(stdout io.Writer, path string, write func(io.Writer) error) error {
+	if path != "" {
+		return study.WriteFile(path, write)
+	}
+	return write(stdout)
 }
 
 func writeCheckAs(w io.Writer, r properties.Report, format string) error {

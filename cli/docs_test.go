@@ -123,13 +123,18 @@ func TestDocCommandsRun(t *testing.T) {
 				t.Errorf("%s: sh line %q is not a simulate command this test knows how to run", name, line)
 			}
 		}
-		// The Kubernetes Job's container args, with the index Kubernetes fills in.
-		if m := regexp.MustCompile(`(?m)^\s*args: (\[.*\])$`).FindSubmatch(doc); m != nil {
+		// Each Kubernetes Job's container args, with the index Kubernetes
+		// fills in; then the files the pods wrote merge.
+		for _, job := range regexp.MustCompile("(?s)```yaml\n(.*?)```").FindAllSubmatch(doc, -1) {
+			m := regexp.MustCompile(`(?m)^\s*args: (\[.*\])$`).FindSubmatch(job[1])
+			if m == nil {
+				continue
+			}
 			var args []string
 			if err := json.Unmarshal(m[1], &args); err != nil {
 				t.Fatalf("%s: job args: %v", name, err)
 			}
-			completions := regexp.MustCompile(`completions: (\d+)`).FindSubmatch(doc)
+			completions := regexp.MustCompile(`completions: (\d+)`).FindSubmatch(job[1])
 			var files []string
 			for i := 0; i < atoi(t, string(completions[1])); i++ {
 				var a []string
@@ -140,11 +145,15 @@ func TestDocCommandsRun(t *testing.T) {
 				if _, errOut, code := runArgs(t, a...); code != 0 {
 					t.Fatalf("%s: job index %d %v: %s", name, i, a, errOut)
 				}
-				files = append(files, "shard-"+string(rune('0'+i))+".json")
+				for k := range a {
+					if a[k] == "--out" {
+						files = append(files, a[k+1])
+					}
+				}
 				ran++
 			}
 			if _, errOut, code := runArgs(t, append([]string{"merge"}, files...)...); code != 0 {
-				t.Fatalf("%s: merging the job's shards: %s", name, errOut)
+				t.Fatalf("%s: merging the job's files %v: %s", name, files, errOut)
 			}
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -38,7 +37,7 @@ type exploreFlags struct {
 	reorder, early, volatile                        bool
 	maxStates, walks, walkDepth, distinct, storeCap int
 	ttl                                             int64
-	maxDepth                                        int
+	maxDepth, workers                               int
 	maxMem                                          memSize
 	seed                                            uint64
 }
@@ -71,7 +70,8 @@ func addExploreFlags(fs *flag.FlagSet, messages int) *exploreFlags {
 	fs.IntVar(&f.maxStates, "max-states", explore.DefaultMaxStates, "stop after this many states")
 	fs.IntVar(&f.maxDepth, "max-depth", 0, "stop after this many moves from the start (0: none): safety checked for every schedule that short")
 	f.maxMem = explore.DefaultMaxBytes
-	fs.Var(&f.maxMem, "max-mem", "stop when the heap exceeds `size`, such as 512MiB or 8GiB (a bare number is MiB; looked at every 65,536 states)")
+	fs.Var(&f.maxMem, "max-mem", "stop when the search holds more than `size`, such as 512MiB or 8GiB (a bare number is MiB): its tables and the Go heap, looked at every 65,536 states; it says which depth it completed")
+	fs.IntVar(&f.workers, "workers", 0, "goroutines the search runs on (0: one per core); the outcome is the same for any number")
 	fs.IntVar(&f.walks, "walks", explore.DefaultWalks, "random walks (--search walk)")
 	fs.IntVar(&f.walkDepth, "walk-depth", explore.DefaultWalkDepth, "moves per random walk")
 	fs.Uint64Var(&f.seed, "seed", 1, "seed of the random walks")
@@ -82,7 +82,7 @@ func (f *exploreFlags) options() (explore.Options, error) {
 	o := explore.Options{Variant: f.variant, Messages: f.messages, IDs: f.ids, ReceiveMax: f.receiveMax,
 		RetryLimit: f.retryLimit, Volatile: f.volatile, Breaks: f.breaks, Crashes: f.crashes, Losses: f.losses,
 		Dups: f.dups, Reorder: f.reorder, EarlyTimers: f.early, MaxStates: f.maxStates, MaxBytes: uint64(f.maxMem),
-		Walks: f.walks, WalkDepth: f.walkDepth, MaxDepth: f.maxDepth, Seed: f.seed, DistinctPayloads: f.distinct, TTLTicks: f.ttl, StoreCap: f.storeCap}
+		Walks: f.walks, WalkDepth: f.walkDepth, MaxDepth: f.maxDepth, Workers: f.workers, Seed: f.seed, DistinctPayloads: f.distinct, TTLTicks: f.ttl, StoreCap: f.storeCap}
 	if err := nonEmpty(map[string]string{"variant": f.variant, "mode": f.mode, "mqtt": f.version,
 		"id-policy": f.idPolicy, "search": f.search, "topology": f.topology, "choices": f.choices}); err != nil {
 		return o, err
@@ -128,6 +128,7 @@ func (f *exploreFlags) options() (explore.Options, error) {
 		{"losses", f.losses, 0, 255}, {"dups", f.dups, 0, 255}, {"max-states", f.maxStates, 1, 1 << 31},
 		{"walks", f.walks, 1, 1 << 31}, {"walk-depth", f.walkDepth, 1, 1 << 20}, {"max-depth", f.maxDepth, 0, 1 << 16},
 		{"distinct-payloads", f.distinct, 0, explore.MaxMessages}, {"store-cap", f.storeCap, 0, 1 << 20},
+		{"workers", f.workers, 0, explore.MaxWorkers},
 	}
 	for _, c := range checks {
 		if c.v < c.lo || c.v > c.h {
@@ -150,7 +151,7 @@ func (f *exploreFlags) options() (explore.Options, error) {
 // or --max-mem.
 func searchFlags(fs *flag.FlagSet, search explore.Search) error {
 	only := map[string]explore.Search{"walks": explore.Walk, "walk-depth": explore.Walk, "seed": explore.Walk,
-		"max-states": explore.BFS, "max-depth": explore.BFS, "max-mem": explore.BFS}
+		"max-states": explore.BFS, "max-depth": explore.BFS, "max-mem": explore.BFS, "workers": explore.BFS}
 	var err error
 	fs.Visit(func(f *flag.Flag) {
 		if s, ok := only[f.Name]; ok && s != search && err == nil {
@@ -159,13 +160,6 @@ func searchFlags(fs *flag.FlagSet, search explore.Search) error {
 	})
 	return err
 }
-
-// searchGCPercent is the garbage collector's target while a search runs:
-// its heap is almost all live (the visited table, the frontier), so
-// collecting at 400% growth instead of 100% saves most of the collector's
-// work (20-40% more states per CPU second measured) and --max-mem still
-// bounds the heap.
-const searchGCPercent = 400
 
 // incompleteError: the search stopped at a bound; exit status 3.
 type incompleteError struct{ msg string }
@@ -214,11 +208,10 @@ func exploreCmd(stdout, stderr io.Writer, args []string) error {
 				return // one line a second at most
 			}
 			last = time.Now()
-			fmt.Fprintf(stderr, "explore: %d states, %d transitions, depth %d, heap %d MiB, %.0f states/s\n",
+			fmt.Fprintf(stderr, "explore: %d states, %d transitions, depth %d, memory %d MiB, %.0f states/s\n",
 				p.States, p.Transitions, p.Depth, p.HeapBytes>>20, float64(p.States)/time.Since(start).Seconds())
 		}
 	}
-	defer debug.SetGCPercent(debug.SetGCPercent(searchGCPercent))
 	res, err := explore.Run(o)
 	if err != nil {
 		return usageError{err.Error()}
@@ -311,7 +304,12 @@ func writeExplore(w io.Writer, res *explore.Result, format string) error {
 	} else {
 		fmt.Fprintf(w, "states:      %d distinct, %d transitions, max depth %d\n", res.States, res.Transitions, res.MaxDepth)
 	}
-	fmt.Fprintf(w, "time:        %s (%.0f states/s)\n", res.Elapsed.Round(time.Microsecond), res.StatesPerSecond())
+	if o.Search == explore.Walk {
+		fmt.Fprintf(w, "time:        %s (%.0f states/s)\n", res.Elapsed.Round(time.Microsecond), res.StatesPerSecond())
+	} else {
+		fmt.Fprintf(w, "time:        %s on %d worker(s) (%.0f states/s), memory %d MiB at most\n",
+			res.Elapsed.Round(time.Microsecond), res.Workers, res.StatesPerSecond(), res.PeakBytes>>20)
+	}
 	if res.Abandoned > 0 {
 		fmt.Fprintf(w, "abandoned:   in %d state(s) the sender gave up a message and told its application\n", res.Abandoned)
 	}
@@ -414,7 +412,6 @@ func statesCmd(stdout, stderr io.Writer, args []string) error {
 	ctx, stop := interrupt()
 	defer stop()
 	o.Interrupt = ctx.Done()
-	defer debug.SetGCPercent(debug.SetGCPercent(searchGCPercent))
 	res, err := explore.Run(o)
 	if err != nil {
 		return usageError{err.Error()}

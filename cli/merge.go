@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"flag"
 	"io"
 	"os"
 	"strings"
@@ -9,12 +10,18 @@ import (
 )
 
 func init() {
-	register(command{name: "merge", summary: "combine shard result files into the table of the whole study", run: mergeCmd})
+	register(command{name: "merge", summary: "combine shard result files into the table of the whole study, or check parts into its report", run: mergeCmd})
 }
 
 const mergeSummary = `Reads the result files of the shards of one compare or sweep (written with
 --shard i/n) and prints exactly what the unsharded command prints: the
 accumulators are exact integers, so merging is addition.
+
+It also merges the part files of one check (check --shard i/n): every part
+must be there, each once. It prints what the unsharded check prints (the
+verdict, the schedules tried, the counterexample of the lowest failing
+shard, that is the first in schedule order, with its diagram and replay
+line) and exits as check does: 0 held, 1 violated.
 
 usage: simulate merge [flags] FILE...`
 
@@ -40,6 +47,18 @@ func mergeCmd(stdout, stderr io.Writer, args []string) error {
 	}
 	if err := checkOutputs(map[string]string{"out": f.out, "save": f.save, "png": ch.png, "svg": ch.svg}); err != nil {
 		return err
+	}
+	if isCheckPart(fs.Arg(0)) {
+		var studyOnly []string
+		fs.Visit(func(fl *flag.Flag) {
+			if fl.Name != "format" && fl.Name != "out" {
+				studyOnly = append(studyOnly, "--"+fl.Name)
+			}
+		})
+		if len(studyOnly) > 0 {
+			return usagef("%s: applies to compare and sweep results, not to check parts", strings.Join(studyOnly, ", "))
+		}
+		return mergeCheckParts(stdout, fs.Args(), f.format, f.out)
 	}
 	metrics, err := f.table()
 	if err != nil {

@@ -1,7 +1,6 @@
 package explore
 
 import (
-	"encoding/binary"
 	"fmt"
 	"hash/fnv"
 	"slices"
@@ -380,10 +379,7 @@ func (w *walker) id(s *state) string {
 	x := w.x
 	c := *s
 	c.ep, c.net, c.id = [maxNodes]uint32{}, [maxDirs][]pktID{}, 0
-	var b []byte
-	for _, word := range c.appendWords(nil, x.sh) {
-		b = binary.LittleEndian.AppendUint64(b, word)
-	}
+	b := c.encode(nil, x.sh)
 	for side := range x.sh.nodes {
 		b = x.eps.get(side, s.ep[side]).AppendKey(b)
 		b = append(b, 0xff)

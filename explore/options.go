@@ -2,6 +2,7 @@ package explore
 
 import (
 	"fmt"
+	"runtime"
 
 	"github.com/qoslab/qoslab/model"
 	"github.com/qoslab/qoslab/sim"
@@ -93,9 +94,13 @@ type Options struct {
 	EarlyTimers bool
 
 	Search Search
+	// Workers is the goroutines a BFS runs on (0: GOMAXPROCS). The outcome
+	// (verdict, counts, counterexample) is the same for any number.
+	Workers int
 	// MaxStates stops a BFS after this many states (0: 50 million).
 	MaxStates int
-	// MaxBytes stops a BFS when the heap exceeds it (0: 2 GiB).
+	// MaxBytes stops a BFS when the memory it holds (its tables, outside
+	// the Go heap, and the heap's objects) exceeds it (0: 2 GiB).
 	MaxBytes uint64
 	// MaxDepth stops a BFS after this many levels (0: none): every schedule
 	// of up to MaxDepth moves is checked for safety, nothing beyond.
@@ -117,8 +122,13 @@ type Options struct {
 type Progress struct {
 	States, Transitions int
 	Depth               int
-	HeapBytes           uint64
+	// HeapBytes is the memory the search holds: its tables (outside the Go
+	// heap) and the Go heap's objects.
+	HeapBytes uint64
 }
+
+// MaxWorkers bounds Options.Workers.
+const MaxWorkers = 256
 
 // Defaults.
 const (
@@ -160,6 +170,9 @@ func (o Options) Normalize() Options {
 	}
 	if o.WalkDepth == 0 {
 		o.WalkDepth = DefaultWalkDepth
+	}
+	if o.Workers == 0 {
+		o.Workers = min(runtime.GOMAXPROCS(0), MaxWorkers)
 	}
 	return o
 }
@@ -207,8 +220,10 @@ func (o Options) Validate() error {
 		return fmt.Errorf("choices %s: allowed are combinations of %s", o.Choices, model.AllChoices)
 	case o.MaxDepth < 0:
 		return fmt.Errorf("max-depth %d: must not be negative", o.MaxDepth)
-	case o.MaxStates < 1:
-		return fmt.Errorf("max-states %d: must be at least 1", o.MaxStates)
+	case o.MaxStates < 1 || o.MaxStates > maxStates:
+		return fmt.Errorf("max-states %d: allowed 1..%d", o.MaxStates, maxStates)
+	case o.Workers < 0 || o.Workers > MaxWorkers:
+		return fmt.Errorf("workers %d: allowed 0..%d (0: one per core)", o.Workers, MaxWorkers)
 	case o.Walks < 1 || o.WalkDepth < 1:
 		return fmt.Errorf("walks %d, walk-depth %d: must be at least 1", o.Walks, o.WalkDepth)
 	}

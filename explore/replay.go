@@ -8,11 +8,6 @@ import (
 	"github.com/qoslab/qoslab/sim"
 )
 
-// violation builds the report for state id of a finished or stopped BFS.
-func (b *bfs) violation(id uint32, p Property, msg int) *Violation {
-	return b.x.violation(b.path(id), p, msg)
-}
-
 func (x *system) violation(path []move, p Property, msg int) *Violation {
 	t, last := x.trace(path)
 	v := &Violation{Property: p, Msg: msg, Steps: t.steps, Nodes: x.top.layout.Names()}

@@ -76,7 +76,8 @@ type system struct {
 	msgs   []model.Message
 	stream bool
 	obs    observer
-	eps    *endpoints
+	eps    *endpoints // shared by the workers of a search
+	cache  *epCache   // this worker's
 	top    topology
 	sh     shape
 	// choices: some choice the specification leaves open is open, so the
@@ -141,10 +142,19 @@ func newSystem(o Options) (*system, error) {
 	top := newTopology(o.Topology)
 	msgs := workload(o.Messages, o.DistinctPayloads, top)
 	cfg := o.endpointConfig()
+	eps := newEndpoints(msgs, len(top.layout.Nodes))
 	return &system{o: o, v: v, fwd: model.Forward(v, sub), cfg: cfg, msgs: msgs, stream: o.Mode == model.Stream,
-		eps: newEndpoints(msgs, len(top.layout.Nodes)), top: top,
+		eps: eps, cache: newEpCache(eps), top: top,
 		sh:      shape{msgs: o.Messages, nodes: len(top.layout.Nodes), dirs: 2 * len(top.layout.Links), broker: top.layout.HasBroker()},
 		choices: cfg.IDPolicy == model.AnyFree || cfg.Choices != 0}, nil
+}
+
+// fork returns a system for another worker of the same search: the same
+// options, topology and interned endpoints; scratch space and a cache of
+// its own; no observer.
+func (x *system) fork() *system {
+	return &system{o: x.o, v: x.v, fwd: x.fwd, cfg: x.cfg, msgs: x.msgs, stream: x.stream, eps: x.eps,
+		cache: newEpCache(x.eps), top: x.top, sh: x.sh, choices: x.choices}
 }
 
 // initial is the state before anything happened: every node's endpoint as
@@ -367,7 +377,7 @@ func (x *system) apply(n, s *state, m move) {
 	case mvDeliver:
 		p := x.take(n, side, m.idx())
 		if x.obs != nil {
-			x.obs.network(m, x.eps.pkts[p])
+			x.obs.network(m, *x.cache.pkt(p))
 		}
 		to, conn := x.top.receiver(side)
 		if !n.down[to] {
@@ -397,7 +407,7 @@ func (x *system) apply(n, s *state, m move) {
 		n.losses--
 		p := x.take(n, side, m.idx())
 		if x.obs != nil {
-			x.obs.network(m, x.eps.pkts[p])
+			x.obs.network(m, *x.cache.pkt(p))
 		}
 	case mvDup:
 		n.dups--
@@ -406,7 +416,7 @@ func (x *system) apply(n, s *state, m move) {
 		x.netBuf[side] = slices.Insert(n.net[side], m.idx()+1, p)
 		n.net[side] = x.netBuf[side]
 		if x.obs != nil {
-			x.obs.network(m, x.eps.pkts[p])
+			x.obs.network(m, *x.cache.pkt(p))
 		}
 	}
 }
@@ -453,15 +463,15 @@ func (x *system) take(n *state, d, i int) pktID {
 // endpoint (see endpoints.input) and carries out the outputs.
 func (x *system) step(n *state, node int, kind model.InKind, arg uint32, conn uint8, choice uint64) {
 	from := n.ep[node]
-	r := x.eps.step(node, from, kind, arg, conn, choice)
-	n.ep[node] = r.to
+	to, acts, r := x.cache.step(node, from, kind, arg, conn, choice)
+	n.ep[node] = to
 	if x.obs != nil {
 		in := x.eps.input(kind, arg, conn)
 		in.Choice = choice
-		x.obs.stepped(node, in, x.eps.get(node, from), x.eps.get(node, r.to), r.out)
+		x.obs.stepped(node, in, x.eps.get(node, from), x.eps.get(node, to), r.out)
 	}
 	app := !x.top.layout.Nodes[node].Broker
-	for i, a := range r.acts {
+	for i, a := range acts {
 		d := -1
 		if a.kind == model.OutSend {
 			d = x.top.dir(node, a.conn)
@@ -505,8 +515,7 @@ func (x *system) send(n *state, d int, p pktID) {
 	i := len(q)
 	if !x.stream && x.o.Reorder {
 		// A multiset: kept sorted, so equal contents give equal keys.
-		pk := x.eps.pkts
-		i, _ = slices.BinarySearchFunc(q, p, func(a, b pktID) int { return comparePackets(&pk[a], &pk[b]) })
+		i, _ = slices.BinarySearchFunc(q, p, func(a, b pktID) int { return comparePackets(x.cache.pkt(a), x.cache.pkt(b)) })
 	}
 	x.netBuf[d] = slices.Insert(q, i, p)
 	n.net[d] = x.netBuf[d]
