@@ -14,6 +14,12 @@
 // viewer draws only the rows on screen, so a run of thousands of messages
 // stays responsive.
 //
+// A conformance run (package conformance) is a comparison in the same
+// viewer: FromConform puts the real transcript beside the simulator's run
+// of the same case, aligned row by row, with each divergence highlighted
+// on its row; FromMatrix and WriteMatrix make one page of a whole matrix,
+// whose cells open their runs.
+//
 // Usage:
 //
 //	res, states, err := sim.RunStates(cfg)
