@@ -1,6 +1,10 @@
 package explore
 
-import "github.com/qoslab/qoslab/model"
+import (
+	"sync"
+
+	"github.com/qoslab/qoslab/model"
+)
 
 // endpoints interns the endpoint states and the packets of one search and
 // memoizes the endpoints' steps.
@@ -17,14 +21,21 @@ import "github.com/qoslab/qoslab/model"
 // endpoint state and the outputs) is remembered per (id, input): in steady
 // state a transition neither copies, steps nor encodes an endpoint, and the
 // search visits exactly the states it would visit by stepping copies.
+//
+// The workers of a search share one endpoints, behind a mutex, and each
+// keeps what it has looked up in an epCache: in steady state a worker
+// finds every step in its own cache and takes no lock. Which ids the
+// interned states and packets get depends on which worker steps first; the
+// search's outcome does not, since it never orders states by those ids.
 type endpoints struct {
-	msgs    []model.Message // the workload, by Ref-1
-	side    [2]epSide
+	mu      sync.Mutex
+	msgs    []model.Message  // the workload, by Ref-1
+	side    []epSide         // per node
 	pkts    []model.Packet   // by packet id
 	pktIDs  map[string]pktID // appendPacket encoding -> id
 	keyBuf  []byte
 	out     []model.Output
-	scratch [2]model.Endpoint
+	scratch []model.Endpoint   // per node
 	outs    slab[model.Output] // remembered outputs, immutable
 	acts    slab[act]
 	actBuf  []act
@@ -37,16 +48,32 @@ type pktID = uint32
 type epSide struct {
 	ids    map[string]uint32 // AppendKey encoding -> id
 	eps    []model.Endpoint  // by id; never changed after interning
-	stored []uint16          // server: by id, bit m-1 set when the endpoint stores message m
+	stored []uint16          // by id, bit m-1 set when the endpoint keeps a copy of message m
 	steps  memo
+	// wide remembers the steps whose key does not fit memo's 64 bits: a
+	// choice made, a connection other than the first, a large argument.
+	wide map[wideKey]*stepResult
+}
+
+type wideKey struct {
+	id, arg uint32
+	kind    model.InKind
+	conn    uint8
+	choice  uint64
 }
 
 // act is an output as the search carries it out: its kind and its packet
-// id, message ref or timer.
+// id, message ref, timer or number of options, and the connection of a
+// send.
 type act struct {
 	kind model.OutKind
+	conn uint8
 	arg  uint32
 }
+
+// actUnrouted is the act of a broker's delivery that no subscription
+// matched (model.NoSubscriber): no delivery of the message is owed.
+const actUnrouted model.OutKind = 0xff
 
 // stepResult is the remembered outcome of one step: the next endpoint
 // state, the outputs (for observers) and the same outputs as acts.
@@ -56,10 +83,10 @@ type stepResult struct {
 	acts []act          // acts[i] is out[i]
 }
 
-func newEndpoints(msgs []model.Message) *endpoints {
-	c := &endpoints{msgs: msgs, pktIDs: map[string]pktID{}}
-	for side := range c.side {
-		c.side[side] = epSide{ids: map[string]uint32{}, steps: newMemo()}
+func newEndpoints(msgs []model.Message, nodes int) *endpoints {
+	c := &endpoints{msgs: msgs, pktIDs: map[string]pktID{}, side: make([]epSide, nodes), scratch: make([]model.Endpoint, nodes)}
+	for n := range c.side {
+		c.side[n] = epSide{ids: map[string]uint32{}, steps: newMemo(), wide: map[wideKey]*stepResult{}}
 	}
 	return c
 }
@@ -67,6 +94,12 @@ func newEndpoints(msgs []model.Message) *endpoints {
 // intern returns the id of e's state, storing e (which the caller gives up)
 // if the state is new.
 func (c *endpoints) intern(side int, e model.Endpoint) uint32 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.internLocked(side, e)
+}
+
+func (c *endpoints) internLocked(side int, e model.Endpoint) uint32 {
 	t := &c.side[side]
 	c.keyBuf = e.AppendKey(c.keyBuf[:0])
 	if id, ok := t.ids[string(c.keyBuf)]; ok {
@@ -76,7 +109,7 @@ func (c *endpoints) intern(side int, e model.Endpoint) uint32 {
 	t.ids[string(c.keyBuf)] = id
 	t.eps = append(t.eps, e)
 	var stored uint16
-	for m := 1; side == server && m <= len(c.msgs); m++ { // the safety check asks only about the receiver
+	for m := 1; m <= len(c.msgs); m++ {
 		if stores(e, m) {
 			stored |= 1 << (m - 1)
 		}
@@ -98,12 +131,10 @@ func (c *endpoints) packet(p *model.Packet) pktID {
 }
 
 // get returns the endpoint with id (shared: do not step or change it).
-func (c *endpoints) get(side int, id uint32) model.Endpoint { return c.side[side].eps[id] }
-
-// stores reports whether the receiver's endpoint id keeps message ref
-// (1-based) for a later delivery.
-func (c *endpoints) stores(id uint32, ref int) bool {
-	return c.side[server].stored[id]&(1<<(ref-1)) != 0
+func (c *endpoints) get(side int, id uint32) model.Endpoint {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.side[side].eps[id]
 }
 
 // An input is its kind and one argument: the message ref of a publication,
@@ -112,9 +143,9 @@ func (c *endpoints) stores(id uint32, ref int) bool {
 // practice.
 const argBits = 24
 
-// input builds the input of kind with arg.
-func (c *endpoints) input(kind model.InKind, arg uint32) model.Input {
-	in := model.Input{Kind: kind}
+// input builds the input of kind with arg on connection conn.
+func (c *endpoints) input(kind model.InKind, arg uint32, conn uint8) model.Input {
+	in := model.Input{Kind: kind, Conn: conn}
 	switch kind {
 	case model.InPublish:
 		in.Msg = c.msgs[arg-1]
@@ -133,41 +164,56 @@ func stepKey(id uint32, kind model.InKind, arg uint32) (uint64, bool) {
 	return uint64(id)<<32 | uint64(kind)<<argBits | uint64(arg), arg < 1<<argBits
 }
 
-// step returns the outcome of feeding input (kind, arg) to endpoint id of
-// side.
-func (c *endpoints) step(side int, id uint32, kind model.InKind, arg uint32) *stepResult {
+// step returns the outcome of feeding input (kind, arg) on connection
+// conn, with choice, to endpoint id of node side.
+func (c *endpoints) step(side int, id uint32, kind model.InKind, arg uint32, conn uint8, choice uint64) *stepResult {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	t := &c.side[side]
 	k, ok := stepKey(id, kind, arg)
+	ok = ok && conn == 0 && choice == 0
+	wk := wideKey{id: id, arg: arg, kind: kind, conn: conn, choice: choice}
 	if ok {
 		if r := t.steps.get(k); r != nil {
 			return r
 		}
+	} else if r := t.wide[wk]; r != nil {
+		return r
 	}
 	e := c.private(side, t.eps[id])
-	c.out = e.Step(c.input(kind, arg), c.out[:0])
+	in := c.input(kind, arg, conn)
+	in.Choice = choice
+	c.out = e.Step(in, c.out[:0])
 	r := c.results.add(stepResult{out: c.outs.copy(c.out)})
 	c.actBuf = c.actBuf[:0]
 	for i := range r.out {
 		o := &r.out[i]
-		a := act{kind: o.Kind}
+		a := act{kind: o.Kind, conn: o.Conn}
 		switch o.Kind {
 		case model.OutSend:
 			a.arg = c.packet(&o.Packet)
 		case model.OutDeliver, model.OutComplete, model.OutAbandon:
 			a.arg = o.Msg.Ref
+			if o.Kind == model.OutDeliver && o.Note == model.NoSubscriber {
+				a.kind = actUnrouted
+			}
 		case model.OutSetTimer, model.OutCancelTimer:
 			a.arg = uint32(o.Timer)
+		case model.OutChose:
+			a.arg = o.Options
 		}
 		c.actBuf = append(c.actBuf, a)
 	}
 	r.acts = c.acts.copy(c.actBuf)
 	n := len(t.eps)
-	r.to = c.intern(side, e)
+	r.to = c.internLocked(side, e)
 	if int(r.to) == n {
 		c.scratch[side] = nil // e is kept now
 	}
 	if ok {
 		t.steps.put(k, r)
+	} else {
+		t.wide[wk] = r
 	}
 	return r
 }
@@ -182,6 +228,133 @@ func (c *endpoints) private(side int, e model.Endpoint) model.Endpoint {
 	}
 	c.scratch[side] = e.Clone()
 	return c.scratch[side]
+}
+
+// epCache is one worker's view of the shared endpoints: the steps it has
+// looked up, and the packets and what each node's endpoints keep, as
+// interned so far (prefixes of the shared arrays, taken under the lock:
+// what is appended later lies beyond them, so reading them needs no lock).
+type epCache struct {
+	shared *endpoints
+	steps  []stepCache // per node
+	wide   []map[wideKey]*stepResult
+	pkts   []model.Packet
+	kept   [][]uint16 // per node, by endpoint id
+}
+
+func newEpCache(shared *endpoints) *epCache {
+	c := &epCache{shared: shared}
+	for range shared.side {
+		c.steps = append(c.steps, newStepCache())
+		c.wide = append(c.wide, map[wideKey]*stepResult{})
+	}
+	c.kept = make([][]uint16, len(shared.side))
+	return c
+}
+
+// step returns the outcome of feeding input (kind, arg) on connection
+// conn, with choice, to endpoint id of node: the next endpoint, the
+// outputs as acts, and the whole result (for observers). acts is valid
+// until the next call.
+func (c *epCache) step(node int, id uint32, kind model.InKind, arg uint32, conn uint8, choice uint64) (uint32, []act, *stepResult) {
+	k, ok := stepKey(id, kind, arg)
+	ok = ok && conn == 0 && choice == 0
+	if ok {
+		if e := c.steps[node].get(k); e != nil {
+			if int(e.n) <= len(e.acts) {
+				return e.to, e.acts[:e.n], e.r
+			}
+			return e.to, e.r.acts, e.r
+		}
+	} else if r := c.wide[node][wideKey{id: id, arg: arg, kind: kind, conn: conn, choice: choice}]; r != nil {
+		return r.to, r.acts, r
+	}
+	r := c.shared.step(node, id, kind, arg, conn, choice)
+	if ok {
+		c.steps[node].put(k, r)
+	} else {
+		c.wide[node][wideKey{id: id, arg: arg, kind: kind, conn: conn, choice: choice}] = r
+	}
+	return r.to, r.acts, r
+}
+
+// refresh takes the shared arrays as they are now.
+func (c *epCache) refresh() {
+	c.shared.mu.Lock()
+	c.pkts = c.shared.pkts
+	for n := range c.kept {
+		c.kept[n] = c.shared.side[n].stored
+	}
+	c.shared.mu.Unlock()
+}
+
+// pkt returns packet id (shared: read only).
+func (c *epCache) pkt(id pktID) *model.Packet {
+	if int(id) >= len(c.pkts) {
+		c.refresh()
+	}
+	return &c.pkts[id]
+}
+
+// stored is the set of messages node's endpoint id keeps a copy of, for a
+// later delivery or retransmission: bit m-1 for message m.
+func (c *epCache) stored(node int, id uint32) uint16 {
+	if int(id) >= len(c.kept[node]) {
+		c.refresh()
+	}
+	return c.kept[node][id]
+}
+
+// stepCache is a worker's open-addressing table of remembered steps,
+// linear probing, at most half full. An entry holds the next endpoint and
+// up to three acts itself, so that a step found here is one cache miss
+// rather than a chain of pointers.
+type stepCache struct {
+	slots []stepEntry
+	n     int
+}
+
+type stepEntry struct {
+	key  uint64 // 0 marks a free slot
+	r    *stepResult
+	to   uint32
+	n    uint8
+	acts [3]act // r.acts when they fit
+}
+
+func newStepCache() stepCache { return stepCache{slots: make([]stepEntry, 256)} }
+
+func (m *stepCache) get(k uint64) *stepEntry {
+	mask := uint64(len(m.slots) - 1)
+	for i := slotOf(k, mask); ; i = (i + 1) & mask {
+		switch e := &m.slots[i]; e.key {
+		case k:
+			return e
+		case 0:
+			return nil
+		}
+	}
+}
+
+func (m *stepCache) put(k uint64, r *stepResult) {
+	if 2*(m.n+1) > len(m.slots) {
+		old := m.slots
+		m.slots, m.n = make([]stepEntry, 2*len(old)), 0
+		for i := range old {
+			if old[i].key != 0 {
+				m.put(old[i].key, old[i].r)
+			}
+		}
+	}
+	mask := uint64(len(m.slots) - 1)
+	i := slotOf(k, mask)
+	for m.slots[i].key != 0 {
+		i = (i + 1) & mask
+	}
+	e := stepEntry{key: k, r: r, to: r.to, n: uint8(min(len(r.acts), 255))}
+	copy(e.acts[:], r.acts)
+	m.slots[i] = e
+	m.n++
 }
 
 // memo is an open-addressing hash table from step keys to remembered

@@ -1,7 +1,6 @@
 package explore
 
 import (
-	"encoding/binary"
 	"fmt"
 	"hash/fnv"
 	"slices"
@@ -40,8 +39,8 @@ func NewStepper(o Options) (*Stepper, error) {
 func (st *Stepper) Options() Options { return st.o }
 
 // Nodes names the participants, in the order a sequence diagram draws
-// them.
-func (st *Stepper) Nodes() []string { return sideNames[:] }
+// them: the topology's nodes (sim.Layout).
+func (st *Stepper) Nodes() []string { return st.o.Topology.Layout().Names() }
 
 // Path is a walk from the initial state: the state it starts from, each
 // step taken and the moves enabled at its end.
@@ -172,6 +171,9 @@ func (st *Stepper) Walk(path []int) (*Path, error) {
 	var enabled []move
 	for i, k := range path {
 		enabled = x.moves(&s, enabled[:0])
+		if x.err != nil {
+			return nil, x.err
+		}
 		if k < 0 || k >= len(enabled) {
 			return nil, fmt.Errorf("step %d: move %d: allowed 0..%d (the moves enabled there)", i+1, k, len(enabled)-1)
 		}
@@ -194,6 +196,9 @@ func (st *Stepper) Walk(path []int) (*Path, error) {
 		}
 	}
 	enabled = x.moves(&s, enabled[:0])
+	if x.err != nil {
+		return nil, x.err
+	}
 	for i, m := range enabled {
 		t, _ := x.trace(append(moves, m))
 		last := t.steps[len(t.steps)-1]
@@ -207,7 +212,7 @@ func (st *Stepper) Walk(path []int) (*Path, error) {
 // say which step sent the packet a move delivers or loses.
 type walker struct {
 	x    *system
-	sent [2][]flightRec // parallel to the state's queues
+	sent [maxDirs][]flightRec // parallel to the state's queues
 }
 
 type flightRec struct {
@@ -226,24 +231,38 @@ func (w *walker) track(s *state, m move, n int) (sent int, dropped []Flight) {
 		return r.sent, nil
 	case mvDup:
 		w.sent[d] = slices.Insert(w.sent[d], i+1, w.sent[d][i])
-	case mvBreak, mvCrash:
-		if w.x.stream && s.linkUp {
-			for d := range 2 {
-				for _, r := range w.sent[d] {
-					dropped = append(dropped, w.flight(d, r))
-				}
-				w.sent[d] = nil
+	case mvBreak:
+		dropped = w.drop(s, d, dropped)
+	case mvCrash:
+		if w.x.stream {
+			for _, l := range w.x.top.conns[d] {
+				dropped = w.drop(s, l, dropped)
 			}
 		}
 	}
 	return 0, dropped
 }
 
+// drop takes what is in flight on connection l off the network, if it is
+// up: a break loses it.
+func (w *walker) drop(s *state, l int, dropped []Flight) []Flight {
+	if !w.x.stream || !s.linkUp[l] {
+		return dropped
+	}
+	for d := 2 * l; d < 2*l+2; d++ {
+		for _, r := range w.sent[d] {
+			dropped = append(dropped, w.flight(d, r))
+		}
+		w.sent[d] = nil
+	}
+	return dropped
+}
+
 // sends matches the queues of s after step n with the copies followed:
 // a packet not among them was sent at step n. A send keeps the order of
 // what was in flight (appended, or inserted into a sorted multiset).
 func (w *walker) sends(s *state, n int) {
-	for d := range 2 {
+	for d := range w.x.sh.dirs {
 		old, q := w.sent[d], s.net[d]
 		next := make([]flightRec, 0, len(q))
 		j := 0
@@ -260,24 +279,27 @@ func (w *walker) sends(s *state, n int) {
 }
 
 func (w *walker) flight(d int, r flightRec) Flight {
-	return Flight{From: sideNames[d], To: sideNames[1-d], Label: w.x.eps.pkts[r.pkt].Label(), Sent: r.sent}
+	top := &w.x.top
+	to, _ := top.receiver(d)
+	return Flight{From: top.name(top.sender(d)), To: top.name(to), Label: w.x.eps.pkts[r.pkt].Label(), Sent: r.sent}
 }
 
 // view describes s.
 func (w *walker) view(s *state) StateView {
 	x := w.x
 	v := StateView{ID: w.id(s)}
-	for side := range 2 {
+	for side := range x.sh.nodes {
 		ep := x.eps.get(side, s.ep[side])
-		nv := NodeView{Name: sideNames[side], Up: !s.down[side], Connected: s.linkUp && !s.down[side],
+		up := w.connected(s, side)
+		nv := NodeView{Name: x.top.name(side), Up: !s.down[side], Connected: up && !s.down[side],
 			Pending: ep.Pending(nil), Held: ep.Held()}
-		nv.Session = session(ep, s, side)
+		nv.Session = session(ep, s, side, up)
 		for _, t := range s.timers[side] {
 			nv.Timers = append(nv.Timers, t.String())
 		}
 		v.Nodes = append(v.Nodes, nv)
 	}
-	for d := range 2 {
+	for d := range x.sh.dirs {
 		for _, r := range w.sent[d] {
 			v.InFlight = append(v.InFlight, w.flight(d, r))
 		}
@@ -300,14 +322,24 @@ func (w *walker) view(s *state) StateView {
 	return v
 }
 
+// connected reports whether every connection of node is up.
+func (w *walker) connected(s *state, node int) bool {
+	for _, l := range w.x.top.conns[node] {
+		if !s.linkUp[l] {
+			return false
+		}
+	}
+	return true
+}
+
 // session says how far side's connection is: the endpoint knows whether
 // its MQTT connection is up (model.Session.Connected), the network whether
 // the transport is.
-func session(ep model.Endpoint, s *state, side int) string {
+func session(ep model.Endpoint, s *state, side int, linkUp bool) string {
 	switch {
 	case s.down[side]:
 		return "down: the node crashed"
-	case !s.linkUp:
+	case !linkUp:
 		return "not connected"
 	}
 	if c, ok := ep.(interface{ Connected() bool }); ok && !c.Connected() {
@@ -346,15 +378,14 @@ func (w *walker) properties(s *state) []PropertyView {
 func (w *walker) id(s *state) string {
 	x := w.x
 	c := *s
-	c.ep, c.net, c.id = [2]uint32{}, [2][]pktID{}, 0
-	var b []byte
-	for _, word := range c.appendWords(nil, x.o.Messages) {
-		b = binary.LittleEndian.AppendUint64(b, word)
-	}
-	for side := range 2 {
+	c.ep, c.net, c.id = [maxNodes]uint32{}, [maxDirs][]pktID{}, 0
+	b := c.encode(nil, x.sh)
+	for side := range x.sh.nodes {
 		b = x.eps.get(side, s.ep[side]).AppendKey(b)
 		b = append(b, 0xff)
-		for _, p := range s.net[side] {
+	}
+	for d := range x.sh.dirs {
+		for _, p := range s.net[d] {
 			b = appendPacket(b, &x.eps.pkts[p])
 		}
 		b = append(b, 0xfe)

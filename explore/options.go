@@ -2,8 +2,10 @@ package explore
 
 import (
 	"fmt"
+	"runtime"
 
 	"github.com/qoslab/qoslab/model"
+	"github.com/qoslab/qoslab/sim"
 )
 
 // Search is the search strategy.
@@ -44,12 +46,18 @@ const MaxMessages = 16
 // Options are the bounds and network behaviours of one exploration. Zero
 // fields get the defaults documented on each field.
 type Options struct {
-	Variant  string        // protocol variant (default "qos2-b")
-	Mode     model.Mode    // stream (default) or datagram
-	Version  model.Version // MQTT version (default 5.0)
-	IDPolicy model.IDPolicy
-	Messages int // messages the application publishes, in order, each at any moment (default 3)
-	IDs      int // packet id space 1..IDs (default 2)
+	Variant string // protocol variant (default "qos2-b")
+	// Topology is the system explored (sim.Layout: direct by default;
+	// duplex, broker, pair and self put ids in use in both directions or
+	// route through a broker), and SubVariant what subscribers ask for
+	// (default Variant; the broker forwards at the lower QoS).
+	Topology   sim.Topology
+	SubVariant string
+	Mode       model.Mode    // stream (default) or datagram
+	Version    model.Version // MQTT version (default 5.0)
+	IDPolicy   model.IDPolicy
+	Messages   int // messages the application publishes, in order, each at any moment (default 3)
+	IDs        int // packet id space 1..IDs (default 2)
 	// ReceiveMax is the in-flight limit (0: unlimited, that is the id space).
 	ReceiveMax int
 	// RetryLimit is the datagram retransmissions of one packet before the
@@ -57,6 +65,12 @@ type Options struct {
 	// is a distinct state).
 	RetryLimit int
 	Volatile   bool // session state dies in a crash
+	// CleanStart makes clients ask for a new session at every connect.
+	CleanStart bool
+	// Choices are the choices the specification leaves open that the
+	// search branches over (IDPolicy AnyFree opens the packet id): every
+	// option of each is explored.
+	Choices model.ChoiceSet
 	// DistinctPayloads makes payloads repeat: message i carries payload
 	// i mod DistinctPayloads, as in the simulator (0: all distinct).
 	DistinctPayloads int
@@ -80,9 +94,13 @@ type Options struct {
 	EarlyTimers bool
 
 	Search Search
+	// Workers is the goroutines a BFS runs on (0: GOMAXPROCS). The outcome
+	// (verdict, counts, counterexample) is the same for any number.
+	Workers int
 	// MaxStates stops a BFS after this many states (0: 50 million).
 	MaxStates int
-	// MaxBytes stops a BFS when the heap exceeds it (0: 2 GiB).
+	// MaxBytes stops a BFS when the memory it holds (its tables, outside
+	// the Go heap, and the heap's objects) exceeds it (0: 2 GiB).
 	MaxBytes uint64
 	// MaxDepth stops a BFS after this many levels (0: none): every schedule
 	// of up to MaxDepth moves is checked for safety, nothing beyond.
@@ -104,8 +122,13 @@ type Options struct {
 type Progress struct {
 	States, Transitions int
 	Depth               int
-	HeapBytes           uint64
+	// HeapBytes is the memory the search holds: its tables (outside the Go
+	// heap) and the Go heap's objects.
+	HeapBytes uint64
 }
+
+// MaxWorkers bounds Options.Workers.
+const MaxWorkers = 256
 
 // Defaults.
 const (
@@ -123,6 +146,9 @@ const (
 func (o Options) Normalize() Options {
 	if o.Variant == "" {
 		o.Variant = DefaultVariant
+	}
+	if o.SubVariant == "" {
+		o.SubVariant = o.Variant
 	}
 	if o.Messages == 0 {
 		o.Messages = DefaultMessages
@@ -145,6 +171,9 @@ func (o Options) Normalize() Options {
 	if o.WalkDepth == 0 {
 		o.WalkDepth = DefaultWalkDepth
 	}
+	if o.Workers == 0 {
+		o.Workers = min(runtime.GOMAXPROCS(0), MaxWorkers)
+	}
 	return o
 }
 
@@ -152,6 +181,12 @@ func (o Options) Normalize() Options {
 func (o Options) Validate() error {
 	if _, err := model.Lookup(o.Variant); err != nil {
 		return fmt.Errorf("variant: %v", err)
+	}
+	if _, err := model.Lookup(o.SubVariant); err != nil {
+		return fmt.Errorf("sub-variant: %v", err)
+	}
+	if _, err := sim.ParseTopology(o.Topology.String()); err != nil {
+		return err
 	}
 	stream := o.Mode == model.Stream
 	switch {
@@ -179,10 +214,16 @@ func (o Options) Validate() error {
 		return fmt.Errorf("losses/dups/reorder/early-timers: per-packet network behaviours need mode datagram; a stream loses packets only when the connection breaks (use breaks)")
 	case !stream && o.Breaks > 0:
 		return fmt.Errorf("breaks %d: connection breaks need mode stream; datagram mode has no connection", o.Breaks)
+	case !stream && o.CleanStart:
+		return fmt.Errorf("clean-start: datagram mode has no CONNECT to ask for a clean start")
+	case o.Choices&^model.AllChoices != 0:
+		return fmt.Errorf("choices %s: allowed are combinations of %s", o.Choices, model.AllChoices)
 	case o.MaxDepth < 0:
 		return fmt.Errorf("max-depth %d: must not be negative", o.MaxDepth)
-	case o.MaxStates < 1:
-		return fmt.Errorf("max-states %d: must be at least 1", o.MaxStates)
+	case o.MaxStates < 1 || o.MaxStates > maxStates:
+		return fmt.Errorf("max-states %d: allowed 1..%d", o.MaxStates, maxStates)
+	case o.Workers < 0 || o.Workers > MaxWorkers:
+		return fmt.Errorf("workers %d: allowed 0..%d (0: one per core)", o.Workers, MaxWorkers)
 	case o.Walks < 1 || o.WalkDepth < 1:
 		return fmt.Errorf("walks %d, walk-depth %d: must be at least 1", o.Walks, o.WalkDepth)
 	}
@@ -196,5 +237,6 @@ func (o Options) endpointConfig() model.Config {
 		rm = model.DefaultReceiveMax
 	}
 	return model.Config{Mode: o.Mode, Version: o.Version, IDPolicy: o.IDPolicy, IDSpace: o.IDs,
-		ReceiveMax: rm, RetryLimit: o.RetryLimit, Volatile: o.Volatile, TTLTicks: o.TTLTicks, StoreCap: o.StoreCap}.Normalize()
+		ReceiveMax: rm, RetryLimit: o.RetryLimit, Volatile: o.Volatile, TTLTicks: o.TTLTicks, StoreCap: o.StoreCap,
+		CleanStart: o.CleanStart, Choices: o.Choices}.Normalize()
 }

@@ -11,30 +11,39 @@ import (
 // WriteTrace draws a violation's path as a text sequence diagram: one row
 // per step, a packet as an arrow at the step that delivers it (or loses
 // it: "x"), other moves as notes; what the step caused follows the row.
+// The columns are the topology's nodes.
 func WriteTrace(w io.Writer, v *Violation) error {
 	const width = 38
+	nodes := v.nodes()
+	col := map[string]int{}
+	for i, n := range nodes {
+		col[n] = i * (width + 1)
+	}
+	total := (len(nodes)-1)*(width+1) + 1
 	var b strings.Builder
-	fmt.Fprintf(&b, "%4s  C%sS   (C = client, sender; S = server, receiver)\n", "step", strings.Repeat(" ", width))
+	head := []byte(strings.Repeat(" ", total))
+	for i, n := range nodes {
+		head[col[n]] = letter(nodes, i)
+	}
+	fmt.Fprintf(&b, "%4s  %s   (%s)\n", "step", head, legend(nodes))
 	for _, s := range v.Steps {
-		row := []byte("|" + strings.Repeat(" ", width) + "|")
+		row := []byte(strings.Repeat(" ", total))
+		for _, n := range nodes {
+			row[col[n]] = '|'
+		}
 		switch {
-		case s.Label != "":
-			left := s.From == "server"
-			row[0], row[width+1] = 'C', 'S'
-			copy(row[1:], sim.Arrow(s.Label, width, left, s.Lost))
-		case s.Move == "break":
-			for i := 1; i <= width; i++ {
+		case s.Label != "" && s.To != "":
+			a, z := col[s.From], col[s.To]
+			row[a], row[z] = letterOf(nodes, s.From), letterOf(nodes, s.To)
+			copy(row[min(a, z)+1:], sim.Arrow(s.Label, abs(z-a)-1, z < a, s.Lost))
+		case strings.HasPrefix(s.Move, "break"):
+			a, z := col[s.From], col[s.To]
+			for i := min(a, z) + 1; i < max(a, z); i++ {
 				row[i] = '~'
 			}
 		default:
-			c := 0
-			if s.From == "server" {
-				c = width + 1
-			}
-			row[c] = 'C'
-			if c > 0 {
-				row[c] = 'S'
-			}
+			c := col[s.From]
+			row[c] = letterOf(nodes, s.From)
 			if s.Fault {
 				row[c] = '*'
 			}
@@ -64,11 +73,54 @@ func WriteTrace(w io.Writer, v *Violation) error {
 	return err
 }
 
+// The letters the diagrams give nodes, as the simulator's do.
+var nodeLetters = map[string]byte{"client": 'C', "server": 'S', "publisher": 'P', "broker": 'B', "subscriber": 'U', "alice": 'A', "carol": 'C'}
+
+func letter(nodes []string, i int) byte {
+	if l, ok := nodeLetters[nodes[i]]; ok {
+		return l
+	}
+	return strings.ToUpper(nodes[i])[0]
+}
+
+func letterOf(nodes []string, name string) byte {
+	for i, n := range nodes {
+		if n == name {
+			return letter(nodes, i)
+		}
+	}
+	return '?'
+}
+
+// legend says which letter is which node; the question's two parties with
+// their parts.
+func legend(nodes []string) string {
+	if len(nodes) == 2 && nodes[0] == "client" && nodes[1] == "server" {
+		return "C = client, sender; S = server, receiver"
+	}
+	parts := make([]string, len(nodes))
+	for i, n := range nodes {
+		parts[i] = string(letter(nodes, i)) + " = " + n
+	}
+	return strings.Join(parts, "; ")
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
 // WriteMermaid writes a violation's path as a Mermaid sequenceDiagram.
 func WriteMermaid(w io.Writer, v *Violation) error {
+	nodes := v.nodes()
 	var b strings.Builder
-	b.WriteString("sequenceDiagram\n    participant C as client\n    participant S as server\n")
-	letter := map[string]string{"client": "C", "server": "S", "": "C"}
+	b.WriteString("sequenceDiagram\n")
+	for i, n := range nodes {
+		fmt.Fprintf(&b, "    participant %c as %s\n", letter(nodes, i), n)
+	}
+	all := string(letter(nodes, 0)) + "," + string(letter(nodes, len(nodes)-1))
 	for _, s := range v.Steps {
 		text := fmt.Sprintf("%d. %s", s.N, s.Move)
 		if len(s.Notes) > 0 {
@@ -76,19 +128,21 @@ func WriteMermaid(w io.Writer, v *Violation) error {
 		}
 		text = strings.NewReplacer(";", ",", "#", "no.", "\"", "'").Replace(text)
 		switch {
-		case s.Label != "":
+		case s.Label != "" && s.To != "":
 			op := "->>"
 			if s.Lost {
 				op = "-x"
 			}
-			fmt.Fprintf(&b, "    %s%s%s: %s\n", letter[s.From], op, letter[s.To], text)
-		case s.Move == "break" || strings.HasPrefix(s.Move, "network duplicates"):
-			fmt.Fprintf(&b, "    Note over C,S: %s\n", text)
+			fmt.Fprintf(&b, "    %c%s%c: %s\n", letterOf(nodes, s.From), op, letterOf(nodes, s.To), text)
+		case strings.HasPrefix(s.Move, "break"):
+			fmt.Fprintf(&b, "    Note over %c,%c: %s\n", letterOf(nodes, s.From), letterOf(nodes, s.To), text)
+		case strings.HasPrefix(s.Move, "network duplicates"):
+			fmt.Fprintf(&b, "    Note over %s: %s\n", all, text)
 		default:
-			fmt.Fprintf(&b, "    Note over %s: %s\n", letter[s.From], text)
+			fmt.Fprintf(&b, "    Note over %c: %s\n", letterOf(nodes, s.From), text)
 		}
 	}
-	fmt.Fprintf(&b, "    Note over C,S: %s\n", v)
+	fmt.Fprintf(&b, "    Note over %s: %s\n", all, v)
 	_, err := io.WriteString(w, b.String())
 	return err
 }

@@ -8,24 +8,24 @@ import (
 	"github.com/qoslab/qoslab/sim"
 )
 
-// violation builds the report for state id of a finished or stopped BFS.
-func (b *bfs) violation(id uint32, p Property, msg int) *Violation {
-	return b.x.violation(b.path(id), p, msg)
-}
-
 func (x *system) violation(path []move, p Property, msg int) *Violation {
 	t, last := x.trace(path)
-	v := &Violation{Property: p, Msg: msg, Steps: t.steps}
+	v := &Violation{Property: p, Msg: msg, Steps: t.steps, Nodes: x.top.layout.Names()}
 	if p == Liveness {
-		for side := range 2 {
-			for _, l := range x.eps.get(side, last.ep[side]).Pending(nil) {
-				v.Pending = append(v.Pending, sideNames[side]+": "+l)
+		for n := range x.sh.nodes {
+			for _, l := range x.eps.get(n, last.ep[n]).Pending(nil) {
+				v.Pending = append(v.Pending, x.top.name(n)+": "+l)
 			}
-			for _, q := range last.net[side] {
-				v.Pending = append(v.Pending, "in flight to "+sideNames[1-side]+": "+x.eps.pkts[q].Label())
+		}
+		for d := range x.sh.dirs {
+			to, _ := x.top.receiver(d)
+			for _, q := range last.net[d] {
+				v.Pending = append(v.Pending, "in flight to "+x.top.name(to)+": "+x.eps.pkts[q].Label())
 			}
-			if last.down[side] {
-				v.Pending = append(v.Pending, sideNames[side]+": down")
+		}
+		for n := range x.sh.nodes {
+			if last.down[n] {
+				v.Pending = append(v.Pending, x.top.name(n)+": down")
 			}
 		}
 		for m := 0; m < x.o.Messages; m++ {
@@ -97,10 +97,10 @@ func (x *system) replay(v *Violation, t *tracer) {
 func (x *system) timeline(t *tracer, interval, retry, ttl int64) (sim.Config, bool) {
 	const latency = sim.DefaultLatencyTicks
 	c := sim.Config{
-		Variant: x.o.Variant,
+		Variant: x.o.Variant, SubscriberVariant: x.o.SubVariant, Topology: x.o.Topology,
 		Endpoint: model.Config{Mode: x.o.Mode, Version: x.o.Version, IDPolicy: x.o.IDPolicy, IDSpace: x.o.IDs,
 			ReceiveMax: x.o.ReceiveMax, RetryLimit: x.o.RetryLimit, Volatile: x.o.Volatile, RetryTicks: retry,
-			TTLTicks: ttl, StoreCap: x.o.StoreCap},
+			TTLTicks: ttl, StoreCap: x.o.StoreCap, CleanStart: x.o.CleanStart},
 		Workload: sim.Workload{Messages: max(t.published, 1), IntervalTicks: interval, DistinctPayloads: x.o.DistinctPayloads},
 		Faults:   append(sim.Schedule(nil), t.sched...),
 		Seed:     1,
@@ -116,10 +116,18 @@ func (x *system) timeline(t *tracer, interval, retry, ttl int64) (sim.Config, bo
 		var tj int64
 		switch in.kind {
 		case mvPublish:
-			if in.msgIndex == 1 {
+			// The simulator's publishers take turns: with P of them,
+			// message k goes out at start + (k div P) intervals, so
+			// messages of one round share a tick, which the path must have
+			// taken one right after the other.
+			k, p := in.msgIndex-1, len(x.top.pubs)
+			if k == 0 {
 				start = lb
 			}
-			tj = start + int64(in.msgIndex-1)*interval
+			tj = start + int64(k/p)*interval
+			if k%p != 0 && t.info[j-1].kind == mvPublish {
+				lb = last
+			}
 		case mvConnect:
 			switch {
 			case in.restart > 0:

@@ -1,8 +1,7 @@
 package explore
 
 import (
-	"fmt"
-	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -78,6 +77,10 @@ type Result struct {
 	// of exactly-once, but a message the application was told it lost.
 	Abandoned int
 	Stopped   string // why an incomplete search stopped
+	Workers   int    // the goroutines the search ran on
+	// PeakBytes is the most memory the search was seen to hold (its
+	// arrays and the Go heap's objects; looked at every 65,536 states).
+	PeakBytes uint64
 	Violation *Violation
 	machines  *projection
 
@@ -100,38 +103,132 @@ func Run(o Options) (*Result, error) {
 		return nil, err
 	}
 	if x.o.Search == Walk {
-		return x.walk(), nil
+		return x.result(x.walk())
 	}
 	if x.o.Project {
-		p := newProjection()
+		p := newProjection(x.sh.nodes)
 		x.obs = p
-		r := newBFS(x).run()
+		r := x.search()
 		init := x.initial()
-		p.init = [2]string{stateName(x.eps.get(0, init.ep[0])), stateName(x.eps.get(1, init.ep[1]))}
-		p.states[0][p.init[0]], p.states[1][p.init[1]] = true, true
+		for n := range x.sh.nodes {
+			p.init[n] = stateName(x.eps.get(n, init.ep[n]))
+			p.states[n][p.init[n]] = true
+		}
+		p.roles = x.roles()
 		r.machines = p
-		return r, nil
+		return x.result(r)
 	}
-	return newBFS(x).run(), nil
+	return x.result(x.search())
 }
 
+// result is r, or the error that stopped the search.
+func (x *system) result(r *Result) (*Result, error) {
+	if x.err != nil {
+		return nil, x.err
+	}
+	return r, nil
+}
+
+// search runs the breadth-first search on o.Workers workers (one with an
+// observer, which sees the steps in order).
+func (x *system) search() *Result {
+	start := time.Now()
+	workers := x.o.Workers
+	if x.obs != nil {
+		workers = 1
+	}
+	ms := []*stateMachine{{system: x}}
+	for range workers - 1 {
+		ms = append(ms, &stateMachine{system: x.fork()})
+	}
+	e := newEngine[state](limits{workers: workers, maxStates: x.o.MaxStates, maxDepth: x.o.MaxDepth,
+		maxBytes: x.o.MaxBytes, progress: x.o.Progress, interrupt: x.o.Interrupt}, ms)
+	defer e.close()
+	out := e.run()
+	if out.err != nil && x.err == nil {
+		x.err = out.err
+	}
+	r := &Result{Options: x.o, Verdict: out.verdict, States: out.states, Transitions: out.transitions,
+		MaxDepth: out.maxDepth, Abandoned: out.abandoned, Stopped: out.stopped, Workers: workers}
+	if out.verdict == Violated {
+		r.Violation = x.violation(x.replayPath(e.path(out.bad)), out.prop, out.msg)
+	}
+	if out.interrupted {
+		stopInterrupted(r, out.states, out.maxDepth)
+	}
+	r.PeakBytes = max(out.peakBytes, e.bytes())
+	r.Elapsed = time.Since(start)
+	return r
+}
+
+// replayPath turns a path of move indexes into the moves themselves.
+func (x *system) replayPath(idx []int) []move {
+	s := x.initial()
+	x.persist(&s)
+	var moves, path []move
+	for _, i := range idx {
+		moves = x.moves(&s, moves[:0])
+		var n state
+		x.apply(&n, &s, moves[i])
+		x.persist(&n)
+		s = n
+		path = append(path, moves[i])
+	}
+	return path
+}
+
+// stateMachine is one worker's system as the engine's machine.
+type stateMachine struct {
+	*system
+	dec decoder
+}
+
+func (m *stateMachine) initial(s *state)            { *s = m.system.initial() }
+func (m *stateMachine) decode(s *state, enc []byte) { m.dec.decodeBytes(s, enc, m.sh) }
+func (m *stateMachine) encode(dst []byte, s *state) []byte {
+	return s.encode(dst, m.sh)
+}
+func (m *stateMachine) abandoned(s *state) bool { return s.abandoned != 0 }
+func (m *stateMachine) err() error              { return m.system.err }
+func (m *stateMachine) fault(mv move) bool      { return mv.fault() }
+
 // check returns the safety property s violates and the message concerned.
+// A message its publisher completed must have been delivered, or a copy of
+// it must still exist: a PUBLISH carrying it in flight, or a node keeping it
+// (a Method A receiver until PUBREL, a broker forwarding it). A message the
+// broker had no subscription for is owed to nobody.
 func (x *system) check(s *state) (Property, int) {
+	kept := x.kept(s)
 	for m := 0; m < x.o.Messages; m++ {
 		if s.delivered[m] > 1 {
 			return NoDuplicate, m + 1
 		}
-		if s.completed&(1<<m) != 0 && s.delivered[m] == 0 && !x.publishInFlight(s, uint32(m+1)) && !x.eps.stores(s.ep[server], m+1) {
+		if s.completed&^s.unrouted&^kept&(1<<m) != 0 && s.delivered[m] == 0 && !x.publishInFlight(s, uint32(m+1)) {
 			return NoLoss, m + 1
 		}
 	}
 	return 0, 0
 }
 
-// stores reports whether a receiver keeps message ref for a later delivery
-// (Method A until PUBREL). Endpoints name the messages they store in their
-// Pending lines as "m<ref>", the convention of package model.
+// kept is the set of messages some node keeps a copy of (bit m-1).
+func (x *system) kept(s *state) uint16 {
+	var k uint16
+	for n := range x.sh.nodes {
+		k |= x.cache.stored(n, s.ep[n])
+	}
+	return k
+}
+
+// stores reports whether an endpoint keeps a copy of message ref for a
+// later delivery or retransmission: model.Keeper says so; endpoints that
+// cannot tell name the messages they keep in their Pending lines as
+// "m<ref>", the convention of package model.
 func stores(e model.Endpoint, ref int) bool {
+	if k, ok := e.(model.Keeper); ok {
+		if kept, known := k.AppendKept(nil); known {
+			return slices.Contains(kept, uint32(ref))
+		}
+	}
 	word := "m" + strconv.Itoa(ref)
 	for _, l := range e.Pending(nil) {
 		for _, f := range strings.Fields(l) {
@@ -144,251 +241,55 @@ func stores(e model.Endpoint, ref int) bool {
 }
 
 func (x *system) publishInFlight(s *state, ref uint32) bool {
-	for _, id := range s.net[client] {
-		if p := &x.eps.pkts[id]; p.Type == model.PUBLISH && p.Msg.Ref == ref {
-			return true
+	for d := range x.sh.dirs {
+		for _, id := range s.net[d] {
+			if p := x.cache.pkt(id); p.Type == model.PUBLISH && p.Msg.Ref == ref {
+				return true
+			}
 		}
 	}
 	return false
 }
 
-// goal: every message published and its flow ended, nothing in flight.
+// goal: every message published and its flow ended at its publisher,
+// nothing in flight, and no broker still forwarding a message.
 func (x *system) goal(s *state) bool {
 	all := uint16(1)<<x.o.Messages - 1
-	return int(s.published) == x.o.Messages && (s.completed|s.abandoned)&all == all &&
-		len(s.net[0]) == 0 && len(s.net[1]) == 0
-}
-
-// bfs is one breadth-first search.
-type bfs struct {
-	x       *system
-	seen    *table
-	back    []backLink // by state id: how BFS first reached it
-	edges   []uint64   // fault-free transitions from<<32|to, for liveness
-	goal    []bool     // the state is a liveness goal
-	words   []uint64   // the encoding of the successor at hand
-	dec     decoder
-	moveBuf []move
-	batch   []successor // the successors of the states at hand
-	batchW  []uint64    // their encodings
-	ends    []int       // batch[ends[i-1]:ends[i]] are the successors of the i-th
-
-	res   *Result
-	start time.Time
-}
-
-func newBFS(x *system) *bfs {
-	return &bfs{x: x, seen: newTable(1 << 12), res: &Result{Options: x.o}}
-}
-
-// batchStates is how many states are expanded together.
-const batchStates = 8
-
-// successor is one successor of a state being expanded: its key, its
-// encoding (batchW[from:to]), the move to it and what the search records
-// about it if it is new.
-type successor struct {
-	k         key
-	from, to  int
-	parent    uint32
-	m         move
-	goal      bool
-	abandoned bool
-	prop      Property
-	msg       int
-}
-
-// backLink is a state's parent and the move from it.
-type backLink struct {
-	parent uint32
-	via    move
-}
-
-const noParent = ^uint32(0)
-
-// checkEvery is how many new states pass between two looks at the heap
-// (and progress reports): ReadMemStats stops the world briefly.
-const checkEvery = 1 << 16
-
-// add looks s up and records it if it is new; b.words is its encoding
-// afterwards.
-func (b *bfs) add(s *state, parent uint32, m move) (uint32, bool) {
-	b.words = s.appendWords(b.words[:0], b.x.o.Messages)
-	id, fresh := b.seen.insert(hashWords(b.words), uint32(len(b.back)))
-	if !fresh {
-		return id, false
+	if int(s.published) != x.o.Messages || (s.completed|s.abandoned)&all != all {
+		return false
 	}
-	b.back = append(b.back, backLink{parent, m})
-	s.id = id
-	b.goal = append(b.goal, b.x.goal(s))
-	if s.abandoned != 0 {
-		b.res.Abandoned++
-	}
-	return id, true
-}
-
-func (b *bfs) run() *Result {
-	x, r := b.x, b.res
-	b.start = time.Now()
-	defer func() { r.Elapsed = time.Since(b.start); r.States = len(b.back) }()
-	init := x.initial()
-	b.add(&init, noParent, 0)
-	if p, m := x.check(&init); p != 0 {
-		r.Verdict, r.Violation = Violated, b.violation(init.id, p, m)
-		return r
-	}
-	var cur, next level
-	cur.push(b.words, init.id)
-	var s, n state
-	var mem runtime.MemStats
-	nextCheck := checkEvery
-	for depth := 0; cur.len() > 0; depth++ {
-		r.MaxDepth = depth
-		if x.o.interrupted() {
-			stopInterrupted(r, len(b.back), depth)
-			return r
-		}
-		if x.o.MaxDepth > 0 && depth == x.o.MaxDepth {
-			r.Verdict = Incomplete
-			r.Stopped = fmt.Sprintf("stopped at depth %d (%d states, the %d at that depth not expanded): no violation in any schedule of up to %d moves",
-				depth, len(b.back), cur.len(), depth)
-			return r
-		}
-		for i := 0; i < cur.len(); {
-			// The successors of a few states are built and hashed first,
-			// and their table slots touched, so that the cache misses of
-			// their lookups overlap instead of coming one after the other.
-			b.batch, b.batchW, b.ends = b.batch[:0], b.batchW[:0], b.ends[:0]
-			for end := min(i+batchStates, cur.len()); i < end; i++ {
-				b.dec.decode(&s, cur.get(i), x.o.Messages)
-				s.id = cur.ids[i]
-				b.moveBuf = x.moves(&s, b.moveBuf[:0])
-				for _, m := range b.moveBuf {
-					x.apply(&n, &s, m)
-					from := len(b.batchW)
-					b.batchW = n.appendWords(b.batchW, x.o.Messages)
-					c := successor{k: hashWords(b.batchW[from:]), from: from, to: len(b.batchW), parent: s.id, m: m,
-						goal: x.goal(&n), abandoned: n.abandoned != 0}
-					c.prop, c.msg = x.check(&n)
-					b.batch = append(b.batch, c)
-				}
-				b.ends = append(b.ends, len(b.batch))
-			}
-			for j := range b.batch {
-				b.seen.touch(b.batch[j].k)
-			}
-			j := 0
-			for _, end := range b.ends {
-				for ; j < end; j++ {
-					c := &b.batch[j]
-					r.Transitions++
-					id, fresh := b.seen.insert(c.k, uint32(len(b.back)))
-					if !c.m.fault() {
-						b.edges = append(b.edges, uint64(c.parent)<<32|uint64(id))
-					}
-					if !fresh {
-						continue
-					}
-					b.back = append(b.back, backLink{c.parent, c.m})
-					b.goal = append(b.goal, c.goal)
-					if c.abandoned {
-						r.Abandoned++
-					}
-					if c.prop != 0 {
-						r.Verdict, r.Violation = Violated, b.violation(id, c.prop, c.msg)
-						r.MaxDepth = depth + 1
-						return r
-					}
-					next.push(b.batchW[c.from:c.to], id)
-				}
-				// Bounds are looked at after each expanded state, as
-				// without batches, so that a search stops at the same state.
-				if len(b.back) >= nextCheck || len(b.back) >= x.o.MaxStates {
-					nextCheck = len(b.back) + checkEvery
-					runtime.ReadMemStats(&mem)
-					if x.o.Progress != nil {
-						x.o.Progress(Progress{States: len(b.back), Transitions: r.Transitions, Depth: depth, HeapBytes: mem.HeapAlloc})
-					}
-					if x.o.interrupted() {
-						stopInterrupted(r, len(b.back), depth)
-						return r
-					}
-					if len(b.back) >= x.o.MaxStates || mem.HeapAlloc > x.o.MaxBytes {
-						r.Verdict = Incomplete
-						r.Stopped = fmt.Sprintf("stopped at %d states (heap %d MiB): levels 0..%d fully explored, level %d partly; no violation within depth %d",
-							len(b.back), mem.HeapAlloc>>20, depth, depth+1, depth)
-						return r
-					}
-				}
-			}
-		}
-		cur.reset()
-		cur, next = next, cur
-	}
-	if id, ok := b.liveness(); !ok {
-		r.Verdict, r.Violation = Violated, b.violation(id, Liveness, 0)
-		return r
-	}
-	r.Verdict = Proven
-	return r
-}
-
-// liveness marks every state from which a fault-free path reaches a goal
-// state (backwards over the fault-free edges) and returns the shallowest
-// state that cannot.
-func (b *bfs) liveness() (uint32, bool) {
-	n := len(b.back)
-	// Reverse adjacency in CSR form.
-	start := make([]uint32, n+1)
-	for _, e := range b.edges {
-		start[uint32(e)+1]++
-	}
-	for i := 1; i <= n; i++ {
-		start[i] += start[i-1]
-	}
-	from := make([]uint32, len(b.edges))
-	fill := append([]uint32(nil), start[:n]...)
-	for _, e := range b.edges {
-		to := uint32(e)
-		from[fill[to]] = uint32(e >> 32)
-		fill[to]++
-	}
-	b.edges = nil
-	ok := make([]bool, n)
-	var queue []uint32
-	for id, g := range b.goal {
-		if g {
-			ok[id] = true
-			queue = append(queue, uint32(id))
+	for d := range x.sh.dirs {
+		if len(s.net[d]) > 0 {
+			return false
 		}
 	}
-	for len(queue) > 0 {
-		v := queue[len(queue)-1]
-		queue = queue[:len(queue)-1]
-		for _, u := range from[start[v]:start[v+1]] {
-			if !ok[u] {
-				ok[u] = true
-				queue = append(queue, u)
-			}
+	for n, spec := range x.top.layout.Nodes {
+		if spec.Broker && x.cache.stored(n, s.ep[n]) != 0 {
+			return false
 		}
 	}
-	for id := range ok {
-		if !ok[id] {
-			return uint32(id), false // ids are in BFS order: the first is a shallowest
-		}
-	}
-	return 0, true
+	return true
 }
 
-// path returns the moves from the initial state to id.
-func (b *bfs) path(id uint32) []move {
-	var p []move
-	for b.back[id].parent != noParent {
-		p = append(p, b.back[id].via)
-		id = b.back[id].parent
+// roles names each node's part, for state machines and diagrams.
+func (x *system) roles() []string {
+	roles := make([]string, x.sh.nodes)
+	for n, spec := range x.top.layout.Nodes {
+		var parts []string
+		if spec.Publishes {
+			parts = append(parts, "publishes")
+		}
+		if spec.Receives {
+			parts = append(parts, "receives")
+		}
+		if spec.Broker {
+			parts = append(parts, "routes")
+		}
+		roles[n] = spec.Name + " (" + strings.Join(parts, ", ") + ")"
 	}
-	for i, j := 0, len(p)-1; i < j; i, j = i+1, j-1 {
-		p[i], p[j] = p[j], p[i]
+	if x.top.layout.Nodes[0].Name == "client" && len(roles) == 2 && !x.top.layout.Nodes[1].Broker &&
+		!x.top.layout.Nodes[1].Publishes {
+		roles = []string{"client (sender)", "server (receiver)"} // the question's two parties
 	}
-	return p
+	return roles
 }

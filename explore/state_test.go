@@ -1,12 +1,14 @@
 package explore
 
 import (
+	"encoding/binary"
 	"math/rand/v2"
 	"reflect"
 	"slices"
 	"testing"
 
 	"github.com/qoslab/qoslab/model"
+	"github.com/qoslab/qoslab/sim"
 )
 
 // walkCases cover the parts of the state encoding: crashes and breaks,
@@ -18,6 +20,10 @@ var walkCases = []Options{
 	{Variant: "qos2-b", Mode: model.Datagram, Messages: 3, IDs: 2, Losses: 2, Dups: 2, Reorder: true, EarlyTimers: true},
 	{Variant: "qos2-a", Mode: model.Datagram, Messages: 10, IDs: 3, Losses: 1, Dups: 3, Reorder: true},
 	{Variant: "two-packet-msgid", Mode: model.Datagram, Messages: 3, IDs: 1, Losses: 1, Dups: 1, Reorder: true},
+	{Variant: "qos2-a", Topology: sim.Pair, Messages: 3, Breaks: 2, Crashes: 1, IDPolicy: model.AnyFree, IDs: 3, Choices: model.AllChoices},
+	{Variant: "qos2-b", Topology: sim.Self, Messages: 3, Breaks: 2, Crashes: 1, Volatile: true, CleanStart: true},
+	{Variant: "qos2-b", Topology: sim.Brokered, SubVariant: "qos1", Mode: model.Datagram, Messages: 3, Losses: 1, Dups: 1, Reorder: true, Crashes: 1},
+	{Variant: "qos2-a", Topology: sim.Duplex, Mode: model.Datagram, Messages: 3, Losses: 1, EarlyTimers: true, Choices: model.AllChoices},
 }
 
 // randomStates calls f with every state of a few seeded random walks.
@@ -42,8 +48,9 @@ func randomStates(t *testing.T, x *system, f func(s *state)) {
 	}
 }
 
-// The frontier stores states as their key words: decoding gives back the
-// same state, and encoding that gives the same words.
+// The frontier stores states as their encodings: decoding gives back the
+// same state, and encoding that gives the same bytes. The previous
+// search's word encoding (the scale benchmark's baseline) round-trips too.
 func TestEncodingRoundTrips(t *testing.T) {
 	for _, o := range walkCases {
 		x, err := newSystem(o)
@@ -53,26 +60,22 @@ func TestEncodingRoundTrips(t *testing.T) {
 		var d decoder
 		checked := 0
 		randomStates(t, x, func(s *state) {
-			w := s.appendWords(nil, o.Messages)
-			if len(w) < wordsFixed(o.Messages) {
-				t.Fatalf("%+v: %d words, fewer than the fixed %d", o, len(w), wordsFixed(o.Messages))
-			}
-			var got state
-			d.decode(&got, w, o.Messages)
 			want := *s
 			want.id = 0
-			for i := range 2 {
-				if !slices.Equal(got.net[i], want.net[i]) || !slices.Equal(got.timers[i], want.timers[i]) {
-					t.Fatalf("%+v: decoded queues/timers %v %v, want %v %v", o, got.net, got.timers, want.net, want.timers)
-				}
-				got.net[i], want.net[i], got.timers[i], want.timers[i] = nil, nil, nil, nil
+			b := s.encode(nil, x.sh)
+			var got state
+			d.decodeBytes(&got, b, x.sh)
+			sameState(t, o, &got, &want)
+			if b2 := got.encode(nil, x.sh); !slices.Equal(b, b2) {
+				t.Fatalf("%+v: bytes %x re-encode as %x", o, b, b2)
 			}
-			if !reflect.DeepEqual(got, want) {
-				t.Fatalf("%+v: decoded %+v, want %+v", o, got, want)
+			w := s.appendWords(nil, x.sh)
+			if len(w) < x.sh.fixed() {
+				t.Fatalf("%+v: %d words, fewer than the fixed %d", o, len(w), x.sh.fixed())
 			}
-			var again state
-			d.decode(&again, w, o.Messages)
-			if w2 := again.appendWords(nil, o.Messages); !slices.Equal(w, w2) {
+			d.decode(&got, w, x.sh)
+			sameState(t, o, &got, &want)
+			if w2 := got.appendWords(nil, x.sh); !slices.Equal(w, w2) {
 				t.Fatalf("%+v: words %x re-encode as %x", o, w, w2)
 			}
 			checked++
@@ -80,6 +83,77 @@ func TestEncodingRoundTrips(t *testing.T) {
 		if checked < 300 {
 			t.Errorf("%+v: only %d states checked", o, checked)
 		}
+	}
+}
+
+func sameState(t *testing.T, o Options, got, want *state) {
+	t.Helper()
+	g, w := *got, *want
+	for i := range maxDirs {
+		if !slices.Equal(g.net[i], w.net[i]) {
+			t.Fatalf("%+v: decoded queues %v, want %v", o, g.net, w.net)
+		}
+		g.net[i], w.net[i] = nil, nil
+	}
+	for i := range maxNodes {
+		if !slices.Equal(g.timers[i], w.timers[i]) {
+			t.Fatalf("%+v: decoded timers %v, want %v", o, g.timers, w.timers)
+		}
+		g.timers[i], w.timers[i] = nil, nil
+	}
+	if !reflect.DeepEqual(g, w) {
+		t.Fatalf("%+v: decoded %+v, want %+v", o, g, w)
+	}
+}
+
+// Distinct states have distinct encodings (the encoding is the state's
+// key): over many random states, equal bytes mean equal states.
+func TestEncodingIsInjective(t *testing.T) {
+	for _, o := range walkCases {
+		x, err := newSystem(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]state{}
+		randomStates(t, x, func(s *state) {
+			b := string(s.encode(nil, x.sh))
+			if prev, ok := seen[b]; ok {
+				c := *s
+				prev.id, c.id = 0, 0
+				sameState(t, o, &prev, &c)
+			}
+			var c state
+			var d decoder
+			d.decodeBytes(&c, []byte(b), x.sh)
+			seen[b] = c
+		})
+	}
+}
+
+// hashBytes is the same MurmurHash3 x64-128 as the previous hashWords: on
+// whole words they agree; and every length of tail changes the hash.
+func TestHashBytes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for n := range 9 {
+		w := make([]uint64, n)
+		var b []byte
+		for i := range w {
+			w[i] = rng.Uint64()
+			b = binary.LittleEndian.AppendUint64(b, w[i])
+		}
+		h1, h2 := hashBytes(b)
+		if k := hashWords(w); k != (key{h1, h2}) {
+			t.Errorf("%d words: hashBytes %x %x, hashWords %x", n, h1, h2, k)
+		}
+	}
+	seen := map[[2]uint64]int{}
+	b := make([]byte, 40)
+	for n := range b {
+		h1, h2 := hashBytes(b[:n])
+		if m, ok := seen[[2]uint64{h1, h2}]; ok {
+			t.Errorf("%d and %d zero bytes hash alike", m, n)
+		}
+		seen[[2]uint64{h1, h2}] = n
 	}
 }
 
@@ -91,27 +165,28 @@ func TestEncodingRoundTrips(t *testing.T) {
 type shadow struct {
 	t     *testing.T
 	o     Options
-	ep    [2]model.Endpoint
+	ep    []model.Endpoint
+	names []string
 	steps int
 }
 
 func (sh *shadow) stepped(side int, in model.Input, before, after model.Endpoint, out []model.Output) {
 	sh.t.Helper()
 	if b, a := string(before.AppendKey(nil)), string(sh.ep[side].AppendKey(nil)); a != b {
-		sh.t.Fatalf("%+v: %s before %v: interned %q, stepped %q", sh.o, sideNames[side], in, b, a)
+		sh.t.Fatalf("%+v: %s before %v: interned %q, stepped %q", sh.o, sh.names[side], in, b, a)
 	}
 	got := sh.ep[side].Step(in, nil)
 	if !reflect.DeepEqual(got, out) && !(len(got) == 0 && len(out) == 0) {
-		sh.t.Fatalf("%+v: %s on %v: remembered outputs %+v, stepping gives %+v", sh.o, sideNames[side], in, out, got)
+		sh.t.Fatalf("%+v: %s on %v: remembered outputs %+v, stepping gives %+v", sh.o, sh.names[side], in, out, got)
 	}
 	if a, b := string(after.AppendKey(nil)), string(sh.ep[side].AppendKey(nil)); a != b {
-		sh.t.Fatalf("%+v: %s after %v: interned %q, stepped %q", sh.o, sideNames[side], in, a, b)
+		sh.t.Fatalf("%+v: %s after %v: interned %q, stepped %q", sh.o, sh.names[side], in, a, b)
 	}
 	sh.steps++
 }
 
-func (sh *shadow) output(int, *model.Output, bool) {}
-func (sh *shadow) network(move, model.Packet)      {}
+func (sh *shadow) output(int, *model.Output, int, bool) {}
+func (sh *shadow) network(move, model.Packet)           {}
 
 func TestRememberedStepsMatchSteppingCopies(t *testing.T) {
 	for _, o := range walkCases {
@@ -119,16 +194,13 @@ func TestRememberedStepsMatchSteppingCopies(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sh := &shadow{t: t, o: x.o}
-		sh.ep[client] = x.v.NewSender(x.cfg.As(model.RoleClient))
-		sh.ep[server] = x.v.NewReceiver(x.cfg.As(model.RoleServer))
+		sh := &shadow{t: t, o: x.o, names: x.top.layout.Names()}
 		x.obs = sh
 		// One walk at a time: the shadow follows a single path.
 		rng := rand.New(rand.NewPCG(3, 4))
 		var moves []move
 		for range 40 {
-			sh.ep[client] = x.v.NewSender(x.cfg.As(model.RoleClient))
-			sh.ep[server] = x.v.NewReceiver(x.cfg.As(model.RoleServer))
+			sh.ep = x.top.layout.Endpoints(x.cfg, x.v, x.fwd)
 			s := x.initial()
 			for range 80 {
 				moves = x.moves(&s, moves[:0])

@@ -19,17 +19,23 @@ type StateNamer interface {
 	StateName() string
 }
 
-// projection collects, per endpoint, the abstract transitions taken.
+// projection collects, per node, the abstract transitions its endpoint
+// took.
 type projection struct {
-	edges  [2]map[edge]bool
-	states [2]map[string]bool
-	init   [2]string
+	edges  []map[edge]bool
+	states []map[string]bool
+	init   []string
+	roles  []string
 }
 
 type edge struct{ From, Label, To string }
 
-func newProjection() *projection {
-	return &projection{edges: [2]map[edge]bool{{}, {}}, states: [2]map[string]bool{{}, {}}}
+func newProjection(nodes int) *projection {
+	p := &projection{edges: make([]map[edge]bool, nodes), states: make([]map[string]bool, nodes), init: make([]string, nodes)}
+	for n := range nodes {
+		p.edges[n], p.states[n] = map[edge]bool{}, map[string]bool{}
+	}
+	return p
 }
 
 var (
@@ -95,12 +101,12 @@ func (p *projection) stepped(side int, in model.Input, before, after model.Endpo
 	p.edges[side][edge{from, label, to}] = true
 }
 
-func (p *projection) output(int, *model.Output, bool) {}
-func (p *projection) network(move, model.Packet)      {}
+func (p *projection) output(int, *model.Output, int, bool) {}
+func (p *projection) network(move, model.Packet)           {}
 
 // Machine is one endpoint's state machine as the explorer saw it.
 type Machine struct {
-	Role        string // "client (sender)" or "server (receiver)"
+	Role        string // the node and its part, "client (sender)" or "broker (routes)"
 	Initial     string
 	States      []string
 	Transitions []Transition
@@ -109,17 +115,16 @@ type Machine struct {
 // Transition is one abstract transition: input / outputs.
 type Transition struct{ From, Label, To string }
 
-// Machines returns the two endpoints' state machines; the search must have
-// run with Options.Project.
+// Machines returns the endpoints' state machines, one per node; the search
+// must have run with Options.Project.
 func (r *Result) Machines() []Machine {
 	p := r.machines
 	if p == nil {
 		return nil
 	}
-	roles := [2]string{"client (sender)", "server (receiver)"}
 	var ms []Machine
-	for side := range 2 {
-		m := Machine{Role: roles[side], Initial: p.init[side]}
+	for side := range p.init {
+		m := Machine{Role: p.roles[side], Initial: p.init[side]}
 		for s := range p.states[side] {
 			m.States = append(m.States, s)
 		}

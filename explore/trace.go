@@ -12,7 +12,8 @@ import (
 // Violation is a property that failed, with a shortest path to it.
 type Violation struct {
 	Property Property
-	Msg      int // the message concerned (0 for liveness)
+	Msg      int      // the message concerned (0 for liveness)
+	Nodes    []string // the topology's nodes, in diagram order
 	// Steps is the path from the initial state, one entry per move.
 	Steps []Step
 	// Pending is what is left unfinished in the last state (liveness): the
@@ -24,6 +25,15 @@ type Violation struct {
 	Replay     sim.Config
 	Reproduced bool
 	ReplayNote string
+}
+
+// nodes are the violation's participants, in diagram order (the
+// question's client and server when the violation does not say).
+func (v *Violation) nodes() []string {
+	if len(v.Nodes) > 0 {
+		return v.Nodes
+	}
+	return []string{"client", "server"}
 }
 
 // Step is one move of a trace and what it caused.
@@ -61,15 +71,16 @@ type tracer struct {
 	x         *system
 	s         state // before the current move
 	step      *Step
-	flight    [2][]tag
+	flight    [maxDirs][]tag
 	sends     [model.NumPacketTypes]int
 	recvs     [model.NumPacketTypes]int
 	anchor    []string // per step: the packet event a break or crash right after it matches
+	anchorOn  []int    // per step: the connection of that packet event
 	info      []stepInfo
 	tags      map[string]*tagInfo
 	order     []string // tag names in send order
 	spans     []timerSpan
-	armed     [2]map[model.Timer]int // open spans: timer -> index in spans
+	armed     [maxNodes]map[model.Timer]int // open spans: timer -> index in spans, per node
 	sched     sim.Schedule
 	inexact   []string
 	published int
@@ -106,35 +117,45 @@ type timerSpan struct {
 	expiry   bool
 }
 
-func (t *tracer) stepped(side int, in model.Input, before, after model.Endpoint, out []model.Output) {
-}
+func (t *tracer) stepped(int, model.Input, model.Endpoint, model.Endpoint, []model.Output) {}
 
-func (t *tracer) output(side int, o *model.Output, entered bool) {
+func (t *tracer) output(node int, o *model.Output, d int, entered bool) {
 	st := t.step
+	name := t.x.top.name(node)
 	switch o.Kind {
 	case model.OutSend:
 		if !entered {
-			st.Notes = append(st.Notes, sideNames[side]+" sends "+o.Packet.Label()+": dropped, not connected")
+			st.Notes = append(st.Notes, name+" sends "+o.Packet.Label()+": dropped, not connected")
 			return
 		}
 		t.sends[o.Packet.Type]++
 		tg := tag{p: o.Packet, typ: o.Packet.Type, n: t.sends[o.Packet.Type], sent: st.N}
-		t.flight[side] = append(t.flight[side], tg)
-		t.anchor[st.N] = "after-send " + tg.name()
+		t.flight[d] = append(t.flight[d], tg)
+		t.anchor[st.N], t.anchorOn[st.N] = "after-send "+tg.name(), d/2
 		t.tags[tg.name()] = &tagInfo{name: tg.name(), sent: st.N}
 		t.order = append(t.order, tg.name())
 	case model.OutSetTimer:
-		t.endSpan(side, o.Timer, false)
-		t.armed[side][o.Timer] = len(t.spans)
+		t.endSpan(node, o.Timer, false)
+		t.armed[node][o.Timer] = len(t.spans)
 		t.spans = append(t.spans, timerSpan{from: st.N, expiry: o.Timer.Purpose() == model.TimerExpiry})
 	case model.OutCancelTimer:
-		t.endSpan(side, o.Timer, false)
+		t.endSpan(node, o.Timer, false)
 	case model.OutDeliver:
-		st.Notes = append(st.Notes, sideNames[side]+" delivers m"+strconv.Itoa(int(o.Msg.Ref)))
+		what := " delivers m"
+		if t.x.top.layout.Nodes[node].Broker {
+			what = " takes m"
+			if o.Note == model.NoSubscriber {
+				what = " has no subscriber for m"
+			}
+		}
+		st.Notes = append(st.Notes, name+what+strconv.Itoa(int(o.Msg.Ref)))
 	case model.OutComplete:
-		st.Notes = append(st.Notes, sideNames[side]+" completes m"+strconv.Itoa(int(o.Msg.Ref)))
+		st.Notes = append(st.Notes, name+" completes m"+strconv.Itoa(int(o.Msg.Ref)))
 	case model.OutAbandon:
-		st.Notes = append(st.Notes, sideNames[side]+" abandons m"+strconv.Itoa(int(o.Msg.Ref))+": "+o.Note)
+		st.Notes = append(st.Notes, name+" abandons m"+strconv.Itoa(int(o.Msg.Ref))+": "+o.Note)
+	case model.OutChose:
+		st.Notes = append(st.Notes, name+" chooses "+o.Choice.String()+" option "+strconv.Itoa(int(o.Pick))+
+			" of "+strconv.Itoa(int(o.Options)))
 	}
 }
 
@@ -159,18 +180,29 @@ func (t *tracer) pick(d int, p model.Packet) tag {
 	return tag{p: p, typ: p.Type}
 }
 
+// linkName is how a move on connection l reads: nothing more where the
+// topology has one connection, the client's name where it has several.
+func (t *tracer) linkName(l int) string {
+	if len(t.x.top.layout.Links) == 1 {
+		return ""
+	}
+	return " " + t.x.top.name(t.x.top.layout.Links[l].Client)
+}
+
 func (t *tracer) network(m move, p model.Packet) {
 	st := t.step
 	side := m.side()
+	top := &t.x.top
 	switch m.kind() {
 	case mvConnect:
-		st.Move, st.From = "connect", "client"
+		st.Move, st.From = "connect"+t.linkName(side), top.name(top.layout.Links[side].Client)
 	case mvRestart:
-		st.Move, st.From = "restart "+sideNames[side], sideNames[side]
+		st.Move, st.From = "restart "+top.name(side), top.name(side)
 	case mvDeliver:
 		tg := t.pick(side, p)
-		st.Move = "deliver " + p.Label() + " to " + sideNames[1-side]
-		st.From, st.To, st.Label = sideNames[side], sideNames[1-side], p.Label()
+		to, _ := top.receiver(side)
+		st.Move = "deliver " + p.Label() + " to " + top.name(to)
+		st.From, st.To, st.Label = top.name(top.sender(side)), top.name(to), p.Label()
 		in := &t.info[st.N]
 		in.tag = tg.name()
 		if ti := t.tags[tg.name()]; ti != nil {
@@ -179,22 +211,23 @@ func (t *tracer) network(m move, p model.Packet) {
 		if tg.sent != st.N-1 && tg.sent > 0 {
 			st.Notes = append(st.Notes, "sent at step "+strconv.Itoa(tg.sent))
 		}
-		if t.s.down[1-side] {
+		if t.s.down[to] {
 			st.Lost, in.dropped = true, true
-			st.Notes = append(st.Notes, "dropped: "+sideNames[1-side]+" is down")
+			st.Notes = append(st.Notes, "dropped: "+top.name(to)+" is down")
 			return
 		}
 		t.recvs[p.Type]++
-		t.anchor[st.N] = "after-recv " + p.Type.String() + "#" + strconv.Itoa(t.recvs[p.Type])
+		t.anchor[st.N], t.anchorOn[st.N] = "after-recv "+p.Type.String()+"#"+strconv.Itoa(t.recvs[p.Type]), side/2
 	case mvBreak:
-		if side == 1 {
-			st.Notes = append(st.Notes, "connection lost with the crashed node")
+		lk := top.layout.Links[side]
+		if m.idx() == 1 {
+			st.Notes = append(st.Notes, "connection"+t.linkName(side)+" lost with the crashed node")
 		} else {
-			st.Move, st.From, st.To = "break", "client", "server"
+			st.Move, st.From, st.To = "break"+t.linkName(side), top.name(lk.Client), top.name(lk.Server)
 			t.info[st.N].fault = len(t.sched)
-			t.sched = append(t.sched, t.anchored(sim.Fault{Action: sim.Break}, st.N))
+			t.sched = append(t.sched, t.anchored(sim.Fault{Action: sim.Break}, st.N, side))
 		}
-		for d := range 2 {
+		for d := 2 * side; d < 2*side+2; d++ {
 			for _, tg := range t.flight[d] {
 				st.Notes = append(st.Notes, tg.p.Label()+" lost in flight")
 				if ti := t.tags[tg.name()]; ti != nil {
@@ -204,15 +237,16 @@ func (t *tracer) network(m move, p model.Packet) {
 			t.flight[d] = nil
 		}
 	case mvCrash:
-		st.Move, st.From = "crash "+sideNames[side], sideNames[side]
+		st.Move, st.From = "crash "+top.name(side), top.name(side)
 		t.info[st.N].fault = len(t.sched)
-		t.sched = append(t.sched, t.anchored(sim.Fault{Action: sim.Crash, Node: sideNames[side]}, st.N))
+		t.sched = append(t.sched, t.anchored(sim.Fault{Action: sim.Crash, Node: top.name(side)}, st.N, -1))
 		for tm := range t.armed[side] {
 			t.endSpan(side, tm, false) // a dead node's timers never fire
 		}
 	case mvLose, mvDup:
 		tg := t.pick(side, p)
-		st.From, st.To, st.Label = sideNames[side], sideNames[1-side], p.Label()
+		to, _ := top.receiver(side)
+		st.From, st.To, st.Label = top.name(top.sender(side)), top.name(to), p.Label()
 		if m.kind() == mvDup {
 			st.To, st.Label = "", ""
 		}
@@ -245,10 +279,12 @@ func (t *tracer) network(m move, p model.Packet) {
 
 // anchored places a break or crash where the simulator can match it: right
 // after the packet event of this step (a packet received and processed, or
-// one put on the wire), else of the latest step that had one.
-func (t *tracer) anchored(f sim.Fault, n int) sim.Fault {
+// one put on the wire), else of the latest step that had one. The
+// simulator breaks the connection that packet travels on, so a break of
+// connection link (-1 for a crash: any) anchors to a packet event on it.
+func (t *tracer) anchored(f sim.Fault, n, link int) sim.Fault {
 	for k := n - 1; k >= 1; k-- {
-		if a := t.anchor[k]; a != "" {
+		if a := t.anchor[k]; a != "" && (link < 0 || t.anchorOn[k] == link) {
 			when, pk, _ := strings.Cut(a, " ")
 			f.When = sim.AfterSend
 			if when == "after-recv" {
@@ -265,17 +301,22 @@ func (t *tracer) anchored(f sim.Fault, n int) sim.Fault {
 		}
 	}
 	f.When, f.At = sim.AtTime, 0
+	if link > 0 {
+		t.inexact = append(t.inexact, fmt.Sprintf("step %d breaks a connection other than the first before any packet crossed it: the simulator's timed break hits the first", n))
+	}
 	return f
 }
 
 // trace replays path from the initial state and records it.
 func (x *system) trace(path []move) (*tracer, state) {
-	t := &tracer{x: x, anchor: make([]string, len(path)+2), info: make([]stepInfo, len(path)+1),
-		tags: map[string]*tagInfo{}}
-	t.armed = [2]map[model.Timer]int{{}, {}}
+	t := &tracer{x: x, anchor: make([]string, len(path)+2), anchorOn: make([]int, len(path)+2),
+		info: make([]stepInfo, len(path)+1), tags: map[string]*tagInfo{}}
+	for n := range t.armed {
+		t.armed[n] = map[model.Timer]int{}
+	}
 	y := *x
 	y.obs = t
-	y.netBuf, y.timBuf = [2][]pktID{}, [2][]model.Timer{}
+	y.netBuf, y.timBuf = [maxDirs][]pktID{}, [maxNodes][]model.Timer{}
 	t.step = &Step{N: 0}
 	s := y.initial()
 	lastBreak, lastRestart := -1, 0
@@ -286,12 +327,12 @@ func (x *system) trace(path []move) (*tracer, state) {
 		in.kind, in.side, in.fault = m.kind(), m.side(), -1
 		switch m.kind() {
 		case mvPublish:
-			t.step.Move, t.step.From = "publish m"+strconv.Itoa(int(s.published)+1), "client"
+			t.step.Move, t.step.From = "publish m"+strconv.Itoa(int(s.published)+1), x.top.name(x.top.publisher(int(s.published)))
 			t.published++
 			in.msgIndex = t.published
 		case mvTimer:
 			tm := s.timers[m.side()][m.idx()]
-			t.step.Move, t.step.From = sideNames[m.side()]+" timer "+tm.String()+" fires", sideNames[m.side()]
+			t.step.Move, t.step.From = x.top.name(m.side())+" timer "+tm.String()+" fires", x.top.name(m.side())
 			if k, ok := t.armed[m.side()][tm]; ok {
 				in.armed = t.spans[k].from
 			}

@@ -27,6 +27,9 @@ func (x *system) walk() *Result {
 		path = path[:0]
 		for len(path) < x.o.WalkDepth {
 			moves = x.moves(&s, moves[:0])
+			if x.err != nil {
+				return r
+			}
 			if len(moves) == 0 {
 				break
 			}

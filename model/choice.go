@@ -137,35 +137,68 @@ const MaxOutcomes = 1 << 16
 // depends on earlier ones (the second of two new flows has one free id
 // fewer).
 func Outcomes(e Endpoint, in Input) (outs []Outcome, complete bool) {
-	var digits, radix []uint64 // the current path of options and their counts
+	var o ChoiceOdometer
 	for len(outs) < MaxOutcomes {
-		in.Choice = encodeChoice(digits, radix)
+		in.Choice = o.Value()
 		next := e.Clone()
 		out := next.Step(in, nil)
 		outs = append(outs, Outcome{Choice: in.Choice, Next: next, Out: out})
-		radix = radix[:0]
-		for i := range out {
-			if out[i].Kind == OutChose {
-				radix = append(radix, uint64(out[i].Options))
-			}
-		}
-		for len(digits) < len(radix) {
-			digits = append(digits, 0)
-		}
-		digits = digits[:len(radix)]
-		// The next path: advance the last digit that can, and take option
-		// 0 for every choice after it (their counts are read on the way).
-		i := len(digits) - 1
-		for i >= 0 && digits[i]+1 >= radix[i] {
-			i--
-		}
-		if i < 0 {
+		if !o.Next(out) {
 			return outs, true
 		}
-		digits[i]++
-		digits, radix = digits[:i+1], radix[:i+1]
 	}
 	return outs, false
+}
+
+// ChoiceOdometer enumerates the Input.Choice values of one step, one per
+// permitted outcome, learning how many options each choice has from the
+// step itself: start at Value (0, every default), step with it, and call
+// Next with the step's outputs until it reports false. A later choice's
+// options may depend on an earlier one's (a second new flow has one free
+// id fewer), which is why the step runs before the next value is known.
+type ChoiceOdometer struct {
+	digits, radix []uint64 // the current path of options and their counts
+}
+
+// Value is the Input.Choice of the current path.
+func (o *ChoiceOdometer) Value() uint64 { return encodeChoice(o.digits, o.radix) }
+
+// Next reads the options of each choice the step made from its OutChose
+// outputs and moves to the next path; false when there is none.
+func (o *ChoiceOdometer) Next(out []Output) bool {
+	o.radix = o.radix[:0]
+	for i := range out {
+		if out[i].Kind == OutChose {
+			o.radix = append(o.radix, uint64(out[i].Options))
+		}
+	}
+	return o.advance()
+}
+
+// NextRadices is Next for a driver that has the options of each choice
+// already, in the order the step made them.
+func (o *ChoiceOdometer) NextRadices(radix []uint64) bool {
+	o.radix = append(o.radix[:0], radix...)
+	return o.advance()
+}
+
+func (o *ChoiceOdometer) advance() bool {
+	for len(o.digits) < len(o.radix) {
+		o.digits = append(o.digits, 0)
+	}
+	o.digits = o.digits[:len(o.radix)]
+	// Advance the last digit that can, and take option 0 for every choice
+	// after it (their counts are read on the way).
+	i := len(o.digits) - 1
+	for i >= 0 && o.digits[i]+1 >= o.radix[i] {
+		i--
+	}
+	if i < 0 {
+		return false
+	}
+	o.digits[i]++
+	o.digits, o.radix = o.digits[:i+1], o.radix[:i+1]
+	return true
 }
 
 // encodeChoice is the Input.Choice whose digits are digits, in the mixed

@@ -11,6 +11,7 @@ import (
 	"github.com/leanovate/gopter"
 	"github.com/leanovate/gopter/prop"
 	"github.com/qoslab/qoslab/sim"
+	"github.com/qoslab/qoslab/study"
 )
 
 // ShardTests is how many cases one shard of a search tries. A search is a
@@ -37,6 +38,9 @@ type Search struct {
 	// tried, and the report says how many were and that the search was
 	// interrupted. Nil never stops.
 	Stop <-chan struct{}
+	// Part is the part of the search RunPart runs: the shards k with
+	// k mod Part.Count == Part.Index (zero: all; see PartReport).
+	Part study.Shard
 }
 
 // Report is the outcome of a search.
@@ -111,6 +115,12 @@ func (s Search) normalize() (Search, error) {
 	if s.Tests < 0 {
 		return s, fmt.Errorf("tests %d: must be at least 1", s.Tests)
 	}
+	if s.Part.Count == 0 {
+		s.Part = study.Shard{Index: 0, Count: 1}
+	}
+	if s.Part.Index < 0 || s.Part.Index >= s.Part.Count {
+		return s, fmt.Errorf("part %d/%d: need 0 <= i < n", s.Part.Index, s.Part.Count)
+	}
 	return s, nil
 }
 
@@ -138,28 +148,42 @@ type shardResult struct {
 // Run performs the search. An error means the settings are unusable.
 func (s Search) Run() (Report, error) {
 	s, err := s.normalize()
-	rep := Report{Search: s}
 	if err != nil {
-		return rep, err
+		return Report{Search: s}, err
 	}
 	start := time.Now()
-	shards := (s.Tests + ShardTests - 1) / ShardTests
+	results := s.runShards(start)
+	rep, err := s.report(results, s.stopped())
+	rep.Elapsed = time.Since(start)
+	return rep, err
+}
+
+// shards is the number of shards of the search; shardTests the cases of
+// shard k.
+func (s Search) shards() int          { return (s.Tests + ShardTests - 1) / ShardTests }
+func (s Search) shardTests(k int) int { return min(ShardTests, s.Tests-k*ShardTests) }
+
+// runShards runs the shards of s.Part on s.Workers workers, taken in
+// order; results are indexed by shard (the other parts' stay empty).
+func (s Search) runShards(start time.Time) []shardResult {
+	shards := s.shards()
 	results := make([]shardResult, shards)
+	mine := (shards - s.Part.Index + s.Part.Count - 1) / s.Part.Count
 	var next atomic.Int64
 	var lowestFail atomic.Int64
 	lowestFail.Store(int64(shards))
 	var wg sync.WaitGroup
-	for range min(s.Workers, shards) {
+	for range min(s.Workers, mine) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for {
-				k := int(next.Add(1) - 1)
-				if k >= shards || int64(k) > lowestFail.Load() || s.stopped() {
+				i := int(next.Add(1) - 1)
+				k := s.Part.Index + i*s.Part.Count
+				if i >= mine || int64(k) > lowestFail.Load() || s.stopped() {
 					return
 				}
-				n := min(ShardTests, s.Tests-k*ShardTests)
-				results[k] = s.shard(k, n, start, &lowestFail)
+				results[k] = s.shard(k, s.shardTests(k), start, &lowestFail)
 				if results[k].failed {
 					for cur := lowestFail.Load(); int64(k) < cur && !lowestFail.CompareAndSwap(cur, int64(k)); cur = lowestFail.Load() {
 					}
@@ -168,8 +192,13 @@ func (s Search) Run() (Report, error) {
 		}()
 	}
 	wg.Wait()
-	rep.Held = true
-	rep.Interrupted = s.stopped()
+	return results
+}
+
+// report is the search's report from its shards' results: the cases tried
+// up to and including the lowest failing shard, and its counterexample.
+func (s Search) report(results []shardResult, interrupted bool) (Report, error) {
+	rep := Report{Search: s, Held: true, Interrupted: interrupted}
 	for k := range results {
 		r := results[k]
 		if r.err != nil {
@@ -181,14 +210,14 @@ func (s Search) Run() (Report, error) {
 		if r.failed {
 			rep.Held = false
 			rep.FirstFound = r.firstFound
-			rep.Counterexample, err = s.counterexample(k, r)
+			c, err := s.counterexample(k, r)
 			if err != nil {
 				return rep, err
 			}
+			rep.Counterexample = c
 			break
 		}
 	}
-	rep.Elapsed = time.Since(start)
 	return rep, nil
 }
 

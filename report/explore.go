@@ -67,7 +67,7 @@ func sectionsExcept(ss []Section, title string) []Section {
 // between; else the verdict alone. The caller adds the bounds and figures.
 func FromExplore(res *explore.Result) (*Doc, error) {
 	o := res.Options
-	title := fmt.Sprintf("qoslab explore: variant %s, %s mode, MQTT %s", o.Variant, o.Mode, o.Version)
+	title := fmt.Sprintf("qoslab explore: variant %s, %s topology, %s mode, MQTT %s", o.Variant, o.Topology, o.Mode, o.Version)
 	v := res.Violation
 	if v == nil {
 		return &Doc{Kind: "explore", Title: title, TimeLabel: "step", Verdict: &Verdict{Text: res.Verdict.String()}}, nil

@@ -169,7 +169,7 @@ func (s *Sim) build() {
 	if s.layout.Nodes == nil || c.Topology != s.top {
 		s.layout, s.top = c.Topology.Layout(), c.Topology
 	}
-	eps := s.layout.Endpoints(c.Endpoint, v, fwd)
+	eps := s.layout.endpoints(c.Endpoint, v, fwd, !c.Endpoint.CleanStart && !c.FreshSessions)
 	// Nodes keep their timer tables, emptied, their arrays, and endpoints
 	// from an earlier run (see reuseEndpoint).
 	old := s.nodes
@@ -937,8 +937,18 @@ func (s *Sim) finish() {
 	// A message the publisher abandoned is not pending: its flow ended and
 	// the application was told (MessageStats.Fate), as the explorer's goal
 	// states count it too.
-	r.Settled = len(r.Pending) == 0 && !r.TimedOut
 	s.tally()
+	// A flow that ended with neither a completion nor an abandonment (a
+	// broken variant lost track of it) leaves nothing pending to say so:
+	// the run has not settled all the same.
+	if len(r.Pending) == 0 {
+		for m := range r.Troubled() {
+			if m.Unfinished() {
+				r.Pending = append(r.Pending, "m"+strconv.FormatUint(uint64(m.Ref), 10)+": its flow ended without completing or being abandoned")
+			}
+		}
+	}
+	r.Settled = len(r.Pending) == 0 && !r.TimedOut
 	// Empty lists are nil, as they always were: callers may test for nil.
 	s.keepSpare(r)
 }

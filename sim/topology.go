@@ -179,6 +179,20 @@ func (l Layout) Subscribes() bool {
 // model: the simulator, the explorer and the conformance harness all take
 // their endpoints from here.
 func (l Layout) Endpoints(cfg model.Config, v, fwd model.Variant) []model.Endpoint {
+	return l.endpoints(cfg, v, fwd, !cfg.CleanStart)
+}
+
+// FreshEndpoints is Endpoints with every session new: subscribers make
+// their subscription in the run, as real clients started for a test do.
+// The conformance harness's shadows are built this way.
+func (l Layout) FreshEndpoints(cfg model.Config, v, fwd model.Variant) []model.Endpoint {
+	return l.endpoints(cfg, v, fwd, false)
+}
+
+// endpoints builds the nodes' endpoints; subscribed gives subscribers, and
+// the broker, the session of an earlier connection with the subscription
+// made.
+func (l Layout) endpoints(cfg model.Config, v, fwd model.Variant, subscribed bool) []model.Endpoint {
 	eps := make([]model.Endpoint, len(l.Nodes))
 	brokered := l.HasBroker()
 	for i, n := range l.Nodes {
@@ -204,7 +218,7 @@ func (l Layout) Endpoints(cfg model.Config, v, fwd model.Variant) []model.Endpoi
 				if lk.Server != i {
 					continue
 				}
-				if f := l.Nodes[lk.Client].Subscribe; f != "" && !cfg.CleanStart {
+				if f := l.Nodes[lk.Client].Subscribe; f != "" && subscribed {
 					b.Subscribed(conn, model.Subscription{Filter: f, QoS: fwd.QoS})
 				}
 				conn++
@@ -231,7 +245,7 @@ func (l Layout) Endpoints(cfg model.Config, v, fwd model.Variant) []model.Endpoi
 		s := model.SessionOf(cfg.As(role), out, in)
 		if n.Subscribe != "" {
 			sub := model.Subscription{Filter: n.Subscribe, QoS: fwd.QoS}
-			if cfg.CleanStart {
+			if !subscribed {
 				s.Subscribe(sub)
 			} else {
 				// A persistent subscriber subscribed in an earlier
@@ -311,4 +325,17 @@ func (r *Result) OutOfOrder(f func(j, i int)) {
 		}
 		last[k] = i
 	}
+}
+
+// MakeWorkload returns the messages of workload w (normalised) in
+// topology t, made as a run makes them: the explorer takes its messages
+// from here so that a replayed path carries the same ones.
+func MakeWorkload(w Workload, t Topology) []model.Message {
+	var g workload
+	g.reset(w, t, t.Layout())
+	msgs := make([]model.Message, w.Messages)
+	for k := range msgs {
+		msgs[k] = g.message(k)
+	}
+	return msgs
 }

@@ -254,3 +254,17 @@ func (s *sharedIDs) Pending(dst []string) []string {
 }
 
 func (s *sharedIDs) Held() int { return len(s.table) - s.outbound() }
+
+// AppendKept implements model.Keeper: our messages in the table and in
+// the queue.
+func (s *sharedIDs) AppendKept(dst []uint32) ([]uint32, bool) {
+	for _, e := range s.table {
+		if e.ours {
+			dst = append(dst, e.msg.Ref)
+		}
+	}
+	for _, m := range s.queue {
+		dst = append(dst, m.Ref)
+	}
+	return dst, true
+}
