@@ -115,7 +115,8 @@ func newTestExplorer(t *testing.T) *httptest.Server {
 func TestScreenshotsAreCurrent(t *testing.T) {
 	_, src := reportSource(t)
 	srv := newTestExplorer(t)
-	for name, want := range map[string]string{"report": src, "serve": serveSource(t, srv.URL)} {
+	_, conform := conformSource(t)
+	for name, want := range map[string]string{"report": src, "serve": serveSource(t, srv.URL), "conform": conform} {
 		got, err := os.ReadFile(filepath.Join(docImages, name+".source"))
 		if err != nil || string(got) != want {
 			t.Errorf("docs/images/%s.png is stale (%v): run go generate ./cli (it needs Chromium) and commit", name, err)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/qoslab/qoslab/conformance"
 	"github.com/qoslab/qoslab/model"
+	"github.com/qoslab/qoslab/report"
 	"github.com/qoslab/qoslab/sim"
 )
 
@@ -30,7 +31,10 @@ what the publisher's API reports is recorded.
 Prints a matrix (implementation x case x version -> verdict), then for each
 run with divergences: each divergence with its class and the statement
 involved, the real transcript beside the model's, and the command that
-replays it.
+replays it. --format html writes one self-contained page instead: the real
+transcript beside the model's, aligned step by step, with every divergence
+highlighted on its row (for a matrix, the table of verdicts whose cells open
+their runs).
 
 Brokers: mochi (embedded, the default: nothing to install), mosquitto (the
 Debian package, started on a free loopback port), tcp://HOST:PORT (any broker
@@ -56,7 +60,7 @@ func conformCmd(stdout, stderr io.Writer, args []string) error {
 	search := fs.Int("search", 0, "run N schedules drawn by the property generators instead of a case set")
 	seed := fs.Uint64("seed", 1, "seed of --search")
 	maxMessages := fs.Int("max-messages", 3, "largest workload --search draws")
-	format := fs.String("format", "text", "output: text, markdown, json")
+	format := fs.String("format", "text", "output: text, markdown, json, html (one self-contained page to step through)")
 	settle := fs.Duration("settle", 0, "how long the system must be silent to count as quiet (0: 5ms; 30ms for mosquitto or a broker by address)")
 	if err := parseFlags(fs, stderr, args); err != nil {
 		return err
@@ -64,9 +68,9 @@ func conformCmd(stdout, stderr io.Writer, args []string) error {
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	switch *format {
-	case "text", "markdown", "json":
+	case "text", "markdown", "json", "html":
 	default:
-		return usagef("--format %q: allowed values are text, markdown, json", *format)
+		return usagef("--format %q: allowed values are text, markdown, json, html", *format)
 	}
 	b, err := conformance.LookupBroker(*broker)
 	if err != nil {
@@ -106,6 +110,8 @@ func conformCmd(stdout, stderr io.Writer, args []string) error {
 		err = m.WriteMarkdown(stdout)
 	case "json":
 		err = m.WriteJSON(stdout)
+	case "html":
+		err = report.WriteMatrix(stdout, report.FromMatrix(m))
 	default:
 		err = m.WriteText(stdout)
 	}
@@ -113,6 +119,9 @@ func conformCmd(stdout, stderr io.Writer, args []string) error {
 		return err
 	}
 	if m.Failed() {
+		if *format == "html" {
+			return violationError{"a real implementation diverged from the model (see the page written)"}
+		}
 		return violationError{"a real implementation diverged from the model (see the reports above)"}
 	}
 	return nil

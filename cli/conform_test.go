@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/qoslab/qoslab/conformance"
+	"github.com/qoslab/qoslab/report"
 )
 
 // Bad input to conform: exit 2, one line naming the flag and what is allowed.
@@ -43,7 +44,7 @@ func TestConformUsage(t *testing.T) {
 		{[]string{"--cases", "pair", "--search", "3"}, "--cases: not with --faults or --search"},
 		{[]string{"--search", "0"}, "--search 0: allowed 1..100000"},
 		{[]string{"--seed", "4"}, "--seed and --max-messages belong to --search"},
-		{[]string{"--format", "pdf"}, `--format "pdf": allowed values are text, markdown, json`},
+		{[]string{"--format", "pdf"}, `--format "pdf": allowed values are text, markdown, json, html`},
 		{[]string{"--settle", "5s"}, "--settle 5s: allowed 0..1s"},
 		{[]string{"extra"}, `conform: unexpected argument "extra"`},
 	} {
@@ -101,6 +102,7 @@ func TestConformanceDocCommandsRun(t *testing.T) {
 				want = atoi(t, m[1])
 			}
 			line = strings.TrimSpace(regexp.MustCompile(`\s+#.*$`).ReplaceAllString(line, ""))
+			line = regexp.MustCompile(`\s+>\s*\S+$`).ReplaceAllString(line, "") // "> page.html": the output is not kept
 			args, ok := strings.CutPrefix(line, "go run ./cmd/simulate ")
 			if !ok {
 				t.Fatalf("%q is not a simulate command", line)
@@ -142,5 +144,20 @@ func TestConformFormats(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, out)
 		}
+	}
+	// In HTML, one page carries the run: the real transcript beside the
+	// model's, and the divergences (TestConformHTMLInBrowser opens it).
+	page, err := conformPage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := regexp.MustCompile(`(?s)<script type="application/json" id="qv-data">(.*?)</script>`).FindSubmatch(page)
+	var p report.Matrix
+	if data == nil || json.Unmarshal(data[1], &p) != nil || len(p.Runs) != 1 {
+		t.Fatalf("html: no page data")
+	}
+	if d := p.Runs[0]; d.Kind != "conform" || len(d.Sides) != 2 || len(d.Divergences) != 2 || d.Divergences[1].Statement != "MQTT-4.3.3-10" ||
+		d.Replay != `simulate conform --broker mochi --client model --mqtt 5.0 --faults "break after-send PUBREC#1"` {
+		t.Errorf("html: %+v", d)
 	}
 }

@@ -30,6 +30,7 @@
 //	r.Transcript.WriteASCII(os.Stdout)
 //
 // RunMatrix runs many cases on many targets and renders the matrix as
-// text, markdown or JSON; cmd/simulate's conform command is its front end
-// and docs/conformance.md its report.
+// text, markdown or JSON (package report draws it as an HTML page: each
+// run's real transcript beside the model's); cmd/simulate's conform
+// command is its front end and docs/conformance.md its report.
 package conformance

@@ -297,7 +297,7 @@ func (d *driver) announce(pc *pconn) {
 		return
 	}
 	pc.announced = true
-	d.line(Line{Kind: LineNote, Over: []string{pc.hop.node, "broker"}, Note: "TCP connection " + strconv.Itoa(pc.num) + " up"})
+	d.line(Line{Kind: LineNote, Over: []string{pc.hop.node, "broker"}, Note: "TCP connection " + strconv.Itoa(pc.num) + " up", Conn: pc.num})
 }
 
 // frame queues a frame read whole from one side and matches it against
@@ -446,7 +446,7 @@ func (d *driver) release(it *item) {
 		d.now += tickPerRelease
 		return
 	}
-	idx := d.line(Line{Kind: LineArrow, From: d.senderNode(it), To: d.receiverNode(it), Label: it.frame.Label()})
+	idx := d.line(Line{Kind: LineArrow, From: d.senderNode(it), To: d.receiverNode(it), Label: it.frame.Label(), Conn: pc.num})
 	for _, dv := range it.divs {
 		d.mark(idx, dv)
 	}
@@ -508,7 +508,7 @@ func (d *driver) breakConn(pc *pconn, why string, reconnect int64) {
 		d.lostLine(it, "connection broken")
 	}
 	h := pc.hop
-	d.line(Line{Kind: LineFault, Over: []string{h.node, "broker"}, Note: "connection " + strconv.Itoa(pc.num) + " broken: " + why})
+	d.line(Line{Kind: LineFault, Over: []string{h.node, "broker"}, Note: "connection " + strconv.Itoa(pc.num) + " broken: " + why, Conn: pc.num})
 	d.or.connDown(h.node, h.index)
 	if reconnect == 0 {
 		reconnect = sim.DefaultReconnectTicks
@@ -520,7 +520,7 @@ func (d *driver) breakConn(pc *pconn, why string, reconnect int64) {
 
 // lostLine records a frame that was sent and never arrived.
 func (d *driver) lostLine(it *item, why string) {
-	idx := d.line(Line{Kind: LineLost, From: d.senderNode(it), To: d.receiverNode(it), Label: it.frame.Label(), Note: "lost: " + why})
+	idx := d.line(Line{Kind: LineLost, From: d.senderNode(it), To: d.receiverNode(it), Label: it.frame.Label(), Note: "lost: " + why, Conn: it.conn.num})
 	for _, dv := range it.divs {
 		d.mark(idx, dv)
 	}

@@ -153,28 +153,39 @@ func cell(r *Result, num map[*Result]int) string {
 		return "-"
 	}
 	ref := ""
-	if n, ok := num[r]; ok {
+	if n, ok := num[r]; ok && r.Verdict != Conforms {
 		ref = " [" + strconv.Itoa(n) + "]"
 	}
-	switch r.Verdict {
+	return r.Verdict.Short() + ref
+}
+
+// Short is the verdict as a matrix cell shows it.
+func (v Verdict) Short() string {
+	switch v {
 	case Conforms:
 		return "ok"
 	case ConformsWith:
-		return "ok*" + ref
+		return "ok*"
 	case DeliveryFails:
-		return "DELIVERY" + ref
+		return "DELIVERY"
 	case ProtocolFails:
-		return "PROTOCOL" + ref
+		return "PROTOCOL"
 	case StoppedAnswers:
-		return "STOPPED" + ref
+		return "STOPPED"
 	}
-	return string(r.Verdict) + ref
+	return string(v)
 }
 
-// legend explains the cells.
-const legend = "ok: conforms; ok*: conforms, with differences the specification permits; " +
+// CaseLabel is a case's row heading in a matrix.
+func CaseLabel(c Case) string { return caseLabel(c) }
+
+// Legend explains the cells of a matrix (Verdict.Short).
+const Legend = "ok: conforms; ok*: conforms, with differences the specification permits; " +
 	"PROTOCOL: a MUST broken; DELIVERY: a message duplicated, lost, or reported failed though delivered; " +
-	"STOPPED: stopped answering with work pending; -: the client does not speak that version; [N]: report N below."
+	"STOPPED: stopped answering with work pending; -: the client does not speak that version"
+
+// legend explains the cells of the text and markdown matrices.
+const legend = Legend + "; [N]: report N below."
 
 func (m *Matrix) table(w io.Writer, r tw.Renderer) error {
 	num := map[*Result]int{}

@@ -290,13 +290,24 @@ func replay(t Target, c Case, v model.Version) string {
 // modelTranscript runs the case in the simulator with the model on every
 // node, for the side-by-side view.
 func modelTranscript(c Case, v model.Version) (Transcript, string) {
-	cfg := sim.Config{Variant: shadowVariant, Topology: c.Topology, Trace: true, Faults: c.Faults,
-		Endpoint: model.Config{Mode: model.Stream, Version: v, CleanStart: c.Clean}, Workload: sim.Workload{Messages: c.Messages}}
-	// One publication after another, as the harness publishes.
-	cfg.Workload.IntervalTicks = 1
-	res, err := sim.Run(cfg)
+	res, err := sim.Run(ModelConfig(c, v))
 	if err != nil {
 		return nil, "the simulator refused the case: " + err.Error()
 	}
-	return fromTrace(res.Trace), ""
+	t, _ := FromTrace(res.Trace)
+	return t, ""
+}
+
+// ModelConfig is the simulator's run of a case that the side-by-side
+// views show beside the real transcript: the model on every node, the same
+// schedule, topology, clean start and workload, under protocol version v.
+// Its sessions start fresh, as the real clients' do: subscribers subscribe
+// during the run.
+func ModelConfig(c Case, v model.Version) sim.Config {
+	c = c.normalize()
+	cfg := sim.Config{Variant: shadowVariant, Topology: c.Topology, Trace: true, Faults: c.Faults, FreshSessions: true,
+		Endpoint: model.Config{Mode: model.Stream, Version: v, CleanStart: c.Clean}, Workload: sim.Workload{Messages: c.Messages}}
+	// One publication after another, as the harness publishes.
+	cfg.Workload.IntervalTicks = 1
+	return cfg
 }

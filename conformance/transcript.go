@@ -49,6 +49,9 @@ type Line struct {
 	Over  []string `json:"over,omitempty"`
 	Label string   `json:"packet,omitempty"`
 	Note  string   `json:"note,omitempty"`
+	// Conn is, in a real transcript, the number (1-based, per client) of
+	// the TCP connection a frame, a break or a connection line belongs to.
+	Conn int `json:"conn,omitempty"`
 	// Marks are the numbers (1-based, in Result.Divergences) of the
 	// divergences this line shows.
 	Marks []int         `json:"marks,omitempty"`
@@ -237,18 +240,19 @@ func SideBySide(left, right []string, leftTitle, rightTitle string) []string {
 	return out
 }
 
-// fromTrace turns a simulator trace into a transcript, showing what the
+// FromTrace turns a simulator trace into a transcript, showing what the
 // real transcripts show: frames (lost ones too), breaks, connections, and
-// what the clients' applications saw.
-func fromTrace(tr sim.Trace) Transcript {
+// what the clients' applications saw. Events[i] is the index in tr of the
+// event line i shows.
+func FromTrace(tr sim.Trace) (t Transcript, events []int) {
 	lost := map[int64]string{}
 	for _, e := range tr {
 		if e.Kind == sim.TLost {
 			lost[e.ID] = e.Note
 		}
 	}
-	var t Transcript
-	for _, e := range tr {
+	for i, e := range tr {
+		n := len(t)
 		switch e.Kind {
 		case sim.TSend:
 			l := Line{At: e.At, Kind: LineArrow, From: e.Node, To: e.Peer, Label: e.Packet.Label()}
@@ -275,6 +279,9 @@ func fromTrace(tr sim.Trace) Transcript {
 		case sim.TConnect:
 			t = append(t, Line{At: e.At, Kind: LineNote, Over: []string{e.Node, e.Peer}, Note: "connection up"})
 		}
+		if len(t) > n {
+			events = append(events, i)
+		}
 	}
-	return t
+	return t, events
 }

@@ -36,6 +36,9 @@ type Broker struct {
 	sessions []*Session
 	names    []string  // per connection, for Pending
 	routed   []routing // deliveries of the step at hand, to route
+	// input is Step's input and fwd the publication the broker routes to
+	// a session: sessions get pointers to them (see Session.input).
+	input, fwd Input
 }
 
 // routing is a message a session delivered to the broker and where the
@@ -77,6 +80,14 @@ func (b *Broker) Sessions() []*Session { return b.sessions }
 
 // Step implements Endpoint: in.Conn selects the session.
 func (b *Broker) Step(in Input, out []Output) []Output {
+	b.input = in
+	return b.StepInput(&b.input, out)
+}
+
+// StepInput implements InputStepper: Step without copying the input,
+// which sessions get a pointer to. It clears in's connection and a
+// timer's owner bits.
+func (b *Broker) StepInput(in *Input, out []Output) []Output {
 	conn := int(in.Conn)
 	if in.Kind == InTimer {
 		// The timer names its session (see stepSession).
@@ -100,10 +111,10 @@ func (b *Broker) Step(in Input, out []Output) []Output {
 }
 
 // stepSession steps session i and tags its outputs with the connection.
-func (b *Broker) stepSession(i int, in Input, out []Output) []Output {
+func (b *Broker) stepSession(i int, in *Input, out []Output) []Output {
 	n := len(out)
 	in.Conn = 0
-	out = b.sessions[i].Step(in, out)
+	out = b.sessions[i].StepInput(in, out)
 	for k := n; k < len(out); k++ {
 		o := &out[k]
 		o.Conn = uint8(i)
@@ -135,7 +146,8 @@ func (b *Broker) route(from int, out []Output) []Output {
 				continue
 			}
 			matched = true
-			out = b.stepSession(j, Input{Kind: InPublish, Msg: r.msg, Choice: choice}, out)
+			b.fwd = Input{Kind: InPublish, Msg: r.msg, Choice: choice}
+			out = b.stepSession(j, &b.fwd, out)
 			choice = s.ctx.choice
 		}
 		if !matched {

@@ -10,15 +10,25 @@ type Copier interface {
 	CopyFrom(src Endpoint) bool
 }
 
+// listArray returns an empty list at the start of the array of list s
+// (arr as appendOrdered returned it), so that a copy keeps the whole array.
+func listArray[T any](s, arr []T) []T {
+	if sameEnd(s, arr) && cap(arr) > cap(s) {
+		return arr[:0]
+	}
+	return s[:0]
+}
+
 // CopyFrom implements HalfCopier.
 func (s *Sender) CopyFrom(src Half) bool {
 	o, ok := src.(*Sender)
 	if !ok {
 		return false
 	}
-	flights, items := s.flights[:0], s.queue.items[:0]
+	flights, items := listArray(s.flights, s.flightArr), s.queue.items[:0]
 	*s = *o
 	s.flights = append(flights, o.flights...)
+	s.flightArr = s.flights[:0]
 	s.queue = msgQueue{items: append(items, o.queue.pending()...)}
 	return true
 }
@@ -29,8 +39,9 @@ func (r *qos2Receiver) CopyFrom(src Half) bool {
 	if !ok {
 		return false
 	}
-	held := r.held[:0]
+	held := listArray(r.held, r.heldArr)
 	*r = *o
 	r.held = append(held, o.held...)
+	r.heldArr = r.held[:0]
 	return true
 }

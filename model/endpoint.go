@@ -28,6 +28,18 @@ type Endpoint interface {
 	Held() int
 }
 
+// InputStepper is an optional interface of endpoints: StepInput is Step
+// with the input passed by pointer, for drivers that keep their inputs in
+// memory of their own (the simulator's queued arrivals): an Input is 128
+// bytes, and passing it by value copies it into every Step. The endpoint
+// keeps no pointer to *in once StepInput returns, but may change it (a
+// Session clears a timer's owner bits). The pointer escapes: point it at
+// memory the driver keeps (a local Input would be moved to the heap).
+// Session and Broker implement it.
+type InputStepper interface {
+	StepInput(in *Input, out []Output) []Output
+}
+
 // Mode is the transport the protocol runs over.
 type Mode uint8
 

@@ -153,8 +153,15 @@ func outcome(out []Output, kind OutKind, m Message, note string) []Output {
 	return out
 }
 
-// grow appends a zero Output and returns it for filling in.
+// grow appends a zero Output and returns it for filling in. With room
+// left, it clears the slot in place rather than through append.
 func grow(out []Output) ([]Output, *Output) {
+	if n := len(out); n < cap(out) {
+		out = out[:n+1]
+		o := &out[n]
+		*o = Output{}
+		return out, o
+	}
 	out = append(out, Output{})
 	return out, &out[len(out)-1]
 }

@@ -44,6 +44,10 @@ type qos2Receiver struct {
 	cfg     Config
 	methodA bool
 	held    []heldID // in arrival order
+	heldArr []heldID // the array of held (see appendOrdered)
+	// low has bit id-1 set for each held id up to 64: a PUBLISH of an id
+	// not held, the usual case, is known new without a scan.
+	low uint64
 }
 
 func newQoS2Receiver(c Config, methodA bool) *qos2Receiver {
@@ -62,16 +66,19 @@ func (r *qos2Receiver) Step(c *Ctx, in *Input, out []Output) []Output {
 	case InResume:
 		return r.resume(c, out)
 	case InDiscard:
-		r.held = r.held[:0]
+		r.held, r.low = r.held[:0], 0
 	case InCrash:
 		if r.cfg.Volatile {
-			r.held = nil
+			r.held, r.low = nil, 0
 		}
 	}
 	return out
 }
 
 func (r *qos2Receiver) find(id uint16) int {
+	if b := id - 1; b < 64 && r.low&(1<<(b&63)) == 0 {
+		return -1
+	}
 	for i := range r.held {
 		if r.held[i].ID == id {
 			return i
@@ -103,14 +110,16 @@ func (r *qos2Receiver) onPublish(c *Ctx, p *Packet, out []Output) []Output {
 	if r.methodA != (other == 1) {
 		// Method A: take ownership by storing the message; onward delivery
 		// waits for PUBREL [MQTT-4.3.3-8].
-		r.held = append(r.held, heldID{ID: p.ID, Stored: true, Msg: p.Msg})
+		r.held, r.heldArr = appendOrdered(r.held, r.heldArr, heldID{ID: p.ID, Stored: true, Msg: p.Msg})
+		r.low |= idBit(p.ID)
 		out = Persist(out, "message stored until PUBREL")
 		return Send(out, ack)
 	}
 	// Method B: store the packet id, then deliver onward, then PUBREC
 	// [MQTT-4.3.3-8]. The id must be durable before PUBREC leaves, or a
 	// crash would make the retransmitted PUBLISH look new.
-	r.held = append(r.held, heldID{ID: p.ID, Msg: Message{Ref: p.Msg.Ref}})
+	r.held, r.heldArr = appendOrdered(r.held, r.heldArr, heldID{ID: p.ID, Msg: Message{Ref: p.Msg.Ref}})
+	r.low |= idBit(p.ID)
 	out = Persist(out, "packet id held until PUBREL")
 	out = Deliver(out, p.Msg)
 	return Send(out, ack)
@@ -133,7 +142,8 @@ func (r *qos2Receiver) onPubrel(c *Ctx, p *Packet, out []Output) []Output {
 		return Send(out, ack)
 	}
 	h := r.held[i]
-	r.held = append(r.held[:i], r.held[i+1:]...)
+	r.held = removeOrdered(r.held, i)
+	r.low &^= idBit(h.ID)
 	if h.Stored {
 		out = Deliver(out, h.Msg)
 	}
@@ -161,7 +171,7 @@ func (r *qos2Receiver) resume(c *Ctx, out []Output) []Output {
 
 func (r *qos2Receiver) Clone() Half {
 	c := *r
-	c.held = append([]heldID(nil), r.held...)
+	c.held, c.heldArr = append([]heldID(nil), r.held...), nil
 	return &c
 }
 

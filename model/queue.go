@@ -27,8 +27,6 @@ func (q *msgQueue) push(m Message) {
 
 func (q *msgQueue) len() int { return len(q.items) - q.head }
 
-func (q *msgQueue) front() Message { return q.items[q.head] }
-
 func (q *msgQueue) pop() Message {
 	m := q.items[q.head]
 	q.items[q.head] = Message{}
@@ -41,4 +39,45 @@ func (q *msgQueue) pending() []Message { return q.items[q.head:] }
 
 func (q *msgQueue) clone() msgQueue {
 	return msgQueue{items: append([]Message(nil), q.pending()...)}
+}
+
+// removeOrdered removes element i of s, keeping the order of the rest.
+// Lists of flows and held ids lose their elements mostly in the order they
+// came, so it moves the shorter side: the first element goes by starting
+// the list one later (appendOrdered takes that room back).
+func removeOrdered[T any](s []T, i int) []T {
+	var zero T
+	if i < len(s)/2 {
+		copy(s[1:i+1], s[:i])
+		s[0] = zero
+		return s[1:]
+	}
+	copy(s[i:], s[i+1:])
+	s[len(s)-1] = zero
+	return s[:len(s)-1]
+}
+
+// appendOrdered appends x to s and returns the list and the array it is in
+// from that array's start (arr: as last returned, or nil). When s reached
+// the end of arr with room left before it, it moves back to arr's start
+// first, so that a list that loses its front keeps one array; unless it
+// fills more than half of it, when a twice larger array keeps the moves
+// to one element per append.
+func appendOrdered[T any](s, arr []T, x T) ([]T, []T) {
+	if len(s) > 0 && len(s) == cap(s) && cap(arr) >= 2*len(s) && sameEnd(s, arr) {
+		n := copy(arr[:cap(arr)], s)
+		clear(arr[n:cap(arr)])
+		s = arr[:n]
+	}
+	s = append(s, x)
+	if cap(arr) == 0 || !sameEnd(s, arr) {
+		arr = s[:0] // a new array, or arr was another list's (a copy's)
+	}
+	return s, arr
+}
+
+// sameEnd reports whether a and b end at the same element of one array:
+// a is a window of b's array that starts at or after b.
+func sameEnd[T any](a, b []T) bool {
+	return cap(a) > 0 && cap(b) > 0 && &a[:cap(a)][cap(a)-1] == &b[:cap(b)][cap(b)-1]
 }

@@ -1,6 +1,10 @@
 package model
 
-import "testing"
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
 
 // The queue is FIFO whatever the mix of pushes and pops, and a queue that
 // fills faster than it drains grows by its live entries only.
@@ -40,5 +44,41 @@ func TestMsgQueueFIFO(t *testing.T) {
 	}
 	if q.len() != 0 {
 		t.Fatalf("drained queue has len %d", q.len())
+	}
+}
+
+// removeOrdered and appendOrdered keep a list in order whatever is removed,
+// and a list that loses its front as fast as it grows keeps its array.
+func TestOrderedList(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	var s, arr []int
+	var ref []int
+	next := 0
+	for range 20000 {
+		if len(ref) == 0 || rng.IntN(2) == 0 {
+			s, arr = appendOrdered(s, arr, next)
+			ref = append(ref, next)
+			next++
+		} else {
+			i := rng.IntN(len(ref))
+			if rng.IntN(3) > 0 {
+				i = 0 // mostly the front, as flows end
+			}
+			s = removeOrdered(s, i)
+			ref = append(ref[:i], ref[i+1:]...)
+		}
+		if !slices.Equal(s, ref) {
+			t.Fatalf("list %v, want %v", s, ref)
+		}
+	}
+	allocs := testing.AllocsPerRun(100, func() {
+		for range 64 {
+			s, arr = appendOrdered(s, arr, next)
+			next++
+			s = removeOrdered(s, 0)
+		}
+	})
+	if allocs != 0 {
+		t.Fatalf("a list that loses its front as it grows allocated %v times per 64 flows", allocs)
 	}
 }

@@ -53,6 +53,10 @@ type Sender struct {
 	rules SenderRules
 
 	flights   []Flight // in the order the flows started, the order of retransmission [MQTT-4.6.0-1]
+	flightArr []Flight // the array of flights (see appendOrdered)
+	// low has bit id-1 set for each flight's id up to 64, so that the
+	// lowest free id is found without a scan of the flights.
+	low       uint64
 	queue     msgQueue // accepted from the application, not yet given a packet id
 	nextID    uint16   // Sequential policy: the last id handed out
 	nextMsgID uint64   // MsgID rule: the last message id handed out
@@ -144,7 +148,7 @@ func (s *Sender) dropFlights(note string, out []Output) []Output {
 	for _, f := range s.flights {
 		out = Abandon(out, f.Msg, note)
 	}
-	s.flights = s.flights[:0]
+	s.flights, s.low = s.flights[:0], 0
 	return out
 }
 
@@ -152,11 +156,10 @@ func (s *Sender) dropFlights(note string, out []Output) []Output {
 // peer's Receive Maximum allows [MQTT-4.9.0-2] and a packet id is free.
 func (s *Sender) pump(c *Ctx, out []Output) []Output {
 	for c.Up && s.queue.len() > 0 {
-		m := s.queue.front()
 		if s.rules.QoS == 0 {
 			// QoS 0 has no packet id and no acknowledgement: the flow ends
 			// as the packet leaves [MQTT-4.3.1-1].
-			s.queue.pop()
+			m := s.queue.pop()
 			out = Send(out, Packet{Type: PUBLISH, QoS: 0, Msg: m})
 			out = Complete(out, m)
 			continue
@@ -169,8 +172,7 @@ func (s *Sender) pump(c *Ctx, out []Output) []Output {
 		if out, id, ok = s.allocID(c, out); !ok {
 			break
 		}
-		s.queue.pop()
-		f := Flight{ID: id, State: WaitPubrec, Msg: m}
+		f := Flight{ID: id, State: WaitPubrec, Msg: s.queue.pop()}
 		if s.rules.Ack == PUBACK {
 			f.State = WaitPuback
 		}
@@ -178,7 +180,8 @@ func (s *Sender) pump(c *Ctx, out []Output) []Output {
 			s.nextMsgID++
 			f.MsgID = s.nextMsgID
 		}
-		s.flights = append(s.flights, f)
+		s.flights, s.flightArr = appendOrdered(s.flights, s.flightArr, f)
+		s.low |= idBit(id)
 		out = Persist(out, "outgoing message recorded under its packet id")
 		out = s.transmit(c, &s.flights[len(s.flights)-1], false, out)
 	}
@@ -216,21 +219,21 @@ func (s *Sender) allocID(c *Ctx, out []Output) ([]Output, uint16, bool) {
 		return out, s.kthFree(c, k), true
 	}
 	// With n flows in flight the lowest free id is at most n+1: for small
-	// windows one pass marks the candidates in a bit mask.
+	// windows it is the lowest bit clear in low.
 	if len(s.flights) < 63 {
-		var mask uint64
-		for i := range s.flights {
-			if id := s.flights[i].ID; id <= 64 {
-				mask |= 1 << (id - 1)
-			}
-		}
-		if r := c.Reserved; r != 0 && r <= 64 {
-			mask |= 1 << (r - 1)
-		}
-		id := bits.TrailingZeros64(^mask) + 1
+		id := bits.TrailingZeros64(^(s.low | idBit(c.Reserved))) + 1
 		return out, uint16(id), id <= space
 	}
 	return out, s.kthFree(c, 0), true
+}
+
+// idBit is the bit of id in Sender.low: 0 for ids above 64 (and for 0,
+// no id).
+func idBit(id uint16) uint64 {
+	if b := id - 1; b < 64 {
+		return 1 << (b & 63)
+	}
+	return 0
 }
 
 // kthFree returns the k-th (from 0) id in 1..IDSpace that is neither in use
@@ -327,7 +330,8 @@ func (s *Sender) onAck(c *Ctx, p *Packet, out []Output) []Output {
 // finish ends flow i and lets queued messages take its place.
 func (s *Sender) finish(c *Ctx, i int, kind OutKind, note string, out []Output) []Output {
 	f := s.flights[i]
-	s.flights = append(s.flights[:i], s.flights[i+1:]...)
+	s.flights = removeOrdered(s.flights, i)
+	s.low &^= idBit(f.ID)
 	if s.cfg.Mode == Datagram {
 		out = CancelTimer(out, MakeTimer(TimerRetry, f.ID))
 	}
@@ -358,7 +362,7 @@ func (s *Sender) crash(out []Output) []Output {
 		for _, m := range s.queue.pending() {
 			out = Abandon(out, m, "lost in a crash")
 		}
-		s.flights, s.queue, s.nextID, s.nextMsgID = nil, msgQueue{}, 0, 0
+		s.flights, s.low, s.queue, s.nextID, s.nextMsgID = nil, 0, msgQueue{}, 0, 0
 	}
 	return out
 }
@@ -366,7 +370,7 @@ func (s *Sender) crash(out []Output) []Output {
 // Clone implements Half.
 func (s *Sender) Clone() Half {
 	c := *s
-	c.flights = append([]Flight(nil), s.flights...)
+	c.flights, c.flightArr = append([]Flight(nil), s.flights...), nil
 	c.queue = s.queue.clone()
 	return &c
 }

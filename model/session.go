@@ -34,10 +34,11 @@ type Session struct {
 	subID   uint16
 	subDone bool
 	ctx     Ctx
-	// input is the input at hand, which halves get a pointer to: a
-	// pointer to Step's own argument would escape through the interface
-	// call and cost an allocation per step.
-	input Input
+	// input is Step's input, and event a session event the session makes
+	// (resume, discard, wake): halves get pointers to them, since a
+	// pointer to Step's own argument or to a literal would escape through
+	// the interface call and cost an allocation per step.
+	input, event Input
 }
 
 // Subscription is a topic filter with the QoS asked for (client) or
@@ -97,23 +98,37 @@ func (s *Session) Connected() bool { return s.conn.Up }
 
 // Step implements Endpoint.
 func (s *Session) Step(in Input, out []Output) []Output {
+	s.input = in
+	return s.StepInput(&s.input, out)
+}
+
+// StepInput implements InputStepper: Step without copying the input,
+// which halves get a pointer to. It may clear the owner bits of a timer in
+// it.
+func (s *Session) StepInput(in *Input, out []Output) []Output {
 	s.ctx = Ctx{Cfg: &s.cfg, Up: s.conn.Up, Reserved: s.subID, choice: in.Choice}
-	if connInput(&in) {
-		done, r, o := s.conn.handle(&s.ctx, in, out)
+	// The packets of the flows first: they are most inputs, and none of
+	// them concerns the connection.
+	if in.Kind == InPacket {
+		switch in.Packet.Type {
+		case PUBLISH, PUBREL:
+			return s.give(true, in, out)
+		case PUBACK, PUBREC, PUBCOMP:
+			return s.give(false, in, out)
+		}
+	}
+	if connInput(in) {
+		done, r, o := s.conn.handle(&s.ctx, *in, out)
 		if done {
 			s.ctx.Up = s.conn.Up
-			return s.afterConn(r, in, o)
+			return s.afterConn(r, *in, o)
 		}
 	}
 	switch in.Kind {
 	case InPublish:
-		return s.give(false, &in, out)
+		return s.give(false, in, out)
 	case InPacket:
 		switch in.Packet.Type {
-		case PUBLISH, PUBREL:
-			return s.give(true, &in, out)
-		case PUBACK, PUBREC, PUBCOMP:
-			return s.give(false, &in, out)
 		case SUBSCRIBE:
 			return s.onSubscribe(&in.Packet, out)
 		case SUBACK:
@@ -124,21 +139,21 @@ func (s *Session) Step(in Input, out []Output) []Output {
 		// carry its mark when there are two halves.
 		inbound := s.in != nil && (s.out == nil || in.Timer&timerInbound != 0)
 		in.Timer &^= timerInbound
-		return s.give(inbound, &in, out)
+		return s.give(inbound, in, out)
 	case InCrash:
 		s.conn.crash(&s.cfg)
 		s.ctx.Up = false
 		if s.cfg.Volatile {
 			s.subs, s.subID, s.subDone = s.subs[:0], 0, false
 		}
-		return s.both(in, out)
+		return s.both(*in, out)
 	}
 	return out
 }
 
 // give steps the outbound half, or the inbound one, with in (no half:
 // the input is not for this end) and tags the timers of an inbound half as
-// its own. Halves read the session's copy of the input.
+// its own. in must not point to the caller's stack (see InputStepper).
 func (s *Session) give(inbound bool, in *Input, out []Output) []Output {
 	h := s.out
 	if inbound {
@@ -147,12 +162,11 @@ func (s *Session) give(inbound bool, in *Input, out []Output) []Output {
 	if h == nil {
 		return out
 	}
-	s.input = *in
 	if !inbound || s.out == nil || s.joint {
-		return h.Step(&s.ctx, &s.input, out)
+		return h.Step(&s.ctx, in, out)
 	}
 	n := len(out)
-	out = h.Step(&s.ctx, &s.input, out)
+	out = h.Step(&s.ctx, in, out)
 	for i := n; i < len(out); i++ {
 		if k := out[i].Kind; k == OutSetTimer || k == OutCancelTimer {
 			out[i].Timer |= timerInbound
@@ -164,9 +178,10 @@ func (s *Session) give(inbound bool, in *Input, out []Output) []Output {
 // both gives a session event to each half: the outbound one first, since
 // on a resumed connection its retransmissions are what the peer waits for.
 func (s *Session) both(in Input, out []Output) []Output {
-	out = s.give(false, &in, out)
+	s.event = in
+	out = s.give(false, &s.event, out)
 	if !s.joint {
-		out = s.give(true, &in, out)
+		out = s.give(true, &s.event, out)
 	}
 	return out
 }
@@ -252,7 +267,8 @@ func (s *Session) onSuback(p *Packet, out []Output) []Output {
 		s.subID, s.subDone = 0, true
 		// The id is free again: a publication waiting for one may start.
 		s.ctx.Reserved = 0
-		return s.give(false, &Input{Kind: InWake}, out)
+		s.event = Input{Kind: InWake}
+		return s.give(false, &s.event, out)
 	}
 	return out
 }

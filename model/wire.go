@@ -31,7 +31,9 @@ func (p Packet) Size(v Version) int {
 	return 1 + varintLen(rl) + rl
 }
 
-func (p Packet) remainingLength(v Version) int {
+// remainingLength takes the packet by pointer: the simulator sizes every
+// packet it sends, and Size need copy it once only.
+func (p *Packet) remainingLength(v Version) int {
 	switch p.Type {
 	case CONNECT:
 		// Protocol name "MQTT" (2+4), level, flags, keep alive; 5.0 adds an

@@ -14,6 +14,12 @@
 // viewer draws only the rows on screen, so a run of thousands of messages
 // stays responsive.
 //
+// A conformance run (package conformance) is a comparison in the same
+// viewer: FromConform puts the real transcript beside the simulator's run
+// of the same case, aligned row by row, with each divergence highlighted
+// on its row; FromMatrix and WriteMatrix make one page of a whole matrix,
+// whose cells open their runs.
+//
 // Usage:
 //
 //	res, states, err := sim.RunStates(cfg)
@@ -30,7 +36,7 @@ package report
 // trace events for a run, moves for an exploration. Every index into the
 // rows (an arrow's ends, a state's At) is 0-based.
 type Doc struct {
-	Kind     string   `json:"kind"` // run, check or explore
+	Kind     string   `json:"kind"` // run, check, explore or conform
 	Title    string   `json:"title"`
 	Settings []string `json:"settings,omitempty"` // lines under the title: variant, network, faults
 	Verdict  *Verdict `json:"verdict,omitempty"`
@@ -53,6 +59,36 @@ type Doc struct {
 	ReplayNote string    `json:"replayNote,omitempty"`
 	// Start is the row the viewer opens at.
 	Start int `json:"start"`
+	// Sides makes the page a comparison (a real run beside the model's):
+	// Nodes split into groups drawn apart, left to right, the first
+	// Sides[0].Nodes nodes the first side's. Each row is one step of
+	// both: its own fields are the first side's event, Other the second's.
+	Sides []Side `json:"sides,omitempty"`
+	// Divergences are, in a comparison, where the real implementation did
+	// what the model does not allow, or (permitted) another option of it.
+	Divergences []Divergence `json:"divergences,omitempty"`
+}
+
+// Side is one group of nodes in a comparison.
+type Side struct {
+	Title string `json:"title"`
+	Nodes int    `json:"nodes"`
+}
+
+// Divergence is one finding of a conformance run, shown on its row.
+type Divergence struct {
+	N     int    `json:"n"`   // its number in the run's report: !N
+	Row   int    `json:"row"` // the row that shows it
+	Class string `json:"class"`
+	Node  string `json:"node"`
+	// What the node did and what the model would have done instead.
+	Did       string `json:"did"`
+	Model     string `json:"model"`
+	Statement string `json:"statement,omitempty"`
+	Why       string `json:"why,omitempty"`
+	// FollowsFrom is, for a consequence, the number of the divergence it
+	// follows from.
+	FollowsFrom int `json:"followsFrom,omitempty"`
 }
 
 // Verdict is the outcome in one line; Bad marks a violation.
@@ -72,6 +108,11 @@ type Row struct {
 	// Fault marks a fault (a loss, a duplicate, a break, a crash): the
 	// viewer lists those still to come.
 	Fault bool `json:"f,omitempty"`
+	// Other is, in a comparison, the second side's event on this row (nil
+	// where it has none; Kind "" where the first side has none), and
+	// Differs marks two events that correspond but differ in detail.
+	Other   *Row `json:"m,omitempty"`
+	Differs bool `json:"df,omitempty"`
 }
 
 // Arrow is one copy of a packet on the wire: sent at row From by node A to
@@ -94,7 +135,8 @@ type Endpoint struct {
 
 // State is what an endpoint holds from row At on: its connection and
 // session, the ids or messages it holds for received messages, its pending
-// business and its armed timers.
+// business and its armed timers. A real implementation's state is not
+// known: Held is -1, and Pending lists what its application saw.
 type State struct {
 	Ep      int      `json:"ep"`
 	At      int      `json:"at"`

@@ -152,37 +152,45 @@ func eventText(e sim.TraceEvent) string {
 // addStates merges the recorded endpoint states with each endpoint's
 // connection as the trace tells it, into one list of changes in row order.
 func (d *Doc) addStates(t sim.Trace, st *sim.States, datagram bool) {
+	node := func(n string) int { return slices.Index(d.Nodes, n) }
+	d.addStatesAt(t, st, datagram, node, func(a int) int { return min(a, len(t)-1) }, "")
+}
+
+// addStatesAt is addStates where trace event i shows at row row(i) (a
+// function that never decreases) and node n is node(n); the endpoints'
+// names start with prefix.
+func (d *Doc) addStatesAt(t sim.Trace, st *sim.States, datagram bool, node func(string) int, row func(int) int, prefix string) {
 	if st == nil {
 		return
 	}
+	base := len(d.Endpoints)
 	cur := make([]State, len(st.Endpoints))
 	conn := make([]map[string]string, len(st.Endpoints)) // per endpoint: peer -> its connection
 	for i, e := range st.Endpoints {
-		d.Endpoints = append(d.Endpoints, Endpoint{Name: endpointName(e), Node: slices.Index(d.Nodes, e.Node)})
+		d.Endpoints = append(d.Endpoints, Endpoint{Name: prefix + endpointName(e), Node: node(e.Node)})
 		conn[i] = map[string]string{}
 		for _, p := range e.Peers {
 			conn[i][p] = "not connected"
 		}
-		cur[i] = State{Ep: i, At: -1, Conn: connText(e, conn[i])}
+		cur[i] = State{Ep: base + i, At: -1, Conn: connText(e, conn[i])}
 	}
 	conns := connChanges(t, st, datagram)
 	steps := st.Steps
 	emit := func(i, at int) {
 		s := cur[i]
 		s.At = at
-		if n := len(d.States); n > 0 && d.States[n-1].Ep == i && d.States[n-1].At == at {
+		if n := len(d.States); n > 0 && d.States[n-1].Ep == base+i && d.States[n-1].At == at {
 			d.States[n-1] = s // the same row changed it twice: keep the last
 			return
 		}
 		d.States = append(d.States, s)
 	}
-	at := func(a int) int { return min(a, len(t)-1) }
 	for len(steps) > 0 || len(conns) > 0 {
-		if len(conns) == 0 || (len(steps) > 0 && at(steps[0].At) <= conns[0].at) {
+		if len(conns) == 0 || (len(steps) > 0 && row(steps[0].At) <= row(conns[0].at)) {
 			s := steps[0]
 			steps = steps[1:]
 			cur[s.Endpoint].Pending, cur[s.Endpoint].Held = s.Pending, s.Held
-			emit(s.Endpoint, at(s.At))
+			emit(s.Endpoint, row(s.At))
 			continue
 		}
 		c := conns[0]
@@ -193,7 +201,7 @@ func (d *Doc) addStates(t sim.Trace, st *sim.States, datagram bool) {
 			}
 		}
 		cur[c.ep].Conn = connText(st.Endpoints[c.ep], conn[c.ep])
-		emit(c.ep, c.at)
+		emit(c.ep, row(c.at))
 	}
 }
 

@@ -12,7 +12,7 @@ type Workload struct {
 	// StartTicks is when the first message is published (default: once
 	// the connections are up: in stream mode two latencies for
 	// CONNECT/CONNACK, two more for SUBSCRIBE/SUBACK when subscribers start
-	// clean; in datagram mode 0).
+	// clean or fresh; in datagram mode 0).
 	StartTicks    int64
 	IntervalTicks int64 // ticks between two publications (default 5)
 	Topics        int   // distinct topics, used round robin (default 1)
@@ -62,6 +62,11 @@ type Config struct {
 	Seed              uint64
 	Trace             bool  // record the trace (costs memory; off for big sweeps)
 	MaxTicks          int64 // stop the run at this virtual time (default: HealTicks + 10,000,000 + the schedule's fault times and durations)
+	// FreshSessions starts every node with a new session
+	// (Layout.FreshEndpoints): subscribers subscribe during the run, as the
+	// clients a conformance run starts do, instead of resuming a session
+	// that predates it. No flag of simulate run sets it.
+	FreshSessions bool
 }
 
 // Default values of zero fields.
@@ -224,7 +229,7 @@ func (c Config) defaultStart() int64 {
 	if c.Endpoint.Mode == model.Stream {
 		rounds++ // CONNECT, CONNACK
 	}
-	if c.Endpoint.CleanStart && c.Topology.Layout().Subscribes() {
+	if (c.Endpoint.CleanStart || c.FreshSessions) && c.Topology.Layout().Subscribes() {
 		rounds++ // SUBSCRIBE, SUBACK
 	}
 	return 2 * rounds * c.Network.LatencyTicks

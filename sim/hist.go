@@ -153,8 +153,9 @@ func (h *Hist) UnmarshalJSON(b []byte) error {
 // the small values latencies take, in a map beyond. Adding is an array
 // increment, and the distinct values go into a Hist once, at the end.
 type tickCounts struct {
-	dense []uint64 // dense[v]: samples of value v
+	dense []uint64 // dense[v]: samples of value v; small's array at first
 	far   map[int64]uint64
+	small [64]uint64 // a short run's latencies cost no allocation
 }
 
 // denseTicks bounds the array: 64K ticks of latency is 512 KB of counts.
@@ -187,11 +188,14 @@ func (t *tickCounts) addSlow(v int64) {
 // grow makes v an index of dense, keeping the array it had before (a
 // Runner's next run starts from it).
 func (t *tickCounts) grow(v int) {
+	if t.dense == nil {
+		t.dense = t.small[:0]
+	}
 	if v < cap(t.dense) {
 		t.dense = t.dense[:v+1]
 		return
 	}
-	d := make([]uint64, v+1, max(2*cap(t.dense), v+1, 256))
+	d := make([]uint64, v+1, max(2*cap(t.dense), v+1, 64))
 	copy(d, t.dense)
 	t.dense = d
 }
@@ -199,6 +203,16 @@ func (t *tickCounts) grow(v int) {
 // moveTo sets h to the counts and empties t.
 func (t *tickCounts) moveTo(h *Hist) {
 	bins := (*h)[:0]
+	if n := len(t.far); cap(bins) < n+len(t.dense) {
+		for _, c := range t.dense {
+			if c > 0 {
+				n++
+			}
+		}
+		if cap(bins) < n {
+			bins = make(Hist, 0, n)
+		}
+	}
 	for v, c := range t.dense {
 		if c > 0 {
 			bins = append(bins, Bin{int64(v), c})

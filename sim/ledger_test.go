@@ -205,6 +205,7 @@ func TestEndpointsSayWhatTheyKeep(t *testing.T) {
 							cfg.Command(), s.nodes[i].name, cfg.Variant, cfg.SubscriberVariant)
 					}
 					s.nodes[i].ep = &keepChecker{Endpoint: s.nodes[i].ep, t: t, cfg: cfg.Command(), node: s.nodes[i].name}
+					s.nodes[i].ps = nil
 				}
 				steps += int(s.Run().Events)
 			}

@@ -22,18 +22,21 @@ const (
 	evRandomCrash                   // a random node crashes (random fault); schedules the next one
 )
 
-// event is one entry of the queue. Events are ordered by (at, seq): seq is
-// the order of scheduling, so ties break deterministically.
+// event is one entry of the queue. Events are popped in the order of
+// their time, and those of one tick in the order they were pushed, so
+// that ties break deterministically. 32 bytes: an event is copied in and
+// out of the queue once each.
 type event struct {
 	at     int64
-	seq    uint64
-	kind   evKind
+	extra  int64 // evArrive: trace id of the send; evCrash: restart delay; evBreak: reconnect delay
 	target int32
 	gen    uint32 // evArrive: connection epoch; evTimer: timer generation; evPublish: message index
-	extra  int64  // evArrive: trace id of the send; evCrash: restart delay; evBreak: reconnect delay
-	timer  model.Timer
-	in     int32 // evArrive, evForward: index into the input slab
+	arg    uint32 // evTimer: the model.Timer; evArrive: index into the input slab
+	kind   evKind
 }
+
+// timer is the timer of an evTimer event.
+func (e *event) timer() model.Timer { return model.Timer(e.arg) }
 
 // inputSlab holds the endpoint inputs of queued arrivals and forwards, so
 // that events stay small and free of pointers (cheap to move, nothing for
@@ -45,12 +48,11 @@ type inputSlab struct {
 	free  []int32
 }
 
-// alloc returns a zeroed entry and its index.
+// alloc returns an entry and its index; the caller sets all of it.
 func (p *inputSlab) alloc() (int32, *model.Input) {
 	if n := len(p.free); n > 0 {
 		i := p.free[n-1]
 		p.free = p.free[:n-1]
-		p.items[i] = model.Input{}
 		return i, &p.items[i]
 	}
 	p.items = append(p.items, model.Input{})
@@ -60,16 +62,17 @@ func (p *inputSlab) alloc() (int32, *model.Input) {
 // release frees entry i; pointers to it must no longer be used.
 func (p *inputSlab) release(i int32) { p.free = append(p.free, i) }
 
-// The event queue pops events in (at, seq) order. Most events of a run
-// fall due within a few hundred ticks of now (latency, jitter, retry
-// timers), so they go into a calendar: one FIFO per tick of a window of
-// calWindow ticks that starts at base, the tick of the latest event
-// popped. Within a tick, FIFO order is push order, which is seq order, so
-// the calendar needs no comparisons; the next non-empty tick is found in
-// an occupancy bitmap. Events outside the window (a heal time, long
-// restart or expiry delays) wait in a heap, and enter the calendar as soon
-// as the window reaches their tick: before anything else can be pushed at
-// that tick, so each FIFO stays in seq order.
+// The event queue pops events in time order, and those of one tick in the
+// order they were pushed. Most events of a run fall due within a few
+// hundred ticks of now (latency, jitter, retry timers), so they go into a
+// calendar: one FIFO per tick of a window of calWindow ticks that starts
+// at base, the tick of the latest event popped. A FIFO is a slice that
+// keeps its array, so pushing and popping are an append and an index, with
+// no comparison; the next non-empty tick is found in an occupancy bitmap.
+// Events outside the window (a heal time, long restart or expiry delays)
+// wait in a heap ordered by (at, push order), and enter the calendar as
+// soon as the window reaches their tick: before anything else can be
+// pushed at that tick, so each FIFO stays in push order.
 //
 // 128 ticks hold the default latency, jitter and retry timeout (10, a few,
 // 100). The window's arrays live in every Sim, so a wider one costs each
@@ -82,86 +85,120 @@ const (
 	calMask   = calWindow - 1
 )
 
-// calNode is one calendar entry: an event and the next entry of its tick.
-type calNode struct {
-	ev   event
-	next int32
-}
-
-// eventQueue stores events by value in a pool that is reused, so that
+// eventQueue stores events by value in arrays that are reused, so that
 // steady-state scheduling allocates nothing.
 type eventQueue struct {
-	seq   uint64
-	base  int64 // the calendar holds ticks [base, base+calWindow)
-	nodes []calNode
-	free  []int32
-	// head and tail of each tick's FIFO, valid where the tick's bit in
-	// busy is set.
-	head, tail [calWindow]int32
-	busy       [calWindow / 64]uint64
-	inCal      int
-	far        eventHeap // events outside the window
+	base int64 // the calendar holds ticks [base, base+calWindow)
+	// cal[t][head[t]:n[t]] are the events of the window's tick congruent
+	// to t, in push order (cal[t] is its whole array); busy has the bit of
+	// each tick that has some.
+	cal   [calWindow][]event
+	head  [calWindow]int32
+	n     [calWindow]int32
+	busy  [calWindow / 64]uint64
+	inCal int
+	// drained is the tick index whose last event pop returned: its FIFO
+	// is emptied at the next pop, once the caller is done with the event.
+	drained int
+	popped  event     // the last event popped from the heap
+	far     eventHeap // events outside the window
 }
 
-// reset empties q for a new run, keeping its arrays. The head and tail of
-// a tick are only read where its busy bit is set, and busy is cleared.
+// calSlots is the room each tick's FIFO starts with, carved from one
+// array; a FIFO that outgrows it gets an array of its own (once: a Runner
+// keeps it). A short run on a fresh Sim pays for the carved array only.
+const calSlots = 1
+
+// reset empties q for a new run, keeping its arrays.
 func (q *eventQueue) reset() {
-	q.seq, q.base, q.inCal = 0, 0, 0
-	q.nodes, q.free = q.nodes[:0], q.free[:0]
+	q.base, q.inCal, q.drained = 0, 0, -1
+	if q.cal[0] == nil {
+		all := make([]event, calWindow*calSlots)
+		for t := range q.cal {
+			q.cal[t] = all[t*calSlots : (t+1)*calSlots : (t+1)*calSlots]
+		}
+	}
+	q.head, q.n = [calWindow]int32{}, [calWindow]int32{}
 	q.busy = [calWindow / 64]uint64{}
-	q.far.items = q.far.items[:0]
+	q.far.items, q.far.seq = q.far.items[:0], 0
 }
 
+// push adds e. The common case, a tick in the window whose FIFO has room,
+// is small enough to be inlined into the callers.
 func (q *eventQueue) push(e event) {
-	q.seq++
-	e.seq = q.seq
-	if e.at < q.base || e.at-q.base >= calWindow {
-		q.far.push(e)
+	t := e.at & calMask
+	if n := q.n[t]; uint64(e.at-q.base) < calWindow && int(n) < len(q.cal[t]) {
+		q.cal[t][n] = e
+		q.n[t] = n + 1
+		q.busy[t>>6&(calWindow/64-1)] |= 1 << (t & 63) // set already unless the FIFO was empty
+		q.inCal++
 		return
 	}
-	q.calPush(&e)
+	q.pushSlow(&e)
+}
+
+// pushSlow is push for an event outside the window (before base, in the
+// past, or beyond it) or to a full FIFO.
+//
+//go:noinline
+func (q *eventQueue) pushSlow(e *event) {
+	if uint64(e.at-q.base) >= calWindow {
+		q.far.push(*e)
+		return
+	}
+	q.calPush(e)
 }
 
 func (q *eventQueue) calPush(e *event) {
-	var n int32
-	if k := len(q.free); k > 0 {
-		n = q.free[k-1]
-		q.free = q.free[:k-1]
-		q.nodes[n].ev = *e
+	t := e.at & calMask
+	n := q.n[t]
+	if int(n) == len(q.cal[t]) {
+		fifo := make([]event, max(2*len(q.cal[t]), 8))
+		copy(fifo, q.cal[t])
+		q.cal[t] = fifo
+		q.cal[t][n] = *e
 	} else {
-		n = int32(len(q.nodes))
-		q.nodes = append(q.nodes, calNode{ev: *e})
+		q.cal[t][n] = *e
 	}
-	t := int(e.at & calMask)
-	if w, bit := t>>6, uint64(1)<<(t&63); q.busy[w]&bit == 0 {
-		q.busy[w] |= bit
-		q.head[t] = n
-	} else {
-		q.nodes[q.tail[t]].next = n
-	}
-	q.tail[t] = n
+	q.n[t] = n + 1
+	q.busy[t>>6&(calWindow/64-1)] |= 1 << (t & 63)
 	q.inCal++
 }
 
-func (q *eventQueue) pop() event {
+// pop removes the next event and returns it. The pointer is valid until
+// the next pop: the event stays in its FIFO's array until then, and a push
+// meanwhile (even to the same tick, even one that moves the FIFO to a new
+// array) leaves it as it is.
+func (q *eventQueue) pop() *event {
+	if t := q.drained; t >= 0 {
+		if q.head[t] == q.n[t] { // nothing was pushed to it since
+			q.head[t], q.n[t] = 0, 0
+		}
+		q.drained = -1
+	}
 	// An event in the heap is either later than the whole window or, if it
 	// was pushed for a tick already passed, earlier than all of it.
-	if q.inCal == 0 || (q.far.len() > 0 && q.far.items[0].at < q.base) {
-		e := q.far.pop()
-		q.advance(e.at)
-		return e
+	if q.inCal == 0 || (len(q.far.items) > 0 && q.far.items[0].ev.at < q.base) {
+		q.popped = q.far.pop()
+		q.advance(q.popped.at)
+		return &q.popped
 	}
-	t := q.firstBusy()
-	n := q.head[t]
-	if n == q.tail[t] {
+	// The tick of the last event popped has the next one as often as not.
+	t := int(q.base & calMask)
+	if q.head[t] == q.n[t] {
+		t = q.firstBusy()
+	}
+	h := q.head[t]
+	e := &q.cal[t][h]
+	q.head[t] = h + 1
+	if h+1 == q.n[t] {
 		q.busy[t>>6] &^= 1 << (t & 63)
-	} else {
-		q.head[t] = q.nodes[n].next
+		q.drained = t
 	}
 	q.inCal--
-	q.free = append(q.free, n)
-	e := q.nodes[n].ev
-	q.advance(e.at)
+	if e.at > q.base {
+		q.advance(e.at)
+	}
 	return e
 }
 
@@ -184,40 +221,47 @@ func (q *eventQueue) firstBusy() int {
 }
 
 // advance moves the window to start at tick at (never back) and takes in
-// the heap's events that the window now covers, in (at, seq) order.
+// the heap's events that the window now covers, in (at, push order).
 func (q *eventQueue) advance(at int64) {
 	if at <= q.base {
 		return
 	}
 	q.base = at
-	for q.far.len() > 0 && q.far.items[0].at-q.base < calWindow {
+	for len(q.far.items) > 0 && q.far.items[0].ev.at-q.base < calWindow {
 		e := q.far.pop()
 		q.calPush(&e)
 	}
 }
 
-func (q *eventQueue) len() int { return q.inCal + q.far.len() }
+func (q *eventQueue) len() int { return q.inCal + len(q.far.items) }
 
 // arity of the heap: a 4-ary heap is shallower than a binary one and its
 // children share cache lines.
 const arity = 4
 
 // eventHeap is a 4-ary min-heap of events ordered by (at, seq), stored by
-// value. The caller sets seq.
+// value; seq numbers the pushes.
 type eventHeap struct {
-	items []event
+	items []heapItem
+	seq   uint64
+}
+
+type heapItem struct {
+	ev  event
+	seq uint64
 }
 
 func (q *eventHeap) less(i, j int) bool {
 	a, b := &q.items[i], &q.items[j]
-	if a.at != b.at {
-		return a.at < b.at
+	if a.ev.at != b.ev.at {
+		return a.ev.at < b.ev.at
 	}
 	return a.seq < b.seq
 }
 
 func (q *eventHeap) push(e event) {
-	q.items = append(q.items, e)
+	q.seq++
+	q.items = append(q.items, heapItem{e, q.seq})
 	i := len(q.items) - 1
 	for i > 0 {
 		p := (i - 1) / arity
@@ -230,7 +274,7 @@ func (q *eventHeap) push(e event) {
 }
 
 func (q *eventHeap) pop() event {
-	top := q.items[0]
+	top := q.items[0].ev
 	n := len(q.items) - 1
 	q.items[0] = q.items[n]
 	q.items = q.items[:n]

@@ -11,14 +11,14 @@ func TestEventQueueMatchesHeap(t *testing.T) {
 	for seed := uint64(1); seed <= 20; seed++ {
 		rng := rand.New(rand.NewPCG(seed, 1))
 		var q eventQueue
+		q.reset()
 		var ref eventHeap
-		var seq uint64
+		var seq int64
 		now := int64(0)
 		push := func(at int64) {
 			seq++
-			e := event{at: at, extra: int64(seq)}
+			e := event{at: at, extra: seq}
 			q.push(e)
-			e.seq = seq
 			ref.push(e)
 		}
 		for range 5000 {
@@ -40,7 +40,7 @@ func TestEventQueueMatchesHeap(t *testing.T) {
 				}
 				continue
 			}
-			got, want := q.pop(), ref.pop()
+			got, want := *q.pop(), ref.pop()
 			if got.at != want.at || got.extra != want.extra {
 				t.Fatalf("seed %d: popped (at %d, #%d), heap popped (at %d, #%d)", seed, got.at, got.extra, want.at, want.extra)
 			}

@@ -202,3 +202,30 @@ func TestRunnerKeepsResultUntilNextRun(t *testing.T) {
 		t.Fatalf("the next Run did not reuse the result: same=%v, %d messages, trace %v", res2 == res, len(res.Messages), res.Trace != nil)
 	}
 }
+
+// TestRunnerAllocatesPerRunNotPerEvent pins the zero-allocation steady
+// state: once a Runner has run a workload, running it again allocates the
+// same few objects (the endpoints a run builds) whether it has 2,000
+// messages or twice as many, so no event allocates.
+func TestRunnerAllocatesPerRunNotPerEvent(t *testing.T) {
+	allocs := func(messages int) float64 {
+		var r Runner
+		cfg := benchConfig(1)
+		cfg.Workload.Messages = messages
+		for range 3 { // the buffers reach their size
+			if _, err := r.Run(cfg); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return testing.AllocsPerRun(5, func() {
+			if _, err := r.Run(cfg); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	short, long := allocs(2000), allocs(4000)
+	t.Logf("allocations per run: %v with 2,000 messages, %v with 4,000", short, long)
+	if long > short || short > 16 {
+		t.Fatalf("a run allocates %v times with 2,000 messages and %v with 4,000: something allocates per event", short, long)
+	}
+}

@@ -14,10 +14,11 @@ type node struct {
 	name     string
 	up       bool
 	ep       model.Endpoint
-	links    []int // link of each connection
-	app      bool  // not a broker: its deliveries and completions are the application's
-	receives bool  // an application that receives: its Held is the receiver state reported
-	holds    bool  // it may hold ids for received messages (asked for Held)
+	ps       model.InputStepper // ep, if it is one
+	links    []int              // link of each connection
+	app      bool               // not a broker: its deliveries and completions are the application's
+	receives bool               // an application that receives: its Held is the receiver state reported
+	holds    bool               // it may hold ids for received messages (asked for Held)
 	timers   timerTable
 	peak     int             // largest Held() seen
 	peakAt   int64           // when it was first reached
@@ -66,6 +67,7 @@ type Sim struct {
 	// choices: some choice the specification leaves open is open, so
 	// every step draws its Input.Choice from the seeded source.
 	choices bool
+	stream  bool // Config.Endpoint.Mode is Stream
 
 	healed   bool
 	sends    [model.NumPacketTypes]int
@@ -76,6 +78,8 @@ type Sim struct {
 	fired    []bool  // per schedule entry: its moment came
 	copies   []int64 // send: the extra delay of each copy of the packet at hand
 	out      []model.Output
+	in       model.Input    // the input of a step that is not an arrival (see step)
+	pkts     []model.Packet // the chunk tracePacket hands out copies from
 	res      *Result
 	// keep: the run keeps Result.Messages; otherwise led holds the records
 	// of the messages in flight (see ledger).
@@ -140,8 +144,10 @@ func (s *Sim) init(cfg Config) error {
 	s.sendID = 0
 	s.faults, s.faultIdx = s.faults[:0], s.faultIdx[:0]
 	s.out = s.out[:0]
+	s.pkts = nil
 	e := cfg.Endpoint
 	s.choices = e.IDPolicy == model.AnyFree || e.Choices != 0
+	s.stream = e.Mode == model.Stream
 	s.build()
 	if r := s.res; r != nil {
 		s.keepSpare(r)
@@ -163,7 +169,7 @@ func (s *Sim) build() {
 	if s.layout.Nodes == nil || c.Topology != s.top {
 		s.layout, s.top = c.Topology.Layout(), c.Topology
 	}
-	eps := s.layout.Endpoints(c.Endpoint, v, fwd)
+	eps := s.layout.endpoints(c.Endpoint, v, fwd, !c.Endpoint.CleanStart && !c.FreshSessions)
 	// Nodes keep their timer tables, emptied, their arrays, and endpoints
 	// from an earlier run (see reuseEndpoint).
 	old := s.nodes
@@ -176,6 +182,7 @@ func (s *Sim) build() {
 			n.timers.reset()
 			n.ep = reuseEndpoint(old[i].ep, eps[i])
 		}
+		n.ps, _ = n.ep.(model.InputStepper)
 		s.nodes = append(s.nodes, n)
 	}
 	s.links = s.links[:0]
@@ -281,7 +288,11 @@ func (s *Sim) Run() *Result {
 		}
 		s.now = e.at
 		s.res.Events++
-		s.dispatch(&e)
+		if e.kind == evArrive { // most events: no call through dispatch
+			s.arrive(e)
+		} else {
+			s.dispatch(e)
+		}
 	}
 	s.finish()
 	return s.res
@@ -297,9 +308,10 @@ func (s *Sim) dispatch(e *event) {
 			return
 		}
 		if s.cfg.Trace {
-			s.trace(TraceEvent{Kind: TTimer, Node: s.nodes[e.target].name, Note: e.timer.String()})
+			s.trace(TraceEvent{Kind: TTimer, Node: s.nodes[e.target].name, Note: e.timer().String()})
 		}
-		s.step(int(e.target), &model.Input{Kind: model.InTimer, Timer: e.timer})
+		s.in = model.Input{Kind: model.InTimer, Timer: e.timer()}
+		s.step(int(e.target), &s.nodes[e.target], &s.in)
 	case evPublish:
 		s.publish(int(e.gen))
 	case evBreak:
@@ -363,10 +375,11 @@ func (s *Sim) publish(k int) {
 	m := s.wl.message(k)
 	ni := s.pubs[k%p]
 	if !s.nodes[ni].up {
-		s.nodes[ni].backlog = append(s.nodes[ni].backlog, m)
+		s.nodes[ni].backlog = append(s.nodes[ni].backlog, *m)
 		return
 	}
-	s.step(ni, &model.Input{Kind: model.InPublish, Msg: m})
+	s.in = model.Input{Kind: model.InPublish, Msg: *m}
+	s.step(ni, &s.nodes[ni], &s.in)
 }
 
 // stats returns the record of message ref, which was published.
@@ -440,20 +453,32 @@ func (s *Sim) count(m *MessageStats) {
 	}
 }
 
-// step feeds one input to a node's endpoint and carries out its outputs.
+// stepWith is step with in put where endpoints may read it.
+func (s *Sim) stepWith(i int, in model.Input) {
+	s.in = in
+	s.step(i, &s.nodes[i], &s.in)
+}
+
+// step feeds one input to node i's endpoint (nd) and carries out its
+// outputs.
 // Outputs never re-enter step directly: anything that would (a fault that
 // breaks the connection) is queued at the current time, so every reaction
 // is one queue entry and ordering stays deterministic.
 //
-// The input comes by pointer: it is large, copied once into Step.
-func (s *Sim) step(i int, in *model.Input) {
-	nd := &s.nodes[i]
+// The input comes by pointer, to memory the Sim keeps (s.in, or the input
+// slab for arrivals): endpoints that are model.InputSteppers read it there,
+// others get a copy. The endpoint may change it (see InputStepper).
+func (s *Sim) step(i int, nd *node, in *model.Input) {
 	if s.choices {
 		// The choices the specification leaves open are drawn from the
 		// run's one seeded source (see model.Ctx.Choose).
-		in.Choice = s.rng.Uint64()
+		in.Choice = s.pcg.Uint64()
 	}
-	s.out = nd.ep.Step(*in, s.out[:0])
+	if nd.ps != nil {
+		s.out = nd.ps.StepInput(in, s.out[:0])
+	} else {
+		s.out = nd.ep.Step(*in, s.out[:0])
+	}
 	if s.states != nil {
 		s.states.stepped(s, i, in.Kind)
 	}
@@ -464,19 +489,38 @@ func (s *Sim) step(i int, in *model.Input) {
 			nd.peak, nd.peakAt, nd.peakPos = h, s.now, len(s.res.Trace)-1
 		}
 	}
-	for k := range s.out {
-		s.apply(i, &s.out[k])
+	// The commonest outputs here, the others in apply.
+	out := s.out
+	for k := range out {
+		switch o := &out[k]; o.Kind {
+		case model.OutSend:
+			s.send(i, nd.links[o.Conn], &o.Packet)
+		case model.OutPersist:
+			s.res.Persists++
+			if s.cfg.Trace {
+				s.traceNote(TPersist, nd, o)
+			}
+		case model.OutSetTimer:
+			t := nd.timers.get(o.Timer)
+			t.armed, t.deadline = true, s.now+o.Delay
+			if !t.queued || t.queuedAt > t.deadline {
+				s.queueTimer(i, o.Timer, t)
+			}
+		case model.OutCancelTimer:
+			nd.timers.get(o.Timer).armed = false
+		default:
+			s.apply(i, nd, o)
+		}
 	}
 }
 
-func (s *Sim) apply(i int, o *model.Output) {
-	nd := &s.nodes[i]
+// apply carries out output o of node i (nd) that step does not: a
+// delivery, a completion or an abandonment.
+func (s *Sim) apply(i int, nd *node, o *model.Output) {
 	switch o.Kind {
-	case model.OutSend:
-		s.send(i, nd.links[o.Conn], &o.Packet)
 	case model.OutDeliver:
 		if s.cfg.Trace {
-			s.trace(TraceEvent{Kind: TDeliver, Node: nd.name, Msg: o.Msg.Ref, Note: o.Note})
+			s.traceMsg(TDeliver, nd, o)
 		}
 		switch {
 		case nd.app:
@@ -494,7 +538,7 @@ func (s *Sim) apply(i int, o *model.Output) {
 			kind = TAbandon
 		}
 		if s.cfg.Trace {
-			s.trace(TraceEvent{Kind: kind, Node: nd.name, Msg: o.Msg.Ref, Note: o.Note})
+			s.traceMsg(kind, nd, o)
 		}
 		if nd.app {
 			m := s.stats(o.Msg.Ref)
@@ -504,33 +548,20 @@ func (s *Sim) apply(i int, o *model.Output) {
 				m.CompletedAt = s.now
 			}
 		}
-	case model.OutSetTimer:
-		t := nd.timers.get(o.Timer)
-		t.armed, t.deadline = true, s.now+o.Delay
-		if !t.queued || t.queuedAt > t.deadline {
-			s.queueTimer(i, o.Timer, t)
-		}
-	case model.OutCancelTimer:
-		nd.timers.get(o.Timer).armed = false
-	case model.OutPersist:
-		s.res.Persists++
-		if s.cfg.Trace {
-			s.trace(TraceEvent{Kind: TPersist, Node: nd.name, Note: o.Note})
-		}
 	}
 }
 
 func (s *Sim) queueTimer(i int, tm model.Timer, t *timerState) {
 	t.gen++
 	t.queued, t.queuedAt = true, t.deadline
-	s.q.push(event{at: t.deadline, kind: evTimer, target: int32(i), gen: t.gen, timer: tm})
+	s.q.push(event{at: t.deadline, kind: evTimer, target: int32(i), gen: t.gen, arg: uint32(tm)})
 }
 
 // timerDue reports whether a timer event should fire now; a timer re-armed
 // for later is queued again at its deadline.
 func (s *Sim) timerDue(e *event) bool {
 	nd := &s.nodes[e.target]
-	t := nd.timers.get(e.timer)
+	t := nd.timers.get(e.timer())
 	if t.gen != e.gen {
 		return false
 	}
@@ -538,7 +569,7 @@ func (s *Sim) timerDue(e *event) bool {
 	switch {
 	case !t.armed || !nd.up:
 	case t.deadline > s.now:
-		s.queueTimer(int(e.target), e.timer, t)
+		s.queueTimer(int(e.target), e.timer(), t)
 	default:
 		t.armed = false
 		return true
@@ -554,8 +585,6 @@ func (s *Sim) send(i, li int, p *model.Packet) {
 	if l.ends[1] == i {
 		side = 1
 	}
-	peer := l.ends[1-side]
-	stream := s.cfg.Endpoint.Mode == model.Stream
 	s.sendID++
 	id := s.sendID
 	s.res.countSend(p, s.cfg.Endpoint.Version)
@@ -563,20 +592,52 @@ func (s *Sim) send(i, li int, p *model.Packet) {
 		s.stats(p.Msg.Ref).PayloadResends++
 	}
 	if s.cfg.Trace {
-		s.trace(TraceEvent{Kind: TSend, Node: s.nodes[i].name, Peer: s.nodes[peer].name, ID: id, Packet: s.tracePacket(p)})
+		s.traceSend(TSend, i, l.ends[1-side], id, p)
 	}
-	if stream && !l.up {
+	if s.stream && !l.up {
 		s.lost(id, i, "not connected")
 		return
 	}
 	s.sends[p.Type]++
-	n := s.sends[p.Type]
 	var extra int64
 	lose := false
-	// Each dup fault makes one copy with its own delay after the original
-	// (dup TYPE#N +TICKS), so that a copy can arrive after the flow it
-	// belongs to has ended, as a network's late duplicate does.
 	s.copies = s.copies[:0]
+	if len(s.faults) > 0 {
+		extra, lose = s.sendFaults(p, li)
+	}
+	if !s.stream && !s.healed {
+		nw := &s.cfg.Network
+		if nw.Loss > 0 && s.randFloat() < nw.Loss {
+			lose = true
+		}
+		// A random copy's timing is its own too: schedule draws its jitter
+		// apart from the original's.
+		if nw.Dup > 0 && s.randFloat() < nw.Dup {
+			s.copies = append(s.copies, 0)
+		}
+	}
+	if lose {
+		s.lost(id, i, "lost by the network")
+		return
+	}
+	s.schedule(l, side, id, p, extra)
+	for _, later := range s.copies {
+		if s.cfg.Trace {
+			s.traceSend(TDup, i, l.ends[1-side], id, p)
+		}
+		s.schedule(l, side, id, p, extra+later)
+	}
+}
+
+// sendFaults applies the schedule's faults that match p, the n-th packet
+// of its type sent, on link li: it returns the extra delay and whether p
+// is lost, queues matched breaks and crashes, and puts the delays of the
+// copies to make in s.copies. Each dup fault makes one copy with its own
+// delay after the original (dup TYPE#N +TICKS), so that a copy can arrive
+// after the flow it belongs to has ended, as a network's late duplicate
+// does.
+func (s *Sim) sendFaults(p *model.Packet, li int) (extra int64, lose bool) {
+	n := s.sends[p.Type]
 	for k, f := range s.faults {
 		if f.Type != p.Type || f.N != n || f.When == AfterRecv {
 			continue
@@ -593,28 +654,7 @@ func (s *Sim) send(i, li int, p *model.Packet) {
 			s.queueFault(f, li)
 		}
 	}
-	if !stream && !s.healed {
-		nw := &s.cfg.Network
-		if nw.Loss > 0 && s.rng.Float64() < nw.Loss {
-			lose = true
-		}
-		// A random copy's timing is its own too: schedule draws its jitter
-		// apart from the original's.
-		if nw.Dup > 0 && s.rng.Float64() < nw.Dup {
-			s.copies = append(s.copies, 0)
-		}
-	}
-	if lose {
-		s.lost(id, i, "lost by the network")
-		return
-	}
-	s.schedule(l, side, id, p, extra)
-	for _, later := range s.copies {
-		if s.cfg.Trace {
-			s.trace(TraceEvent{Kind: TDup, Node: s.nodes[i].name, Peer: s.nodes[peer].name, ID: id, Packet: s.tracePacket(p)})
-		}
-		s.schedule(l, side, id, p, extra+later)
-	}
+	return extra, lose
 }
 
 // schedule queues the arrival of p, sent from end side of l, at the other
@@ -624,17 +664,19 @@ func (s *Sim) schedule(l *link, side int, id int64, p *model.Packet, extra int64
 	nw := &s.cfg.Network
 	at := s.now + nw.LatencyTicks + extra
 	if nw.JitterTicks > 0 {
-		at += s.rng.Int64N(nw.JitterTicks + 1)
+		at += s.randInt64N(nw.JitterTicks + 1)
 	}
-	if s.cfg.Endpoint.Mode == model.Stream {
+	if s.stream {
 		if at < l.last[side] {
 			at = l.last[side]
 		}
 		l.last[side] = at
 	}
 	k, in := s.ins.alloc()
-	in.Kind, in.Conn, in.Packet = model.InPacket, l.conns[1-side], *p
-	s.q.push(event{at: at, kind: evArrive, target: int32(l.ends[1-side]), gen: l.epoch, extra: id, in: k})
+	// Field by field: a literal would be built on the stack and copied.
+	in.Kind, in.Conn, in.Packet, in.Timer, in.Choice = model.InPacket, l.conns[1-side], *p, 0, 0
+	in.Msg = model.Message{}
+	s.q.push(event{at: at, kind: evArrive, target: int32(l.ends[1-side]), gen: l.epoch, extra: id, arg: uint32(k)})
 }
 
 // queueFault carries out a matched Break or Crash right after the current
@@ -657,31 +699,49 @@ func (s *Sim) lost(id int64, from int, why string) {
 
 func (s *Sim) arrive(e *event) {
 	// The entry is released before the input is used: nothing allocates
-	// from the slab until step has copied the input into the endpoint.
-	in := &s.ins.items[e.in]
-	s.ins.release(e.in)
+	// from the slab until the endpoint has read the input (the sends of
+	// its outputs do), and nothing reads it after.
+	in := &s.ins.items[e.arg]
+	s.ins.release(int32(e.arg))
 	typ := in.Packet.Type
 	i := int(e.target)
 	nd := &s.nodes[i]
 	li := nd.links[in.Conn]
 	l := &s.links[li]
+	if (s.stream && e.gen != l.epoch) || !nd.up || s.cfg.Trace {
+		if s.unusualArrival(e, i, nd, l, in) {
+			return
+		}
+	}
+	s.step(i, nd, in)
+	s.recvs[typ]++
+	if len(s.faults) > 0 {
+		s.recvFaults(typ, li)
+	}
+}
+
+// unusualArrival handles what most arrivals need not: a packet lost to a
+// broken connection or a node that is down (it reports true), or the trace.
+func (s *Sim) unusualArrival(e *event, i int, nd *node, l *link, in *model.Input) bool {
 	peer := l.ends[0]
 	if peer == i {
 		peer = l.ends[1]
 	}
-	if s.cfg.Endpoint.Mode == model.Stream && e.gen != l.epoch {
+	if s.stream && e.gen != l.epoch {
 		s.lost(e.extra, peer, "connection broken")
-		return
+		return true
 	}
 	if !nd.up {
 		s.lost(e.extra, peer, nd.name+" is down")
-		return
+		return true
 	}
-	if s.cfg.Trace {
-		s.trace(TraceEvent{Kind: TRecv, Node: nd.name, Peer: s.nodes[peer].name, ID: e.extra, Packet: s.tracePacket(&in.Packet)})
-	}
-	s.step(i, in)
-	s.recvs[typ]++
+	s.trace(TraceEvent{Kind: TRecv, Node: nd.name, Peer: s.nodes[peer].name, ID: e.extra, Packet: s.tracePacket(&in.Packet)})
+	return false
+}
+
+// recvFaults queues the schedule's faults that match the arrival of the
+// n-th packet of type typ, on link li.
+func (s *Sim) recvFaults(typ model.PacketType, li int) {
 	n := s.recvs[typ]
 	for k, f := range s.faults {
 		if f.When == AfterRecv && f.Type == typ && f.N == n {
@@ -719,7 +779,7 @@ func (s *Sim) down(li int, note string) {
 	s.trace(TraceEvent{Kind: TBreak, Node: s.nodes[l.ends[0]].name, Peer: s.nodes[l.ends[1]].name, Note: note})
 	for side, end := range l.ends {
 		if s.nodes[end].up {
-			s.step(end, &model.Input{Kind: model.InConnDown, Conn: l.conns[side]})
+			s.stepWith(end, model.Input{Kind: model.InConnDown, Conn: l.conns[side]})
 		}
 	}
 }
@@ -744,8 +804,8 @@ func (s *Sim) connect(li int) {
 	l.up = true
 	l.last = [2]int64{s.now, s.now}
 	s.trace(TraceEvent{Kind: TConnect, Node: s.nodes[l.ends[0]].name, Peer: s.nodes[l.ends[1]].name})
-	s.step(l.ends[0], &model.Input{Kind: model.InConnUp, Conn: l.conns[0]})
-	s.step(l.ends[1], &model.Input{Kind: model.InConnUp, Conn: l.conns[1]})
+	s.stepWith(l.ends[0], model.Input{Kind: model.InConnUp, Conn: l.conns[0]})
+	s.stepWith(l.ends[1], model.Input{Kind: model.InConnUp, Conn: l.conns[1]})
 }
 
 func (s *Sim) crash(ni int, restart int64) {
@@ -755,7 +815,7 @@ func (s *Sim) crash(ni int, restart int64) {
 	}
 	s.res.Crashes++
 	s.trace(TraceEvent{Kind: TCrash, Node: n.name})
-	s.step(ni, &model.Input{Kind: model.InCrash})
+	s.stepWith(ni, model.Input{Kind: model.InCrash})
 	n.up = false
 	n.timers.disarmAll()
 	if s.cfg.Endpoint.Mode == model.Stream {
@@ -776,18 +836,36 @@ func (s *Sim) restart(ni int) {
 	n := &s.nodes[ni]
 	n.up = true
 	s.trace(TraceEvent{Kind: TRestart, Node: n.name})
-	s.step(ni, &model.Input{Kind: model.InRestart})
+	s.stepWith(ni, model.Input{Kind: model.InRestart})
 	for _, m := range n.backlog {
-		s.step(ni, &model.Input{Kind: model.InPublish, Msg: m})
+		s.stepWith(ni, model.Input{Kind: model.InPublish, Msg: m})
 	}
 	n.backlog = n.backlog[:0]
 	for c, li := range n.links {
 		if s.cfg.Endpoint.Mode == model.Stream {
 			s.queueConnect(li, s.cfg.Network.ReconnectTicks)
 		} else {
-			s.step(ni, &model.Input{Kind: model.InConnUp, Conn: uint8(c)})
+			s.stepWith(ni, model.Input{Kind: model.InConnUp, Conn: uint8(c)})
 		}
 	}
+}
+
+// traceNote, traceMsg and traceSend record the trace entries of the hot paths,
+// out of line: a TraceEvent built in place would grow every frame.
+//
+//go:noinline
+func (s *Sim) traceNote(kind TraceKind, nd *node, o *model.Output) {
+	s.trace(TraceEvent{Kind: kind, Node: nd.name, Note: o.Note})
+}
+
+//go:noinline
+func (s *Sim) traceMsg(kind TraceKind, nd *node, o *model.Output) {
+	s.trace(TraceEvent{Kind: kind, Node: nd.name, Msg: o.Msg.Ref, Note: o.Note})
+}
+
+//go:noinline
+func (s *Sim) traceSend(kind TraceKind, from, to int, id int64, p *model.Packet) {
+	s.trace(TraceEvent{Kind: kind, Node: s.nodes[from].name, Peer: s.nodes[to].name, ID: id, Packet: s.tracePacket(p)})
 }
 
 func (s *Sim) trace(e TraceEvent) {
@@ -805,9 +883,14 @@ func (s *Sim) tracePacket(p *model.Packet) *model.Packet {
 	if !s.cfg.Trace {
 		return nil
 	}
-	q := new(model.Packet) // a copy: p belongs to the caller
-	*q = *p
-	return q
+	// A copy (p belongs to the caller), from a chunk of copies: one
+	// allocation for many packets. A new run starts a new chunk, so that
+	// the last result's trace stays as it was.
+	if len(s.pkts) == cap(s.pkts) {
+		s.pkts = make([]model.Packet, 0, min(2*cap(s.pkts)+16, 256))
+	}
+	s.pkts = append(s.pkts, *p)
+	return &s.pkts[len(s.pkts)-1]
 }
 
 // markFired records that a timed schedule entry (gen = position + 1) came

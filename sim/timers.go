@@ -12,7 +12,18 @@ import "github.com/qoslab/qoslab/model"
 type timerTable struct {
 	entries []timerEntry
 	n       int
+	// retry holds the retransmission timers of a session's outbound half
+	// (model.TimerRetry, no owner bits) by packet id, below directIDs: the
+	// timers of every datagram send, found without hashing.
+	retry []timerState
 }
+
+// directIDs bounds the ids whose retry timers are in timerTable.retry.
+const directIDs = 1 << 10
+
+// retryBase is the retry timer of id 0: retry[k] is the state of timer
+// retryBase+k.
+const retryBase = model.Timer(model.TimerRetry) << 16
 
 type timerEntry struct {
 	timer model.Timer
@@ -22,6 +33,34 @@ type timerEntry struct {
 
 // get returns the state of tm, adding a zero (disarmed) one if tm is new.
 func (t *timerTable) get(tm model.Timer) *timerState {
+	if k := int(tm - retryBase); k < len(t.retry) {
+		return &t.retry[k]
+	}
+	return t.getSlow(tm)
+}
+
+// getSlow is get for a timer not in retry yet, or not a retry timer.
+func (t *timerTable) getSlow(tm model.Timer) *timerState {
+	if k := int(tm - retryBase); k < directIDs {
+		t.growRetry(k)
+		return &t.retry[k]
+	}
+	return t.hashed(tm)
+}
+
+// growRetry makes k an index of retry.
+func (t *timerTable) growRetry(k int) {
+	if k < cap(t.retry) {
+		t.retry = t.retry[:k+1]
+		return
+	}
+	r := make([]timerState, k+1, max(2*cap(t.retry), k+1, 32))
+	copy(r, t.retry)
+	t.retry = r
+}
+
+// hashed returns the state of a timer kept in entries.
+func (t *timerTable) hashed(tm model.Timer) *timerState {
 	if len(t.entries) == 0 {
 		t.entries = make([]timerEntry, 32)
 	}
@@ -51,6 +90,8 @@ func (t *timerTable) get(tm model.Timer) *timerState {
 func (t *timerTable) reset() {
 	clear(t.entries)
 	t.n = 0
+	clear(t.retry)
+	t.retry = t.retry[:0]
 }
 
 func (t *timerTable) grow() {
@@ -58,7 +99,7 @@ func (t *timerTable) grow() {
 	t.entries, t.n = make([]timerEntry, 2*len(old)), 0
 	for i := range old {
 		if old[i].used {
-			*t.get(old[i].timer) = old[i].state
+			*t.hashed(old[i].timer) = old[i].state
 		}
 	}
 }
@@ -67,5 +108,8 @@ func (t *timerTable) grow() {
 func (t *timerTable) disarmAll() {
 	for i := range t.entries {
 		t.entries[i].state.armed = false
+	}
+	for i := range t.retry {
+		t.retry[i].armed = false
 	}
 }

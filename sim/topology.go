@@ -335,7 +335,7 @@ func MakeWorkload(w Workload, t Topology) []model.Message {
 	g.reset(w, t, t.Layout())
 	msgs := make([]model.Message, w.Messages)
 	for k := range msgs {
-		msgs[k] = g.message(k)
+		msgs[k] = *g.message(k)
 	}
 	return msgs
 }

@@ -189,3 +189,19 @@ func TestLayoutsCrashEveryNode(t *testing.T) {
 		}
 	}
 }
+
+// FreshSessions starts every node with a new session, as the clients of a
+// conformance run start: the subscriber subscribes in the run, on a
+// session it then keeps (Clean Start 0), and the first message waits for
+// the SUBACK, so nothing goes unrouted.
+func TestFreshSessionsSubscribeInTheRun(t *testing.T) {
+	res := mustRun(t, Config{Topology: Brokered, FreshSessions: true, Workload: Workload{Messages: 2}, Trace: true,
+		Faults: mustSchedule(t, "break after-send PUBREC#1")})
+	s := res.Summarize()
+	if res.Packets[model.SUBSCRIBE] != 1 || s.ExactlyOnce != 2 || s.Unrouted != 0 {
+		t.Fatalf("%+v SUBSCRIBE %d\n%s", s, res.Packets[model.SUBSCRIBE], res.Trace)
+	}
+	if tr := res.Trace.String(); !strings.Contains(tr, "subscriber recv     CONNACK sp=0") || !strings.Contains(tr, "publisher  recv     CONNACK sp=1") {
+		t.Fatalf("want a new session first, then the publisher's resumed after the break\n%s", tr)
+	}
+}

@@ -26,14 +26,14 @@ type workload struct {
 	// string each, shared by their messages. With many topics, each
 	// message's topic is in the block.
 	topics [][]string
-	first  int    // index of the first message of the block
-	n      int    // messages in the block
-	text   string // their topics (without shared ones) and payloads, back to back
-	// Message first+i has its topic at text[start[i]:mid[i]] (empty when
-	// shared) and its payload at text[mid[i]:start[i+1]].
-	start, mid []int32
-	buf        []byte
+	first  int             // index of the first message of the block
+	msgs   []model.Message // the block's messages
+	buf    []byte
+	spans  []span
 }
+
+// span is where a message's topic and payload are in its block's string.
+type span struct{ topic, payload, end int }
 
 // A block is workloadBlock messages, fewer when their payloads would take
 // more than blockBytes; a workload of one block is kept from run to run.
@@ -48,12 +48,12 @@ const sharedTopics = 1 << 12
 
 // reset prepares the workload w of topology t (with layout l) for a run.
 func (g *workload) reset(w Workload, t Topology, l Layout) {
-	if g.n == w.Messages && g.first == 0 && w == g.w && t == g.top {
+	if len(g.msgs) == w.Messages && g.first == 0 && w == g.w && t == g.top {
 		return // the whole workload is one block, made for the same settings
 	}
 	g.w, g.top, g.layout = w, t, l
 	g.pubs = append(g.pubs[:0], l.Publishers()...)
-	g.first, g.n, g.text = 0, 0, ""
+	g.first, g.msgs = 0, g.msgs[:0]
 	g.topics = g.topics[:0]
 	if perPub := min(w.Topics, (w.Messages+len(g.pubs)-1)/len(g.pubs)); perPub <= sharedTopics {
 		for _, ni := range g.pubs {
@@ -66,24 +66,19 @@ func (g *workload) reset(w Workload, t Topology, l Layout) {
 	}
 }
 
-// message returns message k; k is the next message of the block made last
-// or the first of the next block.
-func (g *workload) message(k int) model.Message {
+// message returns message k, valid until the next call; k is the next
+// message of the block made last or the first of the next block.
+func (g *workload) message(k int) *model.Message {
 	i := k - g.first
-	if i < 0 || i >= g.n {
+	if i < 0 || i >= len(g.msgs) {
 		g.make(k)
 		i = 0
 	}
-	topic := g.text[g.start[i]:g.mid[i]]
-	if len(g.topics) > 0 {
-		p, j := k%len(g.pubs), k/len(g.pubs)
-		ts := g.topics[p]
-		topic = ts[j%len(ts)]
-	}
-	return model.Message{Ref: uint32(k + 1), Topic: topic, Payload: g.text[g.mid[i]:g.start[i+1]]}
+	return &g.msgs[i]
 }
 
-// make makes the block of messages from k on.
+// make makes the block of messages from k on: their topics (unless
+// shared) and payloads in one string.
 func (g *workload) make(k int) {
 	w := g.w
 	n := min(workloadBlock, w.Messages-k, max(1, blockBytes/(w.PayloadBytes+16)))
@@ -91,23 +86,39 @@ func (g *workload) make(k int) {
 	if w.DistinctPayloads > 0 && w.DistinctPayloads < distinct {
 		distinct = w.DistinctPayloads
 	}
-	buf := g.buf[:0]
-	g.start, g.mid = g.start[:0], g.mid[:0]
+	// Offsets into the string first: it is made once all is written.
+	buf, spans := g.buf[:0], g.spans[:0]
+	if cap(spans) < n {
+		spans = make([]span, 0, n)
+		buf = make([]byte, 0, n*(w.PayloadBytes+8))
+	}
 	for i := k; i < k+n; i++ {
-		g.start = append(g.start, int32(len(buf)))
+		sp := span{topic: len(buf)}
 		if len(g.topics) == 0 {
 			p, j := i%len(g.pubs), i/len(g.pubs)
 			buf = append(buf, g.layout.Nodes[g.pubs[p]].Topic(j, w.Topics)...)
 		}
-		g.mid = append(g.mid, int32(len(buf)))
-		from := len(buf)
+		sp.payload = len(buf)
 		buf = append(buf, 'v')
 		buf = strconv.AppendInt(buf, int64(i%distinct), 10)
-		for len(buf)-from < w.PayloadBytes {
+		for len(buf)-sp.payload < w.PayloadBytes {
 			buf = append(buf, '.')
 		}
+		sp.end = len(buf)
+		spans = append(spans, sp)
 	}
-	g.start = append(g.start, int32(len(buf)))
-	g.text, g.buf = string(buf), buf
-	g.first, g.n = k, n
+	text := string(buf)
+	g.buf, g.spans, g.first, g.msgs = buf, spans, k, g.msgs[:0]
+	if cap(g.msgs) < n {
+		g.msgs = make([]model.Message, 0, n)
+	}
+	for i, sp := range spans {
+		m := model.Message{Ref: uint32(k + i + 1), Topic: text[sp.topic:sp.payload], Payload: text[sp.payload:sp.end]}
+		if len(g.topics) > 0 {
+			p, j := (k+i)%len(g.pubs), (k+i)/len(g.pubs)
+			ts := g.topics[p]
+			m.Topic = ts[j%len(ts)]
+		}
+		g.msgs = append(g.msgs, m)
+	}
 }

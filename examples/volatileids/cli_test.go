@@ -2,6 +2,8 @@ package volatileids
 
 import (
 	"bytes"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -33,4 +35,24 @@ func TestCommandLine(t *testing.T) {
 	}
 	simulate(t, 0, "check", "--variant", "qos2-b", "--property", "delivered-in-time", "--max-faults", "0", "--tests", "200")
 	simulate(t, 2, "check", "--property", "delivered-late")
+}
+
+// The commands docs/variants.md shows for this module run as it says.
+func TestVariantsDocCommands(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/variants.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	re := regexp.MustCompile(`(?m)^go run \./cmd/simulate-volatileids (.*?)(?:\s+#\s*exit (\d))?$`)
+	lines := re.FindAllStringSubmatch(string(doc), -1)
+	if len(lines) == 0 {
+		t.Fatal("docs/variants.md shows no command of this module")
+	}
+	for _, l := range lines {
+		want := 0
+		if l[2] != "" {
+			want = int(l[2][0] - '0')
+		}
+		simulate(t, want, strings.Fields(l[1])...)
+	}
 }

@@ -3,9 +3,15 @@
 // diagram in SVG and shows, for the selected step, every endpoint's state,
 // the packets in flight and the faults still to come. Only the rows on
 // screen are drawn, so that a trace of tens of thousands of events scrolls
-// and steps at once.
+// and steps at once. A comparison (doc.sides: a real run beside the
+// model's) draws each side's nodes apart, both events of a row, and the
+// divergences on their rows.
 
-const QV = { SPAN: 64, COL: 220, TIME: 64, PAD: 40, NOTE: 6.6, NOTEMAX: 34 };
+const QV = { SPAN: 64, COL: 220, TIME: 64, PAD: 40, NOTE: 6.6, NOTEMAX: 34, SIDECOL: 160, SIDETIME: 56, SIDEPAD: 24, SIDENOTEMAX: 22 };
+
+// qvClass is a divergence class's style name and rank (worst highest).
+const QV_CLASSES = { consequence: 1, permitted: 2, protocol: 3, delivery: 4 };
+function qvClass(c) { return String(c).split(" ")[0]; }
 
 function qvEsc(s) {
   return String(s).replace(/[&<>"']/g, c => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
@@ -24,7 +30,8 @@ function qvEl(tag, attrs, ...kids) {
 
 // qvViewer builds the viewer in root. opts.header: show the title, the
 // verdict and the sections below (a report); opts.hash: keep the step in
-// the address (#step=N); opts.keys: answer the keyboard.
+// the address (#step=N, after opts.hashPrefix() if given); opts.keys:
+// answer the keyboard.
 function qvViewer(root, opts) {
   const v = { doc: null, cur: -1, byEp: [], panels: [], faultRows: [], row: 26 };
   root.textContent = "";
@@ -50,8 +57,9 @@ function qvViewer(root, opts) {
   scroll.append(svg);
   const side = qvEl("aside", { class: "qv-side", id: "qv-side" });
   const below = qvEl("section", { class: "qv-below" });
+  const main = qvEl("div", { class: "qv-main" }, qvEl("div", { class: "qv-diagram" }, heads, scroll), side);
   if (opts.header) root.append(head);
-  root.append(controls, qvEl("div", { class: "qv-main" }, qvEl("div", { class: "qv-diagram" }, heads, scroll), side));
+  root.append(controls, main);
   if (opts.header) root.append(below);
 
   let frame = 0;
@@ -80,8 +88,43 @@ function qvViewer(root, opts) {
     });
   }
 
-  const x = i => QV.TIME + QV.PAD + i * QV.COL;
+  const x = i => v.xs[i];
   const y = r => r * v.row + v.row / 2;
+  // A row's packet labels are grouped by the row and, in a comparison,
+  // the side that sent them.
+  const labelKey = a => v.sides ? a.s + "/" + v.sideOf[a.a] : a.s;
+  const rowText = r => r.k ? r.x : (r.m ? "model: " + r.m.x : "");
+
+  // place puts the nodes: one column each, and in a comparison each
+  // side after the notes of the one before, with its own time column.
+  function place(doc) {
+    v.sides = doc.sides && doc.sides.length ? doc.sides : null;
+    v.noteMax = v.sides ? QV.SIDENOTEMAX : QV.NOTEMAX;
+    v.xs = [];
+    v.sideOf = [];
+    v.tx = [8];
+    v.dividers = [];
+    if (!v.sides) {
+      // At least one column: a page without nodes (a proof) still has
+      // its text column after the first.
+      for (let i = 0; i < Math.max(doc.nodes.length, 1); i++) { v.xs.push(QV.TIME + QV.PAD + i * QV.COL); v.sideOf.push(0); }
+      return;
+    }
+    let pos = QV.SIDETIME + QV.SIDEPAD;
+    v.sides.forEach((s, si) => {
+      if (si > 0) {
+        const div = pos - QV.SIDECOL + v.noteMax * QV.NOTE + 20;
+        v.dividers.push(div);
+        v.tx.push(div + 8);
+        pos = div + QV.SIDETIME + QV.SIDEPAD;
+      }
+      for (let j = 0; j < s.nodes; j++) {
+        v.xs.push(pos);
+        v.sideOf.push(si);
+        pos += QV.SIDECOL;
+      }
+    });
+  }
 
   function setDoc(doc, step) {
     for (const k of ["rows", "arrows", "endpoints", "states", "nodes"]) doc[k] = doc[k] || [];
@@ -93,16 +136,28 @@ function qvViewer(root, opts) {
     v.byEp = doc.endpoints.map(() => []);
     for (const s of doc.states) v.byEp[s.ep].push(s);
     v.faultRows = [];
-    doc.rows.forEach((r, i) => { if (r.f) v.faultRows.push(i); });
+    doc.rows.forEach((r, i) => { if (r.f || (r.m && r.m.f)) v.faultRows.push(i); });
     v.marks = doc.marks || [];
-    v.textX = x(Math.max(doc.nodes.length - 1, 0)) + QV.NOTEMAX * QV.NOTE + 24; // past the notes of the last node
+    place(doc);
+    main.classList.toggle("sides", !!v.sides);
+    // Divergences by row, and the worst class of each row.
+    v.divsAt = new Map();
+    v.markClass = new Map();
+    for (const d of doc.divergences || []) {
+      const ds = v.divsAt.get(d.row) || [];
+      ds.push(d);
+      v.divsAt.set(d.row, ds);
+      const c = qvClass(d.class), was = v.markClass.get(d.row);
+      if (!was || QV_CLASSES[c] > QV_CLASSES[was]) v.markClass.set(d.row, c);
+    }
+    v.textX = x(Math.max(doc.nodes.length - 1, 0)) + v.noteMax * QV.NOTE + 24; // past the notes of the last node
     // Labels: one per distinct packet sent at a row; where a row sends
     // several, each sits at its own point along its arrow.
     const labels = new Map();
     for (const a of doc.arrows) {
-      const ls = labels.get(a.s) || [];
+      const ls = labels.get(labelKey(a)) || [];
       if (!ls.includes(a.l)) ls.push(a.l);
-      labels.set(a.s, ls);
+      labels.set(labelKey(a), ls);
     }
     v.labels = labels;
     // Arrows are sorted by the row that sent them. Most end within a few
@@ -116,10 +171,25 @@ function qvViewer(root, opts) {
     svg.setAttribute("height", (n + 1) * v.row);
     heads.textContent = "";
     heads.style.width = v.width + "px";
-    doc.nodes.forEach((name, i) => heads.append(qvEl("span", { style: "left:" + x(i) + "px", text: name })));
-    heads.append(qvEl("span", { style: "left:" + (QV.TIME / 2) + "px", text: doc.timeLabel }));
+    if (v.sides) {
+      heads.classList.add("sides");
+      let first = 0;
+      v.sides.forEach((s, si) => {
+        heads.append(qvEl("span", { class: "side", style: "left:" + (v.tx[si] - 4) + "px", text: s.title }));
+        heads.append(qvEl("span", { class: "node", style: "left:" + (v.tx[si] + 8) + "px", text: doc.timeLabel }));
+        for (let j = first; j < first + s.nodes; j++) heads.append(qvEl("span", { class: "node", style: "left:" + x(j) + "px", text: doc.nodes[j] }));
+        first += s.nodes;
+      });
+    } else {
+      heads.classList.remove("sides");
+      doc.nodes.forEach((name, i) => heads.append(qvEl("span", { style: "left:" + x(i) + "px", text: name })));
+      heads.append(qvEl("span", { style: "left:" + (QV.TIME / 2) + "px", text: doc.timeLabel }));
+    }
     slider.max = String(n - 1);
-    document.getElementById("qv-mark").hidden = v.marks.length === 0;
+    const markBtn = document.getElementById("qv-mark");
+    markBtn.hidden = v.marks.length === 0;
+    markBtn.textContent = doc.divergences ? "divergence" : "violation";
+    markBtn.title = doc.divergences ? "the next divergence (V)" : "the step that shows the violation (V)";
     if (opts.header) fillHeader(doc);
     go(step === undefined ? doc.start : step, true);
   }
@@ -148,7 +218,7 @@ function qvViewer(root, opts) {
       if (s.code) below.append(qvEl("pre", { class: s.bad ? "bad" : "", text: s.lines.join("\n") }));
       else for (const l of s.lines) below.append(qvEl("div", { text: l }));
     }
-    if (!doc.rows.length) controls.hidden = true;
+    controls.hidden = !doc.rows.length;
   }
 
   function go(k, force) {
@@ -165,7 +235,7 @@ function qvViewer(root, opts) {
     }
     draw();
     panel();
-    if (opts.hash) history.replaceState(null, "", "#step=" + (k + 1));
+    if (opts.hash) history.replaceState(null, "", "#" + (opts.hashPrefix ? opts.hashPrefix() : "") + "step=" + (k + 1));
     document.getElementById("qv-prev").disabled = k < 0;
     document.getElementById("qv-first").disabled = k < 0;
     document.getElementById("qv-next").disabled = k >= n - 1;
@@ -198,13 +268,15 @@ function qvViewer(root, opts) {
     const p = [];
     const marks = new Set(v.marks);
     for (let r = r0; r < r1; r++) {
-      if (marks.has(r)) p.push(`<rect class="rowmark" x="0" y="${r * v.row}" width="${v.width}" height="${v.row}"/>`);
+      const mc = v.markClass.get(r);
+      if (marks.has(r)) p.push(`<rect class="rowmark${mc ? " " + mc : ""}" x="0" y="${r * v.row}" width="${v.width}" height="${v.row}"/>`);
     }
     p.push(`<rect class="rowcur" id="qv-cur" x="0" y="-100" width="${v.width}" height="${v.row}"/>`);
     const yTop = r0 * v.row, yBot = Math.max(r1, r0 + 1) * v.row + v.row;
+    for (const dx of v.dividers) p.push(`<line class="divider" x1="${dx}" y1="${yTop}" x2="${dx}" y2="${yBot}"/>`);
     doc.nodes.forEach((_, i) => p.push(`<line class="life" x1="${x(i)}" y1="${yTop}" x2="${x(i)}" y2="${yBot}"/>`));
     for (const a of arrowsAround(r0, r1)) p.push(arrow(a));
-    for (let r = r0; r < r1; r++) p.push(row(doc.rows[r], r));
+    for (let r = r0; r < r1; r++) p.push(v.sides ? rowSides(doc.rows[r], r) : row(doc.rows[r], r));
     svg.innerHTML = p.join("");
     mark();
   }
@@ -246,7 +318,7 @@ function qvViewer(root, opts) {
     }
     // A packet is labelled on the row that sent it, between the nodes;
     // where a row sent several, at its own point along each arrow.
-    const ls = v.labels.get(a.s), j = ls.indexOf(a.l);
+    const ls = v.labels.get(labelKey(a)), j = ls.indexOf(a.l);
     let lx = (x1 + x2) / 2, ly = y1 - 4;
     if (ls.length > 1) {
       const f = (j + 1) / (ls.length + 1);
@@ -265,6 +337,39 @@ function qvViewer(root, opts) {
     q.push(`<text class="t" x="8" y="${yy + 4}">${r.t}</text>`);
     const text = r.x.length > 96 ? r.x.slice(0, 95) + "\u2026" : r.x;
     q.push(`<text class="rowtext" x="${v.textX}" y="${yy + 4}">${qvEsc(text)}</text>`);
+    glyphs(q, r, yy);
+    q.push(`<rect class="rowhit" x="0" y="${i * v.row}" width="${v.width}" height="${v.row}"/>`);
+    return `<g class="row" data-row="${i}">${q.join("")}</g>`;
+  }
+
+  // rowSides draws a comparison's row: each side's time and event, a
+  // sign where the two correspond but differ, and the divergences shown
+  // there: a badge each between the time and the first node, and their
+  // names at the end.
+  function rowSides(r, i) {
+    const q = [];
+    const yy = y(i);
+    if (r.k) q.push(`<text class="t" x="${v.tx[0]}" y="${yy + 4}">${r.t}</text>`);
+    if (r.m && r.m.k) q.push(`<text class="t" x="${v.tx[1]}" y="${yy + 4}">${r.m.t}</text>`);
+    if (r.df && v.dividers.length) q.push(`<text class="differs" x="${v.dividers[0]}" y="${yy + 5}" text-anchor="middle">\u2260</text>`);
+    if (r.k) glyphs(q, r, yy);
+    if (r.m) glyphs(q, r.m, yy);
+    const ds = v.divsAt.get(i);
+    if (ds) {
+      ds.forEach((d, k) => {
+        const c = v.tx[0] + 26 + 30 * k, cls = qvClass(d.class);
+        q.push(`<g class="badge ${cls}" data-n="${d.n}"><rect x="${c}" y="${yy - 9}" width="28" height="18" rx="9"/><text x="${c + 14}" y="${yy + 4}" text-anchor="middle">!${d.n}</text></g>`);
+      });
+      const text = ds.map(d => "!" + d.n + " " + d.class + (d.statement ? " [" + d.statement + "]" : "")).join("; ");
+      q.push(`<text class="divlabel ${v.markClass.get(i)}" x="${v.textX}" y="${yy + 4}">${qvEsc(text)}</text>`);
+    }
+    q.push(`<rect class="rowhit" x="0" y="${i * v.row}" width="${v.width}" height="${v.row}"/>`);
+    return `<g class="row" data-row="${i}">${q.join("")}</g>`;
+  }
+
+  // glyphs draws an event's marks on the lifelines: a break's zigzag, a
+  // connection's line, a crash's cross, and its note beside its node.
+  function glyphs(q, r, yy) {
     if (r.k === "break" && r.n >= 0 && r.p >= 0) {
       const a = Math.min(x(r.n), x(r.p)), b = Math.max(x(r.n), x(r.p));
       let d = `M${a} ${yy}`;
@@ -278,15 +383,13 @@ function qvViewer(root, opts) {
     }
     if (r.o && r.k !== "lost") {
       const c = r.n >= 0 ? x(r.n) : x(0);
-      const w = Math.min(r.o.length, QV.NOTEMAX) * QV.NOTE + 10;
+      const w = Math.min(r.o.length, v.noteMax) * QV.NOTE + 10;
       const nx = c + 10;
       const kind = r.f ? "fault" : ({ deliver: "deliver", complete: "complete", abandon: "abandon" }[r.k] || "");
-      const text = r.o.length > QV.NOTEMAX ? r.o.slice(0, QV.NOTEMAX - 1) + "\u2026" : r.o;
+      const text = r.o.length > v.noteMax ? r.o.slice(0, v.noteMax - 1) + "\u2026" : r.o;
       q.push(`<rect class="notebg ${kind}" x="${nx}" y="${yy - 9}" width="${w}" height="18" rx="4"/>`);
       q.push(`<text class="note" x="${nx + 5}" y="${yy + 4}">${qvEsc(text)}</text>`);
     }
-    q.push(`<rect class="rowhit" x="0" y="${i * v.row}" width="${v.width}" height="${v.row}"/>`);
-    return `<g class="row" data-row="${i}">${q.join("")}</g>`;
   }
 
   // arrowsAround are the arrows that cross rows r0..r1-1, in send order.
@@ -319,7 +422,9 @@ function qvViewer(root, opts) {
   function panel() {
     const doc = v.doc, k = v.cur, n = doc.rows.length;
     side.textContent = "";
-    if (k >= 0) {
+    if (k >= 0 && v.sides) {
+      sidesEvent(doc.rows[k], k);
+    } else if (k >= 0) {
       const r = doc.rows[k];
       side.append(qvEl("div", { class: "qv-settings", text: (doc.timeLabel === "t" ? "t=" : "step ") + r.t }),
         qvEl("div", { id: "qv-event", class: r.f ? "qv-bad" : "", text: r.x }));
@@ -333,8 +438,10 @@ function qvViewer(root, opts) {
       card.append(qvEl("div", { class: "name", text: e.name }));
       if (s) {
         if (s.c) card.append(qvEl("div", { class: "conn", text: s.c }));
-        card.append(qvEl("div", { class: "held", text: "holds " + s.h + " id(s)/message(s) for received messages" }));
-        card.append(list(s.p, "nothing pending"));
+        // A real implementation's state is not known (h is -1): its card
+        // lists what its application saw.
+        if (s.h >= 0) card.append(qvEl("div", { class: "held", text: "holds " + s.h + " id(s)/message(s) for received messages" }));
+        card.append(list(s.p, s.h >= 0 ? "nothing pending" : "nothing seen yet"));
         if (s.t && s.t.length) card.append(qvEl("div", { class: "conn", text: "timers: " + s.t.join(", ") }));
       } else {
         card.append(qvEl("div", { class: "qv-none", text: "no state recorded" }));
@@ -345,15 +452,43 @@ function qvViewer(root, opts) {
     for (const a of arrowsAround(k, k + 1)) {
       if (a.s <= k && k < a.e) flying.push(doc.nodes[a.a] + " \u2192 " + doc.nodes[a.b] + ": " + a.l + " (sent at step " + (a.s + 1) + ")");
     }
-    side.append(qvEl("h3", { text: "in flight" }), qvEl("div", { id: "qv-flight" }, list(flying, "nothing in flight")));
+    // A transcript's frames arrive as they are released: nothing flies.
+    if (!v.sides) side.append(qvEl("h3", { text: "in flight" }), qvEl("div", { id: "qv-flight" }, list(flying, "nothing in flight")));
     for (const p of doc.panels || []) {
       const c = stateAt(p.changes, k);
       side.append(qvEl("h3", { text: p.title }), list(c ? c.lines : [], "none"));
     }
     const ahead = v.faultRows.filter(r => r > k);
-    const lines = ahead.slice(0, 6).map(r => "step " + (r + 1) + ": " + doc.rows[r].x);
+    const lines = ahead.slice(0, 6).map(r => "step " + (r + 1) + ": " + rowText(doc.rows[r]));
     if (ahead.length > 6) lines.push("\u2026 and " + (ahead.length - 6) + " more");
     if (v.faultRows.length) side.append(qvEl("h3", { text: "faults still to come " + (doc.kind === "explore" ? "on this path" : "in this run") }), qvEl("div", { id: "qv-ahead" }, list(lines, "none")));
+  }
+
+  // sidesEvent shows a comparison's step: the real event and the
+  // model's, and the divergences there, each with its class, the
+  // statement involved, what the node did and what the model would do.
+  function sidesEvent(r, k) {
+    const m = r.m && r.m.k ? r.m : null;
+    side.append(qvEl("div", { class: "qv-settings", text: "real t=" + (r.k ? r.t : "\u2014") + " \u00b7 model t=" + (m ? m.t : "\u2014") }),
+      qvEl("div", { class: "qv-sidelabel", text: "real" }),
+      qvEl("div", { id: "qv-event", class: r.f ? "qv-bad" : "", text: r.k ? r.x : "(no real step here)" }),
+      qvEl("div", { class: "qv-sidelabel", text: "model" }),
+      qvEl("div", { id: "qv-event-model", class: m && m.f ? "qv-bad" : "", text: m ? m.x : "(no model step here)" }));
+    if (r.df) side.append(qvEl("div", { class: "qv-settings", text: "\u2260 the two steps correspond but differ in detail" }));
+    const ds = v.divsAt.get(k);
+    if (!ds) return;
+    const box = qvEl("div", { id: "qv-divs" });
+    for (const d of ds) {
+      const c = qvClass(d.class);
+      box.append(qvEl("div", { class: "qv-div " + c, "data-n": String(d.n) },
+        qvEl("div", { class: "head", text: "!" + d.n + " " + d.class + (d.statement ? " [" + d.statement + "]" : "") }),
+        qvEl("div", { text: d.node + " " + d.did }),
+        qvEl("div", { class: "model", text: "model: " + d.model }),
+        d.why ? qvEl("div", { class: "why", text: d.why }) : null,
+        c === "permitted" ? qvEl("div", { class: "why", text: "the specification permits it: not a failure" }) : null,
+        d.followsFrom ? qvEl("div", { class: "why", text: "follows from !" + d.followsFrom }) : null));
+    }
+    side.append(qvEl("h3", { text: ds.length > 1 ? "divergences at this step" : "divergence at this step" }), box);
   }
 
   return { setDoc, go, get cur() { return v.cur; } };
