@@ -175,13 +175,21 @@ func writeRun(w io.Writer, res *sim.Result, format string, opt sim.DiagramOption
 func writeMetrics(w io.Writer, res *sim.Result) error {
 	s := res.Summarize()
 	outcome := fmt.Sprintf("settled at t=%d", res.EndTicks)
-	if !res.Settled {
+	switch {
+	case res.TimedOut && len(res.Pending) == 0:
+		outcome = fmt.Sprintf("stopped at the run's time limit, t=%d (the heal time plus 10,000,000 ticks), with nothing pending", res.EndTicks)
+	case res.TimedOut:
+		outcome = fmt.Sprintf("stopped at the run's time limit, t=%d (the heal time plus 10,000,000 ticks); pending: %s", res.EndTicks, strings.Join(res.Pending, "; "))
+	case !res.Settled:
 		outcome = fmt.Sprintf("not settled at t=%d; pending: %s", res.EndTicks, strings.Join(res.Pending, "; "))
 	}
 	fmt.Fprintf(w, "outcome:   %s (%d events)\n", outcome, res.Events)
 	unrouted := ""
 	if s.Unrouted > 0 {
 		unrouted = fmt.Sprintf(", %d unrouted (no subscription at the broker)", s.Unrouted)
+	}
+	if n := res.Published(); n < s.Messages {
+		unrouted += fmt.Sprintf(" (%d never published: the run stopped first; counted as lost)", s.Messages-n)
 	}
 	fmt.Fprintf(w, "delivery:  %d published, %d exactly once, %d duplicated, %d lost, %d abandoned%s\n",
 		s.Messages, s.ExactlyOnce, s.Duplicated, s.Missing, s.Abandoned, unrouted)

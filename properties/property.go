@@ -2,6 +2,7 @@ package properties
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -117,14 +118,13 @@ type History struct {
 	// Subscribers the nodes whose applications receive it (where exactly
 	// once is judged). A node may be both (topologies duplex, pair, self).
 	Publishers, Subscribers []string
-	pub, sub                map[string]bool
 }
 
 // IsPublisher reports whether node's application publishes.
-func (h *History) IsPublisher(node string) bool { return h.pub[node] }
+func (h *History) IsPublisher(node string) bool { return slices.Contains(h.Publishers, node) }
 
 // IsSubscriber reports whether node's application receives.
-func (h *History) IsSubscriber(node string) bool { return h.sub[node] }
+func (h *History) IsSubscriber(node string) bool { return slices.Contains(h.Subscribers, node) }
 
 // NewHistory wraps a result. The result must come from a run with
 // Config.Trace set: properties point at trace positions.
@@ -132,15 +132,8 @@ func NewHistory(res *sim.Result) (*History, error) {
 	if res == nil || !res.Config.Trace {
 		return nil, fmt.Errorf("properties: the run was not traced; set sim.Config.Trace")
 	}
-	h := &History{Config: res.Config, Result: res, Trace: res.Trace, Publishers: res.Config.Publishers(),
-		Subscribers: res.Config.Receivers(), pub: map[string]bool{}, sub: map[string]bool{}}
-	for _, n := range h.Publishers {
-		h.pub[n] = true
-	}
-	for _, n := range h.Subscribers {
-		h.sub[n] = true
-	}
-	return h, nil
+	return &History{Config: res.Config, Result: res, Trace: res.Trace, Publishers: res.Config.Publishers(),
+		Subscribers: res.Config.Receivers()}, nil
 }
 
 // Check judges the properties that apply to the run and returns every
@@ -261,7 +254,7 @@ func noDuplicate(h *History) []Violation {
 	var vs []Violation
 	first := map[uint32]int{}
 	for i, e := range h.Trace {
-		if e.Kind != sim.TDeliver || !h.sub[e.Node] {
+		if e.Kind != sim.TDeliver || !h.IsSubscriber(e.Node) {
 			continue
 		}
 		j, seen := first[e.Msg]
@@ -279,7 +272,7 @@ func noLoss(h *History) []Violation {
 	var vs []Violation
 	delivered := map[uint32]bool{}
 	for _, e := range h.Trace {
-		if e.Kind == sim.TDeliver && h.sub[e.Node] {
+		if e.Kind == sim.TDeliver && h.IsSubscriber(e.Node) {
 			delivered[e.Msg] = true
 		}
 	}
@@ -289,7 +282,7 @@ func noLoss(h *History) []Violation {
 	// then).
 	completed := map[uint32]bool{}
 	for i, e := range h.Trace {
-		if e.Kind == sim.TComplete && h.pub[e.Node] {
+		if e.Kind == sim.TComplete && h.IsPublisher(e.Node) {
 			completed[e.Msg] = true
 			if !delivered[e.Msg] && !h.Result.Messages[e.Msg-1].Unrouted {
 				vs = append(vs, Violation{Property: "no-loss", Kind: Eventually, Msg: e.Msg, Events: []int{i}, At: e.At,
@@ -365,7 +358,7 @@ func noResendAfterPubrec(h *History) []Violation {
 	flow := map[flowKey]uint32{} // (publisher, packet id) -> message it last sent under it
 	acked := map[uint32]int{}    // message -> trace position of the PUBREC that acknowledged it
 	for i, e := range h.Trace {
-		if !h.pub[e.Node] || e.Packet == nil {
+		if !h.IsPublisher(e.Node) || e.Packet == nil {
 			continue
 		}
 		p := e.Packet

@@ -225,6 +225,9 @@ func (s Search) report(results []shardResult, interrupted bool) (Report, error) 
 // lower one that already failed stop early: their outcome cannot matter.
 func (s Search) shard(k, n int, start time.Time, lowestFail *atomic.Int64) shardResult {
 	var r shardResult
+	// A shard runs its cases one after another: one Runner reuses each
+	// run's buffers for the next (its results are a fresh Run's).
+	var runner sim.Runner
 	cond := func(c Case) bool {
 		if !r.failed {
 			if int64(k) > lowestFail.Load() {
@@ -236,7 +239,7 @@ func (s Search) shard(k, n int, start time.Time, lowestFail *atomic.Int64) shard
 			}
 			r.ran++
 		}
-		ok, abandoned, err := s.holds(c)
+		ok, abandoned, err := s.holds(&runner, c)
 		if err != nil && r.err == nil {
 			r.err = fmt.Errorf("case %v: %v", c, err)
 		}
@@ -277,10 +280,10 @@ func (s Search) stopped() bool {
 // holds runs one case and counts its abandoned messages. A case the
 // simulator rejects would be a bug in the generator or shrinker; it is
 // reported, not counted as a counterexample.
-func (s Search) holds(c Case) (bool, int, error) {
+func (s Search) holds(runner *sim.Runner, c Case) (bool, int, error) {
 	cfg := c.Apply(s.Config)
 	cfg.Trace = true
-	res, err := sim.Run(cfg)
+	res, err := runner.Run(cfg)
 	if err != nil {
 		return true, 0, err
 	}

@@ -123,6 +123,11 @@ func (r *Result) countSend(p *model.Packet, v model.Version) {
 	r.Bytes[p.Type] += p.Size(v)
 }
 
+// Published is how many of the workload's messages were handed to their
+// publishers before the run ended: fewer than the workload only when the
+// run stopped at its time limit first.
+func (r *Result) Published() int { return r.published }
+
 // Troubled yields, in Ref order, each message that was not simply
 // delivered once with its flow completed: duplicated, lost, abandoned,
 // unrouted, or never completed. It reads Messages where the run kept them

@@ -940,10 +940,11 @@ func (s *Sim) finish() {
 	s.tally()
 	// A flow that ended with neither a completion nor an abandonment (a
 	// broken variant lost track of it) leaves nothing pending to say so:
-	// the run has not settled all the same.
-	if len(r.Pending) == 0 {
+	// the run has not settled all the same. (A run that stopped before
+	// publishing everything has not settled either, for another reason.)
+	if len(r.Pending) == 0 && !r.TimedOut {
 		for m := range r.Troubled() {
-			if m.Unfinished() {
+			if m.Unfinished() && int(m.Ref) <= s.published {
 				r.Pending = append(r.Pending, "m"+strconv.FormatUint(uint64(m.Ref), 10)+": its flow ended without completing or being abandoned")
 			}
 		}

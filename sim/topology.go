@@ -95,8 +95,24 @@ type LinkSpec struct {
 	Conn           uint8 // the connection's index at the server
 }
 
-// Layout returns the nodes and links of topology t.
+// layouts are the topologies' layouts, made once: Layout is asked for per
+// run and per history.
+var layouts = func() (ls [numTopologies]Layout) {
+	for t := range numTopologies {
+		ls[t] = t.layout()
+	}
+	return ls
+}()
+
+// Layout returns the nodes and links of topology t (shared: read only).
 func (t Topology) Layout() Layout {
+	if t < numTopologies {
+		return layouts[t]
+	}
+	return t.layout()
+}
+
+func (t Topology) layout() Layout {
 	switch t {
 	case Brokered:
 		return Layout{
@@ -266,15 +282,32 @@ func (n NodeSpec) Topic(j, topics int) string {
 	return n.Prefix + strconv.Itoa(j%topics)
 }
 
-// Publishers names the nodes whose applications publish, in order.
+// roles are the topologies' publishing and receiving nodes, by name.
+var roles = func() (r [numTopologies][2][]string) {
+	for t := range numTopologies {
+		l := layouts[t]
+		r[t] = [2][]string{l.roleNames(func(n NodeSpec) bool { return n.Publishes }),
+			l.roleNames(func(n NodeSpec) bool { return n.Receives })}
+	}
+	return r
+}()
+
+// Publishers names the nodes whose applications publish, in order
+// (shared: read only).
 func (c Config) Publishers() []string {
-	return c.Topology.Layout().roleNames(func(n NodeSpec) bool { return n.Publishes })
+	if c.Topology >= numTopologies {
+		return nil
+	}
+	return roles[c.Topology][0]
 }
 
 // Receivers names the nodes whose applications receive: where deliveries
-// count and exactly-once is judged.
+// count and exactly-once is judged (shared: read only).
 func (c Config) Receivers() []string {
-	return c.Topology.Layout().roleNames(func(n NodeSpec) bool { return n.Receives })
+	if c.Topology >= numTopologies {
+		return nil
+	}
+	return roles[c.Topology][1]
 }
 
 func (l Layout) roleNames(has func(NodeSpec) bool) []string {
@@ -291,7 +324,7 @@ func (l Layout) roleNames(has func(NodeSpec) bool) []string {
 // index of its node among the publishers, and the topic's index among that
 // node's topics (see makeWorkload).
 func (c Config) Origin(ref uint32) (pub, topic int) {
-	p := len(c.Topology.Layout().Publishers())
+	p := max(len(c.Publishers()), 1)
 	k := int(ref) - 1
 	return k % p, (k / p) % max(c.Workload.Topics, 1)
 }
