@@ -271,7 +271,7 @@ func (a *chunks[T]) setMem(m *memory) { a.mem = m }
 // parallel calls f for 0..n-1, spread over the workers, and returns when
 // all calls have.
 func (e *engine[S, M]) parallel(n int, f func(w *worker[S, M], i int)) {
-	if n == 1 || len(e.ws) == 1 {
+	if n <= 1 || len(e.ws) == 1 {
 		for i := range n {
 			f(e.ws[0], i)
 		}

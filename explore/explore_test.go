@@ -45,12 +45,14 @@ func TestStreamQoS2IsProvenExactlyOnce(t *testing.T) {
 		{Options{Messages: 3, Breaks: 2, IDs: 3, ReceiveMax: 1}, counts{Proven, 396, 778, 24}}, // one flow at a time
 		{Options{Messages: 3, Breaks: 2, IDs: 3, IDPolicy: model.Sequential}, counts{Proven, 1094, 2127, 24}},
 	}
-	for _, v := range []string{"qos2-a", "qos2-b"} {
-		for _, c := range cases {
-			c.o.Variant = v
-			r := mustRun(t, c.o)
-			if got := r.counts(); got != c.want {
-				t.Errorf("%s %+v: got %+v, want %+v", v, c.o, got, c.want)
+	for _, w := range []int{1, 2, 3} { // the counts do not depend on the workers
+		for _, v := range []string{"qos2-a", "qos2-b"} {
+			for _, c := range cases {
+				c.o.Variant, c.o.Workers = v, w
+				r := mustRun(t, c.o)
+				if got := r.counts(); got != c.want {
+					t.Errorf("%s %+v: got %+v, want %+v", v, c.o, got, c.want)
+				}
 			}
 		}
 	}

@@ -9,9 +9,9 @@ import "sync/atomic"
 // The search keeps the fault-free edges forward, 4 bytes each, in id
 // order (see engine.edges), and the goal marks as a bitset. The marks
 // spread backwards along the edges: a state is marked once one of its
-// successors is. Passes over all edges, alternately from the last state to
-// the first (which carries marks along edges to deeper states) and from
-// the first to the last (along edges to shallower ones), read the edges
+// successors is. Passes over all edges, alternately from the deepest level
+// to the first (which carries marks along edges to deeper states) and from
+// the first to the deepest (along edges to shallower ones), read the edges
 // in order and the marks (a bit a state, small enough for the cache) at
 // random; on the protocols' graphs they settle everything within a few
 // passes (seven for the 2.8-million-state search in the tests); after the
