@@ -246,6 +246,7 @@ func (c *endpoints) private(side int, e model.Endpoint) model.Endpoint {
 // interned so far (prefixes of the shared arrays, taken under the lock:
 // what is appended later lies beyond them, so reading them needs no lock).
 type epCache struct {
+	_      [falseSharingPad]byte
 	shared *endpoints
 	steps  []stepCache // per node
 	wide   []map[wideKey]*stepResult
@@ -253,6 +254,7 @@ type epCache struct {
 	kept   [][]uint16 // per node, by endpoint id
 	spill  []act      // the acts of remembered steps with more than fit in an entry
 	acts   [inlineActs]act
+	_      [falseSharingPad]byte
 }
 
 func newEpCache(shared *endpoints) *epCache {

@@ -137,15 +137,27 @@ const (
 )
 
 type worker[S any, M machine[S]] struct {
+	_     [falseSharingPad]byte
 	m     M
 	s, n  S
 	moves []move
 	run   chan func(*worker[S, M])
+	_     [falseSharingPad]byte
 }
+
+// falseSharingPad keeps apart the objects that different workers write
+// in their inner loops (a worker, its system and step cache, a piece): two
+// such objects allocated next to each other would otherwise share a cache
+// line, and each write by one worker would evict the line from the other's
+// core. 128 bytes, not 64, since cores fetch cache lines in adjacent pairs.
+// It took the expand phase of the 25.1-million-state search on 2 workers
+// from 11.4 s to 9.0 s.
+const falseSharingPad = 128
 
 // piece is a run of consecutive states of the level and what expanding
 // them produced.
 type piece struct {
+	_        [falseSharingPad]byte
 	from, to int      // the states, as indexes in the level
 	first    uint32   // the index of its first record among the block's
 	recs     []succ   // their successors, in one-core order
@@ -162,6 +174,7 @@ type piece struct {
 	goals    []uint32
 	edges    []uint32
 	targets  []uint32
+	_        [falseSharingPad]byte
 }
 
 // pieceStats is what one owner found about one piece's records.

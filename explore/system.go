@@ -70,6 +70,7 @@ type observer interface {
 // allocation. persist gives a successor that is kept memory of its own.
 // Endpoints are interned and their steps remembered (see endpoints).
 type system struct {
+	_      [falseSharingPad]byte
 	o      Options
 	v, fwd model.Variant // what clients publish with; what the broker forwards with
 	cfg    model.Config
@@ -96,6 +97,7 @@ type system struct {
 	// allocation per few thousand states instead of one per state
 	qs   slab[pktID]
 	tims slab[model.Timer]
+	_    [falseSharingPad]byte
 }
 
 // slab hands out immutable copies of slices from shared chunks. A copy is
