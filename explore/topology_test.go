@@ -116,7 +116,8 @@ func TestDocQuotesTopologyCounts(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, n := range []int{41503, 82552, 28202, 59638, 34608, 71074, 2132, 9822, 22190, 1385, 3033,
-		1040, 1428, 574, 3016, 4128, 974, 1332, 1546, 5292, 396, 924, 8457, 134275, 215} {
+		1040, 1428, 574, 3016, 4128, 974, 1332, 1546, 5292, 396, 924, 8457, 134275, 215,
+		65, 419, 71, 256, 886, 176, 484, 225, 46} {
 		if s := grouped(n); !strings.Contains(string(doc), s) {
 			t.Errorf("docs/explore.md does not quote %s states", s)
 		}
@@ -145,5 +146,63 @@ func TestTooManyOutcomesIsAnError(t *testing.T) {
 	}
 	if _, err := st.Walk([]int{0, 0, 0, 0, 0, 0, 0, 0}); err == nil { // six publications, connect, CONNECT: CONNACK starts six flows
 		t.Fatal("Walk: no error")
+	}
+}
+
+// Through a broker, the variants that fail directly fail too, and the
+// shortest counterexample says on which leg. Each is pinned with the
+// bounds of the direct case (variants_test.go): property, message, the
+// search's counts (its depth is the counterexample's length), the leg whose
+// connection the path breaks, and whether the simulator replays it
+// (multi-connection replays anchor each fault on a packet count of the
+// whole run, which does not always fit the path's timeline).
+func TestFailingVariantsThroughTheBroker(t *testing.T) {
+	cases := []struct {
+		o          Options
+		property   Property
+		msg        int
+		want       counts
+		leg        string // the node whose connection breaks or crashes, "" if none
+		reproduced bool
+	}{
+		{Options{Variant: "two-packet-pid", Messages: 2, IDs: 1}, NoLoss, 2, counts{Violated, 65, 137, 9}, "", true},
+		{Options{Variant: "two-packet-pid-ttl", Messages: 1, Breaks: 1}, NoDuplicate, 1, counts{Violated, 419, 1000, 15}, "break subscriber", false},
+		{Options{Variant: "two-packet-content", Messages: 2, DistinctPayloads: 1}, NoLoss, 2, counts{Violated, 71, 146, 9}, "", true},
+		{Options{Variant: "two-packet-msgid", Messages: 2, Crashes: 1, Volatile: true}, NoLoss, 1, counts{Violated, 256, 565, 7}, "crash broker", false},
+		{Options{Variant: "two-packet-msgid", Messages: 2, Breaks: 1, StoreCap: 1}, NoDuplicate, 1, counts{Violated, 886, 1949, 17}, "break subscriber", true},
+		{Options{Variant: "two-packet-dup-flag", Messages: 1, Breaks: 1}, NoLoss, 1, counts{Violated, 176, 387, 10}, "break publisher", true},
+		{Options{Variant: "three-packet", Messages: 2, IDs: 1, Breaks: 1}, NoLoss, 2, counts{Violated, 484, 1109, 13}, "break publisher", false},
+		{Options{Variant: "qos1", Messages: 1, Breaks: 1}, NoDuplicate, 1, counts{Violated, 225, 488, 14}, "break subscriber", true},
+		{Options{Variant: "qos0", Messages: 1, Breaks: 1}, NoLoss, 1, counts{Violated, 46, 87, 5}, "break publisher", true},
+	}
+	for _, c := range cases {
+		c.o.Topology = sim.Brokered
+		r := mustRun(t, c.o)
+		v := r.Violation
+		if got := r.counts(); got != c.want || v == nil {
+			t.Errorf("%s %+v: got %+v, want %+v", c.o.Variant, c.o, got, c.want)
+			continue
+		}
+		if v.Property != c.property || v.Msg != c.msg {
+			t.Errorf("%s: got %s, want %s (m%d)", c.o.Variant, v, c.property, c.msg)
+		}
+		leg := ""
+		for _, s := range steps(v) {
+			if strings.HasPrefix(s, "break ") || strings.HasPrefix(s, "crash ") {
+				leg = s
+			}
+		}
+		if leg != c.leg {
+			t.Errorf("%s: the path's fault is %q, want %q", c.o.Variant, leg, c.leg)
+		}
+		if v.Reproduced != c.reproduced {
+			t.Errorf("%s: replay reproduced %v, want %v (%s)", c.o.Variant, v.Reproduced, c.reproduced, v.ReplayNote)
+		}
+		if v.Reproduced {
+			res, err := sim.Run(v.Replay)
+			if err != nil || !showsViolation(res, v.Property, v.Msg) {
+				t.Errorf("%s: %s does not show %s: %v", c.o.Variant, v.Replay.Command(), v.Property, err)
+			}
+		}
 	}
 }
