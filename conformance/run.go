@@ -143,6 +143,9 @@ func ValidateCase(c Case) error {
 		return fmt.Errorf("topology %s: allowed values are broker, pair, self", c.Topology)
 	}
 	for i, f := range c.Faults {
+		if f.On != "" {
+			return fmt.Errorf("fault %d %q: conform counts a packet over the whole run; leave out \"on %s\"", i+1, f.String(), f.On)
+		}
 		switch f.Action {
 		case sim.Break, sim.Delay:
 		case sim.Lose, sim.Dup:

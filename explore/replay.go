@@ -48,7 +48,11 @@ func (x *system) violation(path []move, p Property, msg int) *Violation {
 // be moved one by one (the simulator publishes every --interval ticks and
 // retries after --retry ticks), so a few intervals and retry timeouts are
 // tried; the first timeline the simulator can follow and that shows the same
-// violation wins.
+// violation wins. A break or crash that follows a step without a packet
+// event (a timer, say) is first anchored to the latest packet event before
+// it, which keeps the schedule readable; if no such timeline shows the
+// violation, those faults are put at their tick instead ("break at T on
+// CLIENT"), just after the step they follow.
 func (x *system) replay(v *Violation, t *tracer) {
 	notes := append([]string(nil), t.inexact...)
 	var first *sim.Config
@@ -56,33 +60,49 @@ func (x *system) replay(v *Violation, t *tracer) {
 	if x.o.TTLTicks > 0 || x.o.Variant == "two-packet-pid-ttl" {
 		ttls = []int64{40, 100, 300, 1000, 3000}
 	}
-	for _, retry := range []int64{100, 200, 400, 1000, 3000, 10000} {
-		if x.stream && retry > 100 {
-			break // stream senders set no timers
+	// Last, timelines the simulator cannot follow exactly (a timer the path
+	// did not fire fires in it): the simulator still judges whether the
+	// run shows the violation.
+	for pass := range 3 {
+		timed, strict := pass > 0, pass < 2
+		if pass == 1 && len(t.loose) == 0 {
+			continue
 		}
-		for _, ttl := range ttls {
-			intervals := []int64{10, 20, 40, 80, 160, 320, 640}
-			if t.published <= 1 {
-				intervals = []int64{sim.DefaultIntervalTicks} // one publication: no interval to fit
+		for _, retry := range []int64{100, 200, 400, 1000, 3000, 10000} {
+			if x.stream && retry > 100 {
+				break // stream senders set no timers
 			}
-			for _, interval := range intervals {
-				c, ok := x.timeline(t, interval, retry, ttl)
-				if !ok {
-					continue
+			for _, ttl := range ttls {
+				intervals := []int64{10, 20, 40, 80, 160, 320, 640}
+				if t.published <= 1 {
+					intervals = []int64{sim.DefaultIntervalTicks} // one publication: no interval to fit
 				}
-				if first == nil {
-					first = &c
-				}
-				if x.reproduces(v, c) {
-					v.Replay, v.Reproduced = c, true
-					v.ReplayNote = strings.Join(notes, "; ")
-					return
+				for _, interval := range intervals {
+					c, ok := x.timeline(t, interval, retry, ttl, timed)
+					if ok != strict {
+						continue
+					}
+					if first == nil && ok {
+						first = &c
+					}
+					if x.reproduces(v, c) {
+						v.Replay, v.Reproduced = c, true
+						if !timed {
+							notes = append(notes, t.loose...)
+						}
+						if !ok {
+							notes = append(notes, "the simulator's run takes a timer or publication the path does not (the same timeouts for every node)")
+						}
+						v.ReplayNote = strings.Join(notes, "; ")
+						return
+					}
 				}
 			}
 		}
 	}
+	notes = append(notes, t.loose...)
 	if first == nil {
-		c, _ := x.timeline(t, sim.DefaultIntervalTicks, model.DefaultRetryTicks, x.o.TTLTicks)
+		c, _ := x.timeline(t, sim.DefaultIntervalTicks, model.DefaultRetryTicks, x.o.TTLTicks, false)
 		first = &c
 		notes = append(notes, "no timeline fits the simulator's fixed publication interval and retry timeout")
 	}
@@ -94,7 +114,8 @@ func (x *system) replay(v *Violation, t *tracer) {
 // timeline lays the traced path out in ticks for the given publication
 // interval and retry timeout; ok is false where the simulator could not
 // follow it (a publication or timer would come before a step it follows).
-func (x *system) timeline(t *tracer, interval, retry, ttl int64) (sim.Config, bool) {
+// timed puts the loosely anchored breaks and crashes at their ticks.
+func (x *system) timeline(t *tracer, interval, retry, ttl int64, timed bool) (sim.Config, bool) {
 	const latency = sim.DefaultLatencyTicks
 	c := sim.Config{
 		Variant: x.o.Variant, SubscriberVariant: x.o.SubVariant, Topology: x.o.Topology,
@@ -138,7 +159,12 @@ func (x *system) timeline(t *tracer, interval, retry, ttl int64) (sim.Config, bo
 			case in.fault >= 0:
 				tj = lb
 				f := &c.Faults[in.fault]
-				f.Ticks = tj - at[t.info[t.breakStep(in.fault)].anchor]
+				bs := t.breakStep(in.fault)
+				if f.When == sim.AtTime && timed && f.At > 0 {
+					f.Ticks = tj - at[bs] // a break put at its tick
+				} else {
+					f.Ticks = tj - at[t.info[bs].anchor]
+				}
 			default:
 				tj = 0 // the simulator connects at tick 0, before any publication
 				lb = 0
@@ -161,6 +187,17 @@ func (x *system) timeline(t *tracer, interval, retry, ttl int64) (sim.Config, bo
 			}
 		case mvBreak, mvCrash, mvLose, mvDup:
 			tj, lb = last, last // no time passes: the fault follows the step before
+			if timed && in.kind != mvLose && in.kind != mvDup && in.fault >= 0 && in.anchor > 0 && in.anchor != j-1 {
+				// A tick after the step it follows: a fault put at the tick
+				// of that step would come before it (the schedule's timed
+				// faults are queued first).
+				tj, lb = last+1, last+1
+				f := &c.Faults[in.fault]
+				f.When, f.At, f.Type, f.N = sim.AtTime, tj, 0, 0
+				if f.Action == sim.Crash {
+					f.On = ""
+				}
+			}
 		}
 		if tj < lb {
 			ok = false
@@ -173,13 +210,27 @@ func (x *system) timeline(t *tracer, interval, retry, ttl int64) (sim.Config, bo
 		c.Network.ReconnectTicks = reconnect
 	}
 	c.Workload.StartTicks = max(start, 1)
+	// The simulator connects every client at tick 0; a connection the path
+	// never opened stays closed for it: its CONNECT arrives after the end.
+	if lay := &x.top.layout; len(lay.Links) > 1 {
+		for l, lk := range lay.Links {
+			opened := false
+			for j := 1; j <= n; j++ {
+				opened = opened || (t.info[j].kind == mvConnect && t.info[j].side == l)
+			}
+			if !opened {
+				c.Faults = append(c.Faults, sim.Fault{Action: sim.Delay, Type: model.CONNECT, N: 1,
+					On: lay.Nodes[lk.Client].Name, Ticks: end + 5})
+			}
+		}
+	}
 	// Arrivals: shift each packet to the step that delivers it, and whatever
 	// is still in flight at the end to after it.
 	for _, name := range t.order {
 		ti := t.tags[name]
-		typ, num := splitTag(name)
-		if ti.lost && len(ti.delivered) == 0 {
-			continue
+		typ, num, on := ti.tag.typ, ti.tag.n, ti.tag.on
+		if ti.lost && len(ti.delivered) == 0 && !timed {
+			continue // lost at its send, where the break is anchored
 		}
 		natural := at[ti.sent] + latency
 		first := end + 5
@@ -187,7 +238,7 @@ func (x *system) timeline(t *tracer, interval, retry, ttl int64) (sim.Config, bo
 			first = at[ti.delivered[0]]
 		}
 		if d := first - natural; d > 0 {
-			c.Faults = append(c.Faults, sim.Fault{Action: sim.Delay, Type: typ, N: num, Ticks: d})
+			c.Faults = append(c.Faults, sim.Fault{Action: sim.Delay, Type: typ, N: num, On: on, Ticks: d})
 		}
 		if ti.dup {
 			second := end + 5
@@ -195,7 +246,7 @@ func (x *system) timeline(t *tracer, interval, retry, ttl int64) (sim.Config, bo
 				second = at[ti.delivered[1]]
 			}
 			for i := range c.Faults {
-				if f := &c.Faults[i]; f.Action == sim.Dup && f.Type == typ && f.N == num {
+				if f := &c.Faults[i]; f.Action == sim.Dup && f.Type == typ && f.N == num && f.On == on {
 					f.Ticks = max(second-first, 0)
 				}
 			}
@@ -230,15 +281,6 @@ func (t *tracer) breakStep(i int) int {
 		}
 	}
 	return 0
-}
-func splitTag(name string) (model.PacketType, int) {
-	typ, num, _ := strings.Cut(name, "#")
-	tp, _ := model.ParsePacketType(typ)
-	n := 0
-	for _, c := range num {
-		n = n*10 + int(c-'0')
-	}
-	return tp, n
 }
 
 // reproduces runs c and reports whether it shows v's violation.

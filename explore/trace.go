@@ -3,7 +3,6 @@ package explore
 import (
 	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/qoslab/qoslab/model"
 	"github.com/qoslab/qoslab/sim"
@@ -62,7 +61,8 @@ type tag struct {
 	p    model.Packet
 	typ  model.PacketType
 	n    int
-	sent int // step that sent it
+	on   string // the client of its connection where the topology has several (sim.Fault.On)
+	sent int    // step that sent it
 }
 
 // tracer replays a path and records it, both as Steps and as the facts the
@@ -72,10 +72,9 @@ type tracer struct {
 	s         state // before the current move
 	step      *Step
 	flight    [maxDirs][]tag
-	sends     [model.NumPacketTypes]int
-	recvs     [model.NumPacketTypes]int
-	anchor    []string // per step: the packet event a break or crash right after it matches
-	anchorOn  []int    // per step: the connection of that packet event
+	sends     [maxLinks][model.NumPacketTypes]int // per connection where the topology has several (else all in [0])
+	recvs     [maxLinks][model.NumPacketTypes]int
+	anchor    []anchor // per step: the packet event a break or crash right after it matches
 	info      []stepInfo
 	tags      map[string]*tagInfo
 	order     []string // tag names in send order
@@ -83,6 +82,7 @@ type tracer struct {
 	armed     [maxNodes]map[model.Timer]int // open spans: timer -> index in spans, per node
 	sched     sim.Schedule
 	inexact   []string
+	loose     []string // breaks and crashes anchored to a packet event before the step they follow
 	published int
 	steps     []Step
 }
@@ -101,8 +101,16 @@ type stepInfo struct {
 	expiry   bool   // timer: an expiry timer (its delay is the TTL, not the retry timeout)
 }
 
+// anchor is a packet event a break or crash can follow in the simulator:
+// the fault's When, Type, N and On.
+type anchor struct {
+	f    sim.Fault
+	link int // the connection of the packet event
+}
+
 type tagInfo struct {
 	name      string
+	tag       tag
 	sent      int
 	delivered []int // steps at which copies arrived
 	lost      bool  // lost by the network, or with a break
@@ -128,11 +136,12 @@ func (t *tracer) output(node int, o *model.Output, d int, entered bool) {
 			st.Notes = append(st.Notes, name+" sends "+o.Packet.Label()+": dropped, not connected")
 			return
 		}
-		t.sends[o.Packet.Type]++
-		tg := tag{p: o.Packet, typ: o.Packet.Type, n: t.sends[o.Packet.Type], sent: st.N}
+		c, on := t.counted(d / 2)
+		t.sends[c][o.Packet.Type]++
+		tg := tag{p: o.Packet, typ: o.Packet.Type, n: t.sends[c][o.Packet.Type], on: on, sent: st.N}
 		t.flight[d] = append(t.flight[d], tg)
-		t.anchor[st.N], t.anchorOn[st.N] = "after-send "+tg.name(), d/2
-		t.tags[tg.name()] = &tagInfo{name: tg.name(), sent: st.N}
+		t.anchor[st.N] = anchor{sim.Fault{When: sim.AfterSend, Type: tg.typ, N: tg.n, On: on}, d / 2}
+		t.tags[tg.name()] = &tagInfo{name: tg.name(), tag: tg, sent: st.N}
 		t.order = append(t.order, tg.name())
 	case model.OutSetTimer:
 		t.endSpan(node, o.Timer, false)
@@ -166,7 +175,25 @@ func (t *tracer) endSpan(side int, tm model.Timer, fired bool) {
 	}
 }
 
-func (tg tag) name() string { return tg.typ.String() + "#" + strconv.Itoa(tg.n) }
+func (tg tag) name() string {
+	n := tg.typ.String() + "#" + strconv.Itoa(tg.n)
+	if tg.on != "" {
+		n += " on " + tg.on
+	}
+	return n
+}
+
+// counted is where the packets of connection l are counted, and the name
+// the simulator's faults give that count: where the topology has several
+// connections, each counts its own (so that another connection's traffic,
+// which the simulator may order otherwise, does not shift the count).
+func (t *tracer) counted(l int) (int, string) {
+	lay := &t.x.top.layout
+	if len(lay.Links) == 1 {
+		return 0, ""
+	}
+	return l, lay.Nodes[lay.Links[l].Client].Name
+}
 
 // pick finds the in-flight tag carrying p in direction d: the oldest copy,
 // which is the one a FIFO network delivers.
@@ -216,8 +243,9 @@ func (t *tracer) network(m move, p model.Packet) {
 			st.Notes = append(st.Notes, "dropped: "+top.name(to)+" is down")
 			return
 		}
-		t.recvs[p.Type]++
-		t.anchor[st.N], t.anchorOn[st.N] = "after-recv "+p.Type.String()+"#"+strconv.Itoa(t.recvs[p.Type]), side/2
+		c, on := t.counted(side / 2)
+		t.recvs[c][p.Type]++
+		t.anchor[st.N] = anchor{sim.Fault{When: sim.AfterRecv, Type: p.Type, N: t.recvs[c][p.Type], On: on}, side / 2}
 	case mvBreak:
 		lk := top.layout.Links[side]
 		if m.idx() == 1 {
@@ -272,7 +300,7 @@ func (t *tracer) network(m move, p model.Packet) {
 			}
 		}
 		if tg.n > 0 {
-			t.sched = append(t.sched, sim.Fault{Action: a, Type: tg.typ, N: tg.n})
+			t.sched = append(t.sched, sim.Fault{Action: a, Type: tg.typ, N: tg.n, On: tg.on})
 		}
 	}
 }
@@ -284,32 +312,25 @@ func (t *tracer) network(m move, p model.Packet) {
 // connection link (-1 for a crash: any) anchors to a packet event on it.
 func (t *tracer) anchored(f sim.Fault, n, link int) sim.Fault {
 	for k := n - 1; k >= 1; k-- {
-		if a := t.anchor[k]; a != "" && (link < 0 || t.anchorOn[k] == link) {
-			when, pk, _ := strings.Cut(a, " ")
-			f.When = sim.AfterSend
-			if when == "after-recv" {
-				f.When = sim.AfterRecv
-			}
-			typ, num, _ := strings.Cut(pk, "#")
-			f.Type, _ = model.ParsePacketType(typ)
-			f.N, _ = strconv.Atoi(num)
+		if a := t.anchor[k]; a.f.When != 0 && (link < 0 || a.link == link) {
+			f.When, f.Type, f.N, f.On = a.f.When, a.f.Type, a.f.N, a.f.On
 			t.info[n].anchor = k
 			if k != n-1 {
-				t.inexact = append(t.inexact, fmt.Sprintf("step %d (%s) anchored to step %d, the latest packet event", n, f.Action, k))
+				t.loose = append(t.loose, fmt.Sprintf("step %d (%s) anchored to step %d, the latest packet event", n, f.Action, k))
 			}
 			return f
 		}
 	}
 	f.When, f.At = sim.AtTime, 0
-	if link > 0 {
-		t.inexact = append(t.inexact, fmt.Sprintf("step %d breaks a connection other than the first before any packet crossed it: the simulator's timed break hits the first", n))
+	if link >= 0 {
+		_, f.On = t.counted(link)
 	}
 	return f
 }
 
 // trace replays path from the initial state and records it.
 func (x *system) trace(path []move) (*tracer, state) {
-	t := &tracer{x: x, anchor: make([]string, len(path)+2), anchorOn: make([]int, len(path)+2),
+	t := &tracer{x: x, anchor: make([]anchor, len(path)+2),
 		info: make([]stepInfo, len(path)+1), tags: map[string]*tagInfo{}}
 	for n := range t.armed {
 		t.armed[n] = map[model.Timer]int{}

@@ -182,7 +182,18 @@ func (c Config) Validate() error {
 		return fmt.Errorf("break mean: connection breaks need mode stream; datagram mode has no connection")
 	}
 	nodes := c.nodeNames()
+	lay := c.Topology.Layout()
 	for i, f := range c.Faults {
+		if f.On != "" && lay.LinkOf(f.On) < 0 {
+			var clients []string
+			for _, l := range lay.Links {
+				clients = append(clients, lay.Nodes[l.Client].Name)
+			}
+			return fmt.Errorf("fault %d %q: on %q: allowed values are the clients of topology %s: %v", i+1, f.String(), f.On, c.Topology, clients)
+		}
+		if f.On != "" && f.Action == Crash && f.When == AtTime {
+			return fmt.Errorf("fault %d %q: a timed crash is of a node, not on a connection: leave out \"on %s\"", i+1, f.String(), f.On)
+		}
 		if err := f.validate(stream, nodes); err != nil {
 			return fmt.Errorf("fault %d %q: %v", i+1, f.String(), err)
 		}

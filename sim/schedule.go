@@ -48,10 +48,15 @@ func (w When) String() string {
 
 // Fault is one entry of a schedule. Packets are matched by type and
 // occurrence: PUBREC#2 is the second PUBREC put on the wire in the run
-// (or, with AfterRecv, the second one processed by its receiver).
+// (or, with AfterRecv, the second one processed by its receiver); with On,
+// the second on that client's connection ("PUBREC#2 on subscriber"). Where
+// a topology has several connections, the count of one connection is what
+// a schedule derived from one connection's story (an explorer path) can
+// name: another connection's traffic does not shift it.
 type Fault struct {
 	Action Action
 	Node   string           // Crash: the node's name (client, server, publisher, broker, subscriber)
+	On     string           // the client whose connection the packet count (or a timed break) is on; "" counts every connection (a timed break: the first)
 	When   When             // Break, Crash; packet faults always match at send
 	Type   model.PacketType // the packet matched
 	N      int              // its occurrence, from 1
@@ -72,7 +77,14 @@ func (s Schedule) String() string {
 	return strings.Join(parts, "; ")
 }
 
-func (f Fault) packet() string { return f.Type.String() + "#" + strconv.Itoa(f.N) }
+func (f Fault) packet() string { return f.Type.String() + "#" + strconv.Itoa(f.N) + f.on() }
+
+func (f Fault) on() string {
+	if f.On == "" {
+		return ""
+	}
+	return " on " + f.On
+}
 
 // String is the canonical one-line form of a fault, for example
 // "break after-send PUBREC#1" or "crash server at 40 restart +100".
@@ -94,7 +106,7 @@ func (f Fault) String() string {
 			b.WriteString(" " + f.Node)
 		}
 		if f.When == AtTime {
-			b.WriteString(" at " + strconv.FormatInt(f.At, 10))
+			b.WriteString(" at " + strconv.FormatInt(f.At, 10) + f.on())
 		} else {
 			b.WriteString(" " + f.When.String() + " " + f.packet())
 		}
@@ -112,6 +124,7 @@ func (f Fault) String() string {
 const scheduleGrammar = `a fault is one of: "lose TYPE#N", "dup TYPE#N [+TICKS]", "delay TYPE#N +TICKS", ` +
 	`"break (after-send|after-recv) TYPE#N [reconnect +TICKS]", "break at TICK [reconnect +TICKS]", ` +
 	`"crash NODE (after-send|after-recv) TYPE#N [restart +TICKS]", "crash NODE at TICK [restart +TICKS]"; ` +
+	`TYPE#N (or a break's TICK) may be followed by "on CLIENT" to count on that client's connection only; ` +
 	`faults are separated by ";" or new lines`
 
 // ParseSchedule reads the text form written by Schedule.String. Blank
@@ -139,6 +152,19 @@ func ParseSchedule(text string) (Schedule, error) {
 func parseFault(text string) (Fault, error) {
 	w := strings.Fields(text)
 	var f Fault
+	// "on CLIENT" follows the packet (or a timed break's tick): take it out,
+	// and the rest reads as without it.
+	for i := 2; i < len(w); i++ {
+		if w[i] != "on" {
+			continue
+		}
+		if i+1 == len(w) || !(strings.Contains(w[i-1], "#") || w[i-2] == "at") {
+			return f, fmt.Errorf(`"on" must follow TYPE#N or "at TICK" and name a client`)
+		}
+		f.On = w[i+1]
+		w = append(w[:i:i], w[i+2:]...)
+		break
+	}
 	switch w[0] {
 	case "lose", "dup", "delay":
 		f.Action = map[string]Action{"lose": Lose, "dup": Dup, "delay": Delay}[w[0]]

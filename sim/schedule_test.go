@@ -24,6 +24,48 @@ func TestScheduleRoundTrip(t *testing.T) {
 	}
 }
 
+// "on CLIENT" reads and prints back in every form that names a packet or
+// a tick.
+func TestScheduleOnAConnectionRoundTrips(t *testing.T) {
+	text := "lose PUBREC#1 on subscriber; dup PUBLISH#2 on publisher +5; delay PUBREL#1 on subscriber +40; " +
+		"break after-send PUBLISH#1 on publisher; break after-recv PUBREC#3 on subscriber reconnect +20; " +
+		"break at 35 on subscriber; crash broker after-recv PUBLISH#1 on publisher restart +50"
+	s, err := ParseSchedule(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.String(); got != text {
+		t.Fatalf("String() =\n%s\nwant\n%s", got, text)
+	}
+}
+
+// A packet counted on one connection is the n-th of its type on that
+// connection: through the broker the publisher's second PUBLISH is the run's
+// third (the broker forwarded the first in between), and a break on it hits
+// the publisher's connection; counted over the run, PUBLISH#2 is the
+// broker's forward and the break hits the subscriber's.
+func TestFaultsCountedOnOneConnection(t *testing.T) {
+	broken := func(faults string) string {
+		res := mustRun(t, Config{Topology: Brokered, Workload: Workload{Messages: 2, IntervalTicks: 30}, Trace: true,
+			Faults: mustSchedule(t, faults)})
+		for _, e := range res.Trace {
+			if e.Kind == TBreak {
+				return e.Node + "/" + e.Peer
+			}
+		}
+		return ""
+	}
+	if got := broken("break after-send PUBLISH#2 on publisher"); got != "publisher/broker" {
+		t.Errorf("on publisher: the break hit %q", got)
+	}
+	if got := broken("break after-send PUBLISH#2"); got != "subscriber/broker" {
+		t.Errorf("over the run: the break hit %q", got)
+	}
+	if got := broken("break at 35 on subscriber"); got != "subscriber/broker" {
+		t.Errorf("timed, on subscriber: the break hit %q", got)
+	}
+}
+
 func TestScheduleErrorsNameTheProblem(t *testing.T) {
 	cases := map[string]string{
 		"vanish PUBREC#1":         `unknown action "vanish"`,
@@ -35,6 +77,8 @@ func TestScheduleErrorsNameTheProblem(t *testing.T) {
 		"crash":                   "crash needs a node name",
 		"break at -3":             "want a whole number of ticks",
 		"crash server at 4 now":   "only \"restart\" +TICKS may follow",
+		"lose PUBREC#1 on":        `"on" must follow TYPE#N`,
+		"delay PUBREC#1 +4 on x":  `"on" must follow TYPE#N`,
 	}
 	for in, want := range cases {
 		_, err := ParseSchedule(in)
@@ -54,6 +98,10 @@ func TestConfigValidationNamesTheField(t *testing.T) {
 		{Config{Workload: Workload{Messages: -2}}, "messages -2"},
 		{Config{Faults: Schedule{{Action: Lose, Type: 5, N: 1}}}, "need mode datagram"},
 		{Config{Faults: Schedule{{Action: Crash, Node: "moon", When: AtTime}}}, `node "moon"`},
+		{Config{Topology: Brokered, Faults: Schedule{{Action: Break, When: AfterSend, Type: model.PUBLISH, N: 1, On: "broker"}}},
+			`on "broker": allowed values are the clients of topology broker: [publisher subscriber]`},
+		{Config{Topology: Brokered, Faults: Schedule{{Action: Crash, Node: "broker", When: AtTime, At: 5, On: "publisher"}}},
+			"a timed crash is of a node"},
 	}
 	for _, c := range cases {
 		_, err := Run(c.c)

@@ -75,12 +75,16 @@ type Sim struct {
 	sendID   int64
 	faults   []Fault // packet-matched faults of the schedule
 	faultIdx []int   // their positions in the schedule
-	fired    []bool  // per schedule entry: its moment came
-	copies   []int64 // send: the extra delay of each copy of the packet at hand
-	out      []model.Output
-	in       model.Input    // the input of a step that is not an arrival (see step)
-	pkts     []model.Packet // the chunk tracePacket hands out copies from
-	res      *Result
+	faultOn  []int   // their Fault.On as a link index, -1 for every link
+	// per link, packets of each type put on the wire and processed, for
+	// faults counted on one connection (kept only when one is)
+	linkSends, linkRecvs [][model.NumPacketTypes]int
+	fired                []bool  // per schedule entry: its moment came
+	copies               []int64 // send: the extra delay of each copy of the packet at hand
+	out                  []model.Output
+	in                   model.Input    // the input of a step that is not an arrival (see step)
+	pkts                 []model.Packet // the chunk tracePacket hands out copies from
+	res                  *Result
 	// keep: the run keeps Result.Messages; otherwise led holds the records
 	// of the messages in flight (see ledger).
 	keep      bool
@@ -142,7 +146,8 @@ func (s *Sim) init(cfg Config) error {
 	s.healed = false
 	s.sends, s.recvs = [model.NumPacketTypes]int{}, [model.NumPacketTypes]int{}
 	s.sendID = 0
-	s.faults, s.faultIdx = s.faults[:0], s.faultIdx[:0]
+	s.faults, s.faultIdx, s.faultOn = s.faults[:0], s.faultIdx[:0], s.faultOn[:0]
+	s.linkSends, s.linkRecvs = s.linkSends[:0], s.linkRecvs[:0]
 	s.out = s.out[:0]
 	s.pkts = nil
 	e := cfg.Endpoint
@@ -208,9 +213,13 @@ func (s *Sim) build() {
 		s.fired = make([]bool, len(c.Faults))
 	}
 	for k, f := range c.Faults {
+		on := -1
+		if f.On != "" {
+			on = s.layout.LinkOf(f.On)
+		}
 		if f.When == AtTime {
 			kind := evBreak
-			target := int32(0)
+			target := int32(max(on, 0))
 			if f.Action == Crash {
 				kind, target = evCrash, int32(s.nodeIndex(f.Node))
 			}
@@ -218,6 +227,11 @@ func (s *Sim) build() {
 		} else {
 			s.faults = append(s.faults, f)
 			s.faultIdx = append(s.faultIdx, k)
+			s.faultOn = append(s.faultOn, on)
+			if on >= 0 && len(s.linkSends) == 0 {
+				s.linkSends = append(s.linkSends, make([][model.NumPacketTypes]int, len(s.links))...)
+				s.linkRecvs = append(s.linkRecvs, make([][model.NumPacketTypes]int, len(s.links))...)
+			}
 		}
 	}
 }
@@ -638,8 +652,11 @@ func (s *Sim) send(i, li int, p *model.Packet) {
 // does.
 func (s *Sim) sendFaults(p *model.Packet, li int) (extra int64, lose bool) {
 	n := s.sends[p.Type]
+	if len(s.linkSends) > 0 {
+		s.linkSends[li][p.Type]++
+	}
 	for k, f := range s.faults {
-		if f.Type != p.Type || f.N != n || f.When == AfterRecv {
+		if f.Type != p.Type || f.When == AfterRecv || f.N != s.occurrence(k, n, li, s.linkSends) {
 			continue
 		}
 		s.fired[s.faultIdx[k]] = true
@@ -739,12 +756,29 @@ func (s *Sim) unusualArrival(e *event, i int, nd *node, l *link, in *model.Input
 	return false
 }
 
+// occurrence is which occurrence the packet at hand is for fault k: n
+// counts every link; a fault on one link counts that link's (and a packet
+// on another link is no occurrence of it: 0).
+func (s *Sim) occurrence(k, n, li int, perLink [][model.NumPacketTypes]int) int {
+	on := s.faultOn[k]
+	switch {
+	case on < 0:
+		return n
+	case on != li:
+		return 0
+	}
+	return perLink[li][s.faults[k].Type]
+}
+
 // recvFaults queues the schedule's faults that match the arrival of the
 // n-th packet of type typ, on link li.
 func (s *Sim) recvFaults(typ model.PacketType, li int) {
 	n := s.recvs[typ]
+	if len(s.linkRecvs) > 0 {
+		s.linkRecvs[li][typ]++
+	}
 	for k, f := range s.faults {
-		if f.When == AfterRecv && f.Type == typ && f.N == n {
+		if f.When == AfterRecv && f.Type == typ && f.N == s.occurrence(k, n, li, s.linkRecvs) {
 			s.fired[s.faultIdx[k]] = true
 			s.queueFault(f, li)
 		}

@@ -372,3 +372,14 @@ func MakeWorkload(w Workload, t Topology) []model.Message {
 	}
 	return msgs
 }
+
+// LinkOf is the index of the connection whose client is named client, or
+// -1.
+func (l Layout) LinkOf(client string) int {
+	for i, lk := range l.Links {
+		if l.Nodes[lk.Client].Name == client {
+			return i
+		}
+	}
+	return -1
+}
