@@ -297,7 +297,7 @@ func TestCasesNameWhatIsAllowed(t *testing.T) {
 		"dup PUBLISH#1":                         "TCP loses packets only when the connection breaks",
 		"crash broker at 10":                    "cannot crash a real implementation",
 		"crash subscriber after-recv PUBLISH#1": "allowed faults are break",
-		"break after-send PUBREC#1 on client":   `conform counts a packet over the whole run; leave out "on client"`,
+		"break after-send PUBREC#1 on client":   `on "client": allowed values are the clients [publisher subscriber]`,
 	} {
 		err := ValidateCase(Case{Faults: mustSchedule(faults), Messages: 1})
 		if err == nil || !strings.Contains(err.Error(), want) {
@@ -384,6 +384,25 @@ func TestMosquitto(t *testing.T) {
 				t.Errorf("%s %s: %s, want %s: %v", m.Columns[j].Name(), c.Label(), r.Verdict, want, signature(r))
 			}
 		}
+	}
+}
+
+// A fault counted on one client's connection matches there, as in the
+// simulator: the first PUBLISH on the subscriber's connection is the
+// broker's forward, though the run's first PUBLISH is the publisher's.
+func TestFaultOnOneConnection(t *testing.T) {
+	r, err := Run(Target{Broker: Mochi, Client: ModelClient}, one("break after-send PUBLISH#1 on subscriber"), Options{Version: model.V5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lost []string
+	for _, l := range r.Transcript {
+		if l.Kind == LineLost {
+			lost = append(lost, l.From+">"+l.To+" "+l.Label)
+		}
+	}
+	if r.Verdict != Conforms || len(r.Unfired) > 0 || len(lost) == 0 || lost[0] != "broker>subscriber PUBLISH id=1 q2 m1" {
+		t.Errorf("verdict %s, unfired %v, lost %q", r.Verdict, r.Unfired, lost)
 	}
 }
 

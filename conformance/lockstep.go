@@ -418,9 +418,9 @@ func (d *driver) release(it *item) {
 	if !it.counted {
 		it.counted = true
 		d.sends[t]++
-		n := d.sends[t]
+		pc.hop.sends[t]++
 		for k, f := range d.c.Faults {
-			if f.Type != t || f.N != n || f.When == sim.AfterRecv || f.When == sim.AtTime {
+			if f.Type != t || f.When == sim.AfterRecv || f.When == sim.AtTime || f.N != occurrence(&f, d.sends[t], pc.hop, &pc.hop.sends) {
 				continue
 			}
 			d.fired[k] = true
@@ -453,8 +453,9 @@ func (d *driver) release(it *item) {
 	d.or.setCause(it.divs)
 	d.deliver(it)
 	d.recvs[t]++
+	pc.hop.recvs[t]++
 	for k, f := range d.c.Faults {
-		if f.Action == sim.Break && f.When == sim.AfterRecv && f.Type == t && f.N == d.recvs[t] {
+		if f.Action == sim.Break && f.When == sim.AfterRecv && f.Type == t && f.N == occurrence(&f, d.recvs[t], pc.hop, &pc.hop.recvs) {
 			d.fired[k] = true
 			d.afterRecv, d.afterRecvFault = pc, k
 		}
@@ -526,15 +527,35 @@ func (d *driver) lostLine(it *item, why string) {
 	}
 }
 
+// occurrence is which occurrence of its type the frame at hand is for
+// fault f, as the simulator counts: over the run (all), or, for a fault on
+// one client's connection, on that hop's connections (0 on another hop).
+func occurrence(f *sim.Fault, all int, h *hop, perHop *[16]int) int {
+	switch {
+	case f.On == "":
+		return all
+	case f.On != h.node:
+		return 0
+	}
+	return perHop[f.Type]
+}
+
 // timedFault carries out a "break at TICK" whose time has come: it breaks
-// the first hop's connection, as the simulator breaks its first link.
+// the connection of the client it names ("on CLIENT"), else the first
+// hop's, as the simulator breaks its first link.
 func (d *driver) timedFault() bool {
 	for k, f := range d.c.Faults {
 		if d.fired[k] || f.When != sim.AtTime || f.At > d.now {
 			continue
 		}
 		d.fired[k] = true
-		if pc := d.current(d.hops[0]); pc != nil {
+		h := d.hops[0]
+		for _, o := range d.hops {
+			if f.On != "" && o.node == f.On {
+				h = o
+			}
+		}
+		if pc := d.current(h); pc != nil {
 			d.breakConn(pc, "break at "+strconv.FormatInt(f.At, 10)+" (fault "+strconv.Itoa(k+1)+")", f.Ticks)
 			return true
 		}

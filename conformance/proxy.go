@@ -33,11 +33,15 @@ const dialTimeout = 3 * time.Second
 // hop is one client's path to the broker: its listener and its
 // connections, one after another as breaks end them.
 type hop struct {
-	index  int
-	node   string // the client's node name in transcripts
-	ln     net.Listener
-	broker string // the broker's address
-	conns  []*pconn
+	index int
+	node  string // the client's node name in transcripts
+	// frames of each type put on the wire and delivered on this hop's
+	// connections, for faults counted on its client's connection
+	// ("break after-send PUBREC#1 on subscriber")
+	sends, recvs [16]int
+	ln           net.Listener
+	broker       string // the broker's address
+	conns        []*pconn
 	// downAt is the virtual time the last connection broke; the next one
 	// carries frames from reconnectAt on.
 	downAt, reconnectAt int64

@@ -143,8 +143,12 @@ func ValidateCase(c Case) error {
 		return fmt.Errorf("topology %s: allowed values are broker, pair, self", c.Topology)
 	}
 	for i, f := range c.Faults {
-		if f.On != "" {
-			return fmt.Errorf("fault %d %q: conform counts a packet over the whole run; leave out \"on %s\"", i+1, f.String(), f.On)
+		if lay := c.normalize().Topology.Layout(); f.On != "" && lay.LinkOf(f.On) < 0 {
+			var clients []string
+			for _, l := range lay.Links {
+				clients = append(clients, lay.Nodes[l.Client].Name)
+			}
+			return fmt.Errorf("fault %d %q: on %q: allowed values are the clients %v", i+1, f.String(), f.On, clients)
 		}
 		switch f.Action {
 		case sim.Break, sim.Delay:
