@@ -40,7 +40,7 @@ func page(w io.Writer, template, title string, data any, scripts ...string) erro
 // Write renders d as one self-contained HTML file: nothing in it is
 // fetched, so it works offline from file://.
 func Write(w io.Writer, d *Doc) error {
-	return page(w, "report.html", d.Title, d, asset("viewer.js"), asset("report.js"))
+	return page(w, "report.html", d.Title, d.pack(), asset("viewer.js"), asset("report.js"))
 }
 
 // Explorer configures the page of the interactive explorer (simulate

@@ -93,5 +93,10 @@ func FromMatrix(m *conformance.Matrix) *Matrix {
 
 // WriteMatrix renders a conformance page as one self-contained HTML file.
 func WriteMatrix(w io.Writer, m *Matrix) error {
-	return page(w, "report.html", m.Title, m, asset("viewer.js"), asset("conform.js"))
+	packed := *m
+	packed.Runs = make([]*Doc, len(m.Runs))
+	for i, d := range m.Runs {
+		packed.Runs[i] = d.pack()
+	}
+	return page(w, "report.html", m.Title, &packed, asset("viewer.js"), asset("conform.js"))
 }

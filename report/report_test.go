@@ -41,6 +41,7 @@ func embedded(t *testing.T, page string) *Doc {
 	if err := json.Unmarshal([]byte(m[1]), &d); err != nil {
 		t.Fatal(err)
 	}
+	d.unpack()
 	return &d
 }
 
