@@ -60,9 +60,11 @@ func (x *system) replay(v *Violation, t *tracer) {
 	if x.o.TTLTicks > 0 || x.o.Variant == "two-packet-pid-ttl" {
 		ttls = []int64{40, 100, 300, 1000, 3000}
 	}
-	// Last, timelines the simulator cannot follow exactly (a timer the path
-	// did not fire fires in it): the simulator still judges whether the
-	// run shows the violation.
+	// Three passes: the timelines the simulator can follow with every
+	// fault anchored to a packet; then with the loosely anchored faults at
+	// their ticks; last, the timelines it cannot follow exactly (a timer
+	// the path did not fire fires in it), of which the simulator still
+	// judges whether the run shows the violation.
 	for pass := range 3 {
 		timed, strict := pass > 0, pass < 2
 		if pass == 1 && len(t.loose) == 0 {
