@@ -165,13 +165,11 @@ func conformMatrixInBrowser(t *testing.T, b *browser.Tab) {
 	b.NoConsoleErrors(t)
 }
 
-// A comparison of 1,000 messages draws only the rows on screen. The real
+// longConformPage is the page of a comparison of 1,000 messages. The real
 // side is the model's own transcript of another schedule (a real run of
-// that size takes minutes): what matters here is the page's size.
-func TestLongConformReportInBrowser(t *testing.T) {
-	if testing.Short() {
-		t.Skip("a 1,000-message page")
-	}
+// that size takes minutes).
+func longConformPage(t *testing.T) *Matrix {
+	t.Helper()
 	c := conformance.Case{Messages: 1000, Faults: schedule(t, "break after-send PUBREC#500")}
 	res, err := sim.Run(conformance.ModelConfig(conformance.Case{Messages: 1000}, model.V5))
 	if err != nil {
@@ -181,7 +179,17 @@ func TestLongConformReportInBrowser(t *testing.T) {
 	r := &conformance.Result{Target: "mochi", Case: c, Version: model.V5, Verdict: conformance.Conforms, Transcript: tr,
 		Delivered: map[uint32]int{}, Reported: map[uint32]string{}}
 	col := conformance.Column{Target: conformance.Target{Broker: conformance.Mochi, Client: conformance.ModelClient}, Version: model.V5}
-	p := FromMatrix(&conformance.Matrix{Columns: []conformance.Column{col}, Cases: []conformance.Case{c}, Results: [][]*conformance.Result{{r}}})
+	return FromMatrix(&conformance.Matrix{Columns: []conformance.Column{col}, Cases: []conformance.Case{c}, Results: [][]*conformance.Result{{r}}})
+}
+
+// A comparison of 1,000 messages draws only the rows on screen. The real
+// side is the model's own transcript of another schedule (a real run of
+// that size takes minutes): what matters here is the page's size.
+func TestLongConformReportInBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a 1,000-message page")
+	}
+	p := longConformPage(t)
 	d := p.Runs[0]
 	file := writePage(t, "long.html", p)
 	b := browser.New(t)
