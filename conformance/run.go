@@ -144,11 +144,7 @@ func ValidateCase(c Case) error {
 	}
 	for i, f := range c.Faults {
 		if lay := c.normalize().Topology.Layout(); f.On != "" && lay.LinkOf(f.On) < 0 {
-			var clients []string
-			for _, l := range lay.Links {
-				clients = append(clients, lay.Nodes[l.Client].Name)
-			}
-			return fmt.Errorf("fault %d %q: on %q: allowed values are the clients %v", i+1, f.String(), f.On, clients)
+			return fmt.Errorf("fault %d %q: on %q: allowed values are the clients %v", i+1, f.String(), f.On, lay.Clients())
 		}
 		switch f.Action {
 		case sim.Break, sim.Delay:

@@ -185,11 +185,7 @@ func (c Config) Validate() error {
 	lay := c.Topology.Layout()
 	for i, f := range c.Faults {
 		if f.On != "" && lay.LinkOf(f.On) < 0 {
-			var clients []string
-			for _, l := range lay.Links {
-				clients = append(clients, lay.Nodes[l.Client].Name)
-			}
-			return fmt.Errorf("fault %d %q: on %q: allowed values are the clients of topology %s: %v", i+1, f.String(), f.On, c.Topology, clients)
+			return fmt.Errorf("fault %d %q: on %q: allowed values are the clients of topology %s: %v", i+1, f.String(), f.On, c.Topology, lay.Clients())
 		}
 		if f.On != "" && f.Action == Crash && f.When == AtTime {
 			return fmt.Errorf("fault %d %q: a timed crash is of a node, not on a connection: leave out \"on %s\"", i+1, f.String(), f.On)

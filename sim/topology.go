@@ -373,6 +373,15 @@ func MakeWorkload(w Workload, t Topology) []model.Message {
 	return msgs
 }
 
+// Clients names the client of each connection, in link order.
+func (l Layout) Clients() []string {
+	names := make([]string, len(l.Links))
+	for i, lk := range l.Links {
+		names[i] = l.Nodes[lk.Client].Name
+	}
+	return names
+}
+
 // LinkOf is the index of the connection whose client is named client, or
 // -1.
 func (l Layout) LinkOf(client string) int {
