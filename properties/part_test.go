@@ -3,6 +3,7 @@ package properties
 import (
 	"encoding/json"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -13,24 +14,15 @@ import (
 
 // summary is what a merged report must share with the unsharded one.
 func summary(r Report) []string {
-	s := []string{r.Search.Config.Variant, strings.Repeat("held", btoi(r.Held)), itoa(r.Tried), itoa(r.Abandoned), itoa(r.AbandonedCases)}
+	s := []string{r.Search.Config.Variant, strconv.FormatBool(r.Held), strconv.Itoa(r.Tried), strconv.Itoa(r.Abandoned), strconv.Itoa(r.AbandonedCases)}
 	if c := r.Counterexample; c != nil {
-		s = append(s, c.Original.String(), c.Case.String(), itoa(c.Shrinks), itoa(c.Shard), c.Command(), c.Diagram())
+		s = append(s, c.Original.String(), c.Case.String(), strconv.Itoa(c.Shrinks), strconv.Itoa(c.Shard), c.Command(), c.Diagram())
 		for _, v := range c.Violations {
 			s = append(s, v.String())
 		}
 	}
 	return s
 }
-
-func btoi(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
-func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
 
 // runParts runs s in n parts, each report through JSON as a swarm's files
 // carry it.

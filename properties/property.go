@@ -309,19 +309,6 @@ func noLoss(h *History) []Violation {
 	return vs
 }
 
-// Abandoned is the number of messages of a run that were never delivered
-// and that the publisher abandoned, telling its application (sim.Fate): no
-// property counts them as lost, and searches report them apart.
-func Abandoned(res *sim.Result) int {
-	n := 0
-	for i := range res.Messages {
-		if res.Messages[i].Fate() == sim.FateAbandoned {
-			n++
-		}
-	}
-	return n
-}
-
 func boundedState(h *History) []Violation {
 	r := h.Result
 	limit := h.Config.Endpoint.ReceiveMax

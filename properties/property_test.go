@@ -54,7 +54,7 @@ func TestNoLossCountsAbandonmentApart(t *testing.T) {
 	if err != nil {
 		t.Fatalf("an abandoned message is not a loss: %v", err)
 	}
-	if got := Abandoned(res); got != 2 || res.Messages[0].Fate() != sim.FateAbandoned {
+	if got := res.Tally.Abandoned; got != 2 || res.Messages[0].Fate() != sim.FateAbandoned {
 		t.Fatalf("abandoned %d, m1 %v; want both messages abandoned with the session\n%s", got, res.Messages[0].Fate(), res.Trace)
 	}
 }

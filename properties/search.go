@@ -136,7 +136,6 @@ type shardResult struct {
 	ran        int
 	abandoned  int // messages abandoned in the cases counted in ran
 	abCases    int
-	stopped    bool
 	failed     bool
 	firstFound time.Duration
 	shrunk     Case
@@ -168,7 +167,7 @@ func (s Search) shardTests(k int) int { return min(ShardTests, s.Tests-k*ShardTe
 func (s Search) runShards(start time.Time) []shardResult {
 	shards := s.shards()
 	results := make([]shardResult, shards)
-	mine := (shards - s.Part.Index + s.Part.Count - 1) / s.Part.Count
+	mine := s.Part.Runs(shards)
 	var next atomic.Int64
 	var lowestFail atomic.Int64
 	lowestFail.Store(int64(shards))
@@ -233,8 +232,7 @@ func (s Search) shard(k, n int, start time.Time, lowestFail *atomic.Int64) shard
 			if int64(k) > lowestFail.Load() {
 				return true // cancelled: a lower shard has the answer
 			}
-			if r.stopped || s.stopped() {
-				r.stopped = true
+			if s.stopped() {
 				return true // interrupted: the report counts what ran
 			}
 			r.ran++
@@ -288,7 +286,7 @@ func (s Search) holds(runner *sim.Runner, c Case) (bool, int, error) {
 		return true, 0, err
 	}
 	vs, err := Check(res, s.Property)
-	return len(vs) == 0, Abandoned(res), err
+	return len(vs) == 0, res.Tally.Abandoned, err
 }
 
 func (s Search) counterexample(k int, r shardResult) (*Counterexample, error) {

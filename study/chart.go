@@ -21,6 +21,7 @@ import (
 // for a rate's Wilson interval), and which points had runs that did not
 // settle.
 type points struct {
+	variant        string // whose line it is: the colour
 	xs, ys, lo, hi []float64
 	unsettled      []bool
 }
@@ -79,7 +80,7 @@ func (s *Study) exactLines(ms []Metric) map[string]*points {
 				}
 				p := lines[name]
 				if p == nil {
-					p = &points{}
+					p = &points{variant: l.Variant}
 					lines[name] = p
 				}
 				p.add(x, ac.value(l.Analytic), 0, 0, false)
@@ -120,7 +121,6 @@ func (s *Study) Chart(w io.Writer, accs []Acc, ms []Metric, format string, opt C
 	lines := map[string]*points{}
 	var order []string
 	colour, dashes := map[string]int{}, map[string]int{}
-	var variants []string
 	for mi, m := range ms {
 		for i, l := range s.Cells {
 			x, err := strconv.ParseFloat(l.Value, 64)
@@ -141,12 +141,11 @@ func (s *Study) Chart(w io.Writer, accs []Acc, ms []Metric, format string, opt C
 			}
 			p, ok := lines[name]
 			if !ok {
-				p = &points{}
+				p = &points{variant: l.Variant}
 				lines[name] = p
 				order = append(order, name)
 				if _, seen := colour[l.Variant]; !seen {
-					colour[l.Variant] = len(variants)
-					variants = append(variants, l.Variant)
+					colour[l.Variant] = len(colour)
 				}
 				dashes[name] = mi
 			}
@@ -186,7 +185,7 @@ func (s *Study) Chart(w io.Writer, accs []Acc, ms []Metric, format string, opt C
 	var unsettled plotter.XYs
 	for i, name := range order {
 		p := lines[name]
-		c := palette[colour[variantOf(name, variants)]%len(palette)]
+		c := palette[colour[p.variant]%len(palette)]
 		line, pts, err := plotter.NewLinePoints(p)
 		if err != nil {
 			return err
@@ -216,7 +215,7 @@ func (s *Study) Chart(w io.Writer, accs []Acc, ms []Metric, format string, opt C
 			return err
 		}
 		// The exact line has the colour of the simulated line it checks.
-		line.Color = palette[colour[variantOf(strings.Replace(name, " exact", "", 1), variants)]%len(palette)]
+		line.Color = palette[colour[p.variant]%len(palette)]
 		line.Width = vg.Points(0.5)
 		pl.Add(line)
 		pl.Legend.Add(name, line)
@@ -255,18 +254,6 @@ func errorBar(e Estimate) (lo, hi float64) {
 		return e.CI95, e.CI95
 	}
 	return 0, 0
-}
-
-// variantOf finds the variant a line is named after ("qos1 dup/1k" is
-// qos1's).
-func variantOf(name string, variants []string) string {
-	best := ""
-	for _, v := range variants {
-		if (name == v || strings.HasPrefix(name, v+" ")) && len(v) > len(best) {
-			best = v
-		}
-	}
-	return best
 }
 
 // dodge sets the points of lines that share an x a little apart sideways,

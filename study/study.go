@@ -63,8 +63,6 @@ type Metric struct {
 	Prop bool
 }
 
-func plain(v float64) Estimate { return mean(v) }
-
 // Metrics are the columns of compare tables and sweep files, in order.
 var Metrics = []Metric{
 	{"exactly_once_per_1k", "once/1k", "messages delivered exactly once, per 1,000 published", 2, "exactly once per 1,000 messages",
@@ -84,19 +82,19 @@ var Metrics = []Metric{
 	{"peak_held", "held", "the most packet ids or messages the receiver held at once in a run, mean over runs", 1, "receiver's peak held ids/messages",
 		func(a *Acc) Estimate { return a.PeakHeld.Estimate(1) }, true, false},
 	{"peak_held_max", "held max", "the most the receiver held at once in any run", 0, "receiver's peak held, max over runs",
-		func(a *Acc) Estimate { return plain(float64(a.PeakHeldMax)) }, false, false},
+		func(a *Acc) Estimate { return mean(float64(a.PeakHeldMax)) }, false, false},
 	{"delivery_mean", "deliver", "ticks from publication to first delivery, mean over delivered messages", 1, "publish -> delivery, mean ticks",
 		func(a *Acc) Estimate { return a.Delivery.Estimate(1) }, true, false},
 	{"delivery_p50", "deliver p50", "median ticks from publication to first delivery", 0, "publish -> delivery, p50 ticks",
-		func(a *Acc) Estimate { return plain(a.DeliveryHist.Quantile(0.5)) }, false, false},
+		func(a *Acc) Estimate { return mean(a.DeliveryHist.Quantile(0.5)) }, false, false},
 	{"delivery_p99", "deliver p99", "99th percentile of ticks from publication to first delivery", 0, "publish -> delivery, p99 ticks",
-		func(a *Acc) Estimate { return plain(a.DeliveryHist.Quantile(0.99)) }, false, false},
+		func(a *Acc) Estimate { return mean(a.DeliveryHist.Quantile(0.99)) }, false, false},
 	{"completion_mean", "complete", "ticks from publication to the sender's completion (its flow ended; it may reuse the id), mean over completed messages", 1, "publish -> completion, mean ticks",
 		func(a *Acc) Estimate { return a.Completion.Estimate(1) }, true, false},
 	{"completion_p50", "complete p50", "median ticks from publication to completion", 0, "publish -> completion, p50 ticks",
-		func(a *Acc) Estimate { return plain(a.CompletionHist.Quantile(0.5)) }, false, false},
+		func(a *Acc) Estimate { return mean(a.CompletionHist.Quantile(0.5)) }, false, false},
 	{"completion_p99", "complete p99", "99th percentile of ticks from publication to completion", 0, "publish -> completion, p99 ticks",
-		func(a *Acc) Estimate { return plain(a.CompletionHist.Quantile(0.99)) }, false, false},
+		func(a *Acc) Estimate { return mean(a.CompletionHist.Quantile(0.99)) }, false, false},
 }
 
 // LookupMetric finds a metric by key.
