@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/qoslab/qoslab/explore"
+	"github.com/qoslab/qoslab/model"
 	"github.com/qoslab/qoslab/properties"
 	"github.com/qoslab/qoslab/sim"
 )
@@ -297,5 +299,30 @@ func TestWriteExplorer(t *testing.T) {
 		if !strings.HasPrefix(m[1], "api/") {
 			t.Errorf("the page fetches %q", m[1])
 		}
+	}
+}
+
+// The schedule panel says a fault fires where the simulator matched it,
+// also for a fault counted on one connection: the first PUBLISH on the
+// subscriber's connection is the broker's forward, not the run's first.
+func TestScheduleFiresWhereTheSimulatorMatched(t *testing.T) {
+	d, res := runDoc(t, sim.Config{Topology: sim.Brokered, Workload: sim.Workload{Messages: 2},
+		Faults: schedule(t, "break after-send PUBLISH#1 on subscriber")})
+	var first []string
+	for _, p := range d.Panels {
+		if p.Title == "scheduled faults still to come" {
+			first = p.Changes[0].Lines
+		}
+	}
+	row := -1
+	for i, e := range res.Trace {
+		if e.Kind == sim.TSend && e.Node == "broker" && e.Packet.Type == model.PUBLISH {
+			row = i
+			break
+		}
+	}
+	want := "break after-send PUBLISH#1 on subscriber (step " + strconv.Itoa(row+1) + ")"
+	if row < 0 || len(first) != 1 || first[0] != want {
+		t.Errorf("panel %q, want %q", first, want)
 	}
 }

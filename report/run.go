@@ -298,57 +298,15 @@ func connChanges(t sim.Trace, st *sim.States, datagram bool) []connChange {
 	return out
 }
 
-// addSchedule lists the schedule's faults still to come at each row. A
-// fault fires where the simulator matches it: at its tick, or at the n-th
-// packet of its type sent (a send that never reached a connected link is
-// not counted, as in the simulator) or received. Faults that never fired
-// are taken from the result, which the simulator recorded.
+// addSchedule lists the schedule's faults still to come at each row: a
+// fault fires at the row where the simulator matched it (sim.Result's
+// FaultRows).
 func (d *Doc) addSchedule(res *sim.Result) {
 	faults := res.Config.Faults
-	if len(faults) == 0 {
+	if len(faults) == 0 || len(res.FaultRows) != len(faults) {
 		return
 	}
-	t := res.Trace
-	never := map[string]int{}
-	for _, u := range res.Unfired {
-		never[u]++
-	}
-	notConnected := map[int64]bool{}
-	for _, e := range t {
-		if e.Kind == sim.TLost && e.Note == "not connected" {
-			notConnected[e.ID] = true
-		}
-	}
-	fires := make([]int, len(faults))
-	for k, f := range faults {
-		fires[k] = -1
-		if never[f.String()] > 0 {
-			never[f.String()]--
-			continue
-		}
-		var sends, recvs [model.NumPacketTypes]int
-		for i, e := range t {
-			switch {
-			case f.When == sim.AtTime && f.Action != sim.Lose && f.Action != sim.Dup && f.Action != sim.Delay:
-				if e.At >= f.At {
-					fires[k] = i
-				}
-			case e.Kind == sim.TSend && !notConnected[e.ID]:
-				sends[e.Packet.Type]++
-				if f.When != sim.AfterRecv && e.Packet.Type == f.Type && sends[f.Type] == f.N {
-					fires[k] = i
-				}
-			case e.Kind == sim.TRecv:
-				recvs[e.Packet.Type]++
-				if f.When == sim.AfterRecv && e.Packet.Type == f.Type && recvs[f.Type] == f.N {
-					fires[k] = i
-				}
-			}
-			if fires[k] >= 0 {
-				break
-			}
-		}
-	}
+	fires := res.FaultRows
 	p := Panel{Title: "scheduled faults still to come"}
 	list := func(after int) []string {
 		var ls []string

@@ -55,8 +55,12 @@ type Result struct {
 	// Unfired lists the schedule's faults whose packet or moment never came
 	// (PUBREC#9 in a run with three PUBRECs): the run did not test them.
 	Unfired []string `json:"unfired_faults,omitempty"`
-	Pending []string `json:"pending,omitempty"`
-	Trace   Trace    `json:"trace,omitempty"`
+	// FaultRows is, in a traced run, the Trace row at which each entry of
+	// the schedule fired (the packet it matched, or the break or crash of
+	// a timed entry), -2 for one that never did.
+	FaultRows []int    `json:"-"`
+	Pending   []string `json:"pending,omitempty"`
+	Trace     Trace    `json:"trace,omitempty"`
 	// Legs is the variant that ran on each link: one for Direct; for
 	// Brokered the publisher -> broker leg, then the broker -> subscriber
 	// leg, which runs at the lower QoS of Variant and SubscriberVariant

@@ -79,7 +79,7 @@ type Sim struct {
 	// per link, packets of each type put on the wire and processed, for
 	// faults counted on one connection (kept only when one is)
 	linkSends, linkRecvs [][model.NumPacketTypes]int
-	fired                []bool  // per schedule entry: its moment came
+	fired                []int   // per schedule entry: the trace row where its moment came (-1 untraced), or notFired
 	copies               []int64 // send: the extra delay of each copy of the packet at hand
 	out                  []model.Output
 	in                   model.Input    // the input of a step that is not an arrival (see step)
@@ -208,9 +208,11 @@ func (s *Sim) build() {
 	s.wl.reset(c.Workload, c.Topology, s.layout)
 	if cap(s.fired) >= len(c.Faults) {
 		s.fired = s.fired[:len(c.Faults)]
-		clear(s.fired)
 	} else {
-		s.fired = make([]bool, len(c.Faults))
+		s.fired = make([]int, len(c.Faults))
+	}
+	for k := range s.fired {
+		s.fired[k] = notFired
 	}
 	for k, f := range c.Faults {
 		on := -1
@@ -659,7 +661,7 @@ func (s *Sim) sendFaults(p *model.Packet, li int) (extra int64, lose bool) {
 		if f.Type != p.Type || f.When == AfterRecv || f.N != s.occurrence(k, n, li, s.linkSends) {
 			continue
 		}
-		s.fired[s.faultIdx[k]] = true
+		s.fired[s.faultIdx[k]] = len(s.res.Trace) - 1 // the send, traced before
 		switch f.Action {
 		case Lose:
 			lose = true
@@ -730,10 +732,11 @@ func (s *Sim) arrive(e *event) {
 			return
 		}
 	}
+	row := len(s.res.Trace) - 1 // the arrival's entry, when tracing
 	s.step(i, nd, in)
 	s.recvs[typ]++
 	if len(s.faults) > 0 {
-		s.recvFaults(typ, li)
+		s.recvFaults(typ, li, row)
 	}
 }
 
@@ -771,15 +774,15 @@ func (s *Sim) occurrence(k, n, li int, perLink [][model.NumPacketTypes]int) int 
 }
 
 // recvFaults queues the schedule's faults that match the arrival of the
-// n-th packet of type typ, on link li.
-func (s *Sim) recvFaults(typ model.PacketType, li int) {
+// n-th packet of type typ, on link li, traced at row.
+func (s *Sim) recvFaults(typ model.PacketType, li, row int) {
 	n := s.recvs[typ]
 	if len(s.linkRecvs) > 0 {
 		s.linkRecvs[li][typ]++
 	}
 	for k, f := range s.faults {
 		if f.When == AfterRecv && f.Type == typ && f.N == s.occurrence(k, n, li, s.linkRecvs) {
-			s.fired[s.faultIdx[k]] = true
+			s.fired[s.faultIdx[k]] = row
 			s.queueFault(f, li)
 		}
 	}
@@ -928,20 +931,28 @@ func (s *Sim) tracePacket(p *model.Packet) *model.Packet {
 }
 
 // markFired records that a timed schedule entry (gen = position + 1) came
-// due; events queued by packet-matched faults carry gen 0.
+// due, at the trace row its break or crash is about to take; events queued
+// by packet-matched faults carry gen 0.
 func (s *Sim) markFired(e *event) {
 	if e.gen > 0 {
-		s.fired[e.gen-1] = true
+		s.fired[e.gen-1] = len(s.res.Trace)
 	}
 }
+
+// notFired marks a schedule entry whose moment has not come.
+const notFired = -2
 
 func (s *Sim) finish() {
 	r := s.res
 	r.Unfired, r.Pending = s.spare.unfired[:0], s.spare.pending[:0]
 	for k, f := range s.cfg.Faults {
-		if !s.fired[k] {
+		if s.fired[k] == notFired {
 			r.Unfired = append(r.Unfired, f.String())
 		}
+	}
+	r.FaultRows = nil
+	if s.cfg.Trace && len(s.fired) > 0 {
+		r.FaultRows = slices.Clone(s.fired)
 	}
 	r.EndTicks = s.now
 	for i := range s.nodes {
