@@ -32,7 +32,6 @@ func Forward(pub, sub Variant) Variant {
 // outbound half and leaves when the client resumes the session; a client
 // without a matching subscription, or without a session, does not get it.
 type Broker struct {
-	cfg      Config
 	sessions []*Session
 	names    []string  // per connection, for Pending
 	routed   []routing // deliveries of the step at hand, to route
@@ -60,7 +59,7 @@ type BrokerClient struct {
 // NewBroker builds a broker with one server session per client, in order.
 func NewBroker(cfg Config, clients []BrokerClient) *Broker {
 	cfg = cfg.As(RoleServer).Normalize()
-	b := &Broker{cfg: cfg}
+	b := &Broker{}
 	for _, c := range clients {
 		b.sessions = append(b.sessions, SessionOf(cfg, c.Out, c.In))
 		b.names = append(b.names, c.Name)
@@ -142,7 +141,7 @@ func (b *Broker) route(from int, out []Output) []Output {
 	for _, r := range msgs {
 		matched := false
 		for j, s := range b.sessions {
-			if s.out == nil || !s.conn.HasSession || !s.matches(r.msg.Topic) {
+			if !b.Routes(j, r.msg.Topic) {
 				continue
 			}
 			matched = true
@@ -204,7 +203,7 @@ func (b *Broker) CopyFrom(src Endpoint) bool {
 			return false
 		}
 	}
-	b.cfg, b.names = o.cfg, o.names
+	b.names = o.names
 	return true
 }
 
