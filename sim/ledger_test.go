@@ -1,11 +1,9 @@
 package sim
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"reflect"
 	"slices"
 	"testing"
 
@@ -39,7 +37,7 @@ func withoutMessages(t *testing.T, res *Result) string {
 	c := *res
 	c.Messages = nil
 	sum := c.Summarize()
-	sum.DeliveryTicks, sum.CompleteTicks = nil, nil
+	sum.CompleteTicks = nil
 	b, err := json.Marshal(&c)
 	if err != nil {
 		t.Fatal(err)
@@ -114,25 +112,7 @@ func TestRunnerMatchesRunStreaming(t *testing.T) {
 	if testing.Short() {
 		n = 100
 	}
-	rng := rand.New(rand.NewPCG(9, 13))
-	var r Runner
-	for k := range n {
-		cfg := variedConfig(rng, k)
-		want, werr := Run(cfg)
-		got, gerr := r.Run(cfg)
-		if werr != nil || gerr != nil {
-			if werr == nil || gerr == nil || werr.Error() != gerr.Error() {
-				t.Fatalf("config %d (%s): Run error %v, Runner error %v", k, cfg.Command(), werr, gerr)
-			}
-			continue
-		}
-		if w, g := fingerprint(t, want), fingerprint(t, got); !bytes.Equal(w, g) {
-			t.Fatalf("config %d (%s): Runner result differs from Run:\nRun:    %.600s\nRunner: %.600s", k, cfg.Command(), w, g)
-		}
-		if !reflect.DeepEqual(want, got) {
-			t.Fatalf("config %d (%s): Runner result differs from Run (reflect.DeepEqual)", k, cfg.Command())
-		}
-	}
+	runnerMatchesRun(t, rand.New(rand.NewPCG(9, 13)), n)
 }
 
 // keepChecker wraps an endpoint and checks model.Keeper's contract, which

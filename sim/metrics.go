@@ -289,10 +289,10 @@ type Summary struct {
 	// (shared with the Result).
 	Delivery   Hist `json:"-"`
 	Completion Hist `json:"-"`
-	// DeliveryTicks and CompleteTicks are the same samples in Ref order,
-	// for results that keep Messages (nil otherwise).
-	DeliveryTicks []int64 `json:"-"` // latency publish -> first delivery, per delivered message
-	CompleteTicks []int64 `json:"-"` // latency publish -> publisher's completion, per completed message
+	// CompleteTicks are Completion's samples in Ref order, for results
+	// that keep Messages (nil otherwise): latency publish -> publisher's
+	// completion, per completed message.
+	CompleteTicks []int64 `json:"-"`
 }
 
 // Summarize counts delivery outcomes and wire costs.
@@ -303,9 +303,6 @@ func (r *Result) Summarize() Summary {
 		PayloadResends: t.PayloadResends, PeakHeld: r.PeakHeld, Delivery: t.Delivery, Completion: t.Completion}
 	for i := range r.Messages {
 		m := &r.Messages[i]
-		if m.DeliveredAt >= 0 {
-			s.DeliveryTicks = append(s.DeliveryTicks, m.DeliveredAt-m.PublishedAt)
-		}
 		if m.CompletedAt >= 0 {
 			s.CompleteTicks = append(s.CompleteTicks, m.CompletedAt-m.PublishedAt)
 		}

@@ -12,7 +12,6 @@ const (
 	evArrive      evKind = iota + 1 // a packet reaches slot target (if its connection epoch still holds)
 	evTimer                         // a timer of slot target fires (if its generation still holds)
 	evPublish                       // the application of slot target publishes workload message gen
-	evForward                       // a broker hands the message of input in to its sending slot target
 	evBreak                         // link target breaks (scheduled fault)
 	evRandomBreak                   // link target breaks (random fault); schedules the next one
 	evConnect                       // link target (re)connects
@@ -38,7 +37,7 @@ type event struct {
 // timer is the timer of an evTimer event.
 func (e *event) timer() model.Timer { return model.Timer(e.arg) }
 
-// inputSlab holds the endpoint inputs of queued arrivals and forwards, so
+// inputSlab holds the endpoint inputs of queued arrivals, so
 // that events stay small and free of pointers (cheap to move, nothing for
 // the GC to scan). An arrival is handed to its endpoint straight from its
 // entry, not rebuilt on the stack first: an Input is 120 bytes. Freed
@@ -156,10 +155,8 @@ func (q *eventQueue) calPush(e *event) {
 		fifo := make([]event, max(2*len(q.cal[t]), 8))
 		copy(fifo, q.cal[t])
 		q.cal[t] = fifo
-		q.cal[t][n] = *e
-	} else {
-		q.cal[t][n] = *e
 	}
+	q.cal[t][n] = *e
 	q.n[t] = n + 1
 	q.busy[t>>6&(calWindow/64-1)] |= 1 << (t & 63)
 	q.inCal++

@@ -128,21 +128,12 @@ func fingerprint(t *testing.T, res *Result) []byte {
 	return fmt.Appendf(b, "\n%v %v %d %d", res.Packets, res.Bytes, res.PeakHeldAt, res.PeakHeldEvent)
 }
 
-// TestRunnerMatchesRun runs a long, interleaved sequence of configs through
-// one Runner and checks each result against a fresh Run of the same config:
-// byte-identical JSON (trace included), the fields JSON leaves out, and
-// reflect.DeepEqual, which also tells an empty list from a nil one. Any
-// state leaking from one run into the next (rng, queue sequence numbers,
-// free lists, timer tables, link and node state, backlog, counters, fired
-// faults, trace) shows up as a difference.
-func TestRunnerMatchesRun(t *testing.T) {
-	n := 1500
-	if testing.Short() {
-		n = 300
-	}
-	rng := rand.New(rand.NewPCG(7, 11))
+// runnerMatchesRun runs n configs drawn from rng through one Runner and
+// checks each result against a fresh Run of the same config, and counts
+// what the sequence exercised.
+func runnerMatchesRun(t *testing.T, rng *rand.Rand, n int) (runs, invalid, traced, timedOut, unsettled int) {
+	t.Helper()
 	var r Runner
-	var runs, invalid, traced, timedOut, unsettled int
 	for k := range n {
 		cfg := variedConfig(rng, k)
 		want, werr := Run(cfg)
@@ -171,6 +162,22 @@ func TestRunnerMatchesRun(t *testing.T) {
 			t.Fatalf("config %d (%s): Runner result differs from Run (reflect.DeepEqual)", k, cfg.Command())
 		}
 	}
+	return runs, invalid, traced, timedOut, unsettled
+}
+
+// TestRunnerMatchesRun runs a long, interleaved sequence of configs through
+// one Runner and checks each result against a fresh Run of the same config:
+// byte-identical JSON (trace included), the fields JSON leaves out, and
+// reflect.DeepEqual, which also tells an empty list from a nil one. Any
+// state leaking from one run into the next (rng, queue sequence numbers,
+// free lists, timer tables, link and node state, backlog, counters, fired
+// faults, trace) shows up as a difference.
+func TestRunnerMatchesRun(t *testing.T) {
+	n := 1500
+	if testing.Short() {
+		n = 300
+	}
+	runs, invalid, traced, timedOut, unsettled := runnerMatchesRun(t, rand.New(rand.NewPCG(7, 11)), n)
 	t.Logf("%d runs (%d traced, %d timed out, %d unsettled), %d invalid configs", runs, traced, timedOut, unsettled, invalid)
 	// The sequence must exercise what it claims to.
 	if invalid == 0 || traced == 0 || timedOut == 0 || unsettled == 0 || runs < n*9/10 {

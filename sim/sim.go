@@ -11,19 +11,18 @@ import (
 // node is one machine of the topology: its endpoint (a client or server
 // session, or a broker) and the connections it has, by model.Input.Conn.
 type node struct {
-	name     string
-	up       bool
-	ep       model.Endpoint
-	ps       model.InputStepper // ep, if it is one
-	links    []int              // link of each connection
-	app      bool               // not a broker: its deliveries and completions are the application's
-	receives bool               // an application that receives: its Held is the receiver state reported
-	holds    bool               // it may hold ids for received messages (asked for Held)
-	timers   timerTable
-	peak     int             // largest Held() seen
-	peakAt   int64           // when it was first reached
-	peakPos  int             // trace position of the input that reached it (-1 without a trace)
-	backlog  []model.Message // published while the node was down
+	name    string
+	up      bool
+	ep      model.Endpoint
+	ps      model.InputStepper // ep, if it is one
+	links   []int              // link of each connection
+	app     bool               // not a broker: its deliveries and completions are the application's
+	holds   bool               // it may hold ids for received messages (asked for Held)
+	timers  timerTable
+	peak    int             // largest Held() seen
+	peakAt  int64           // when it was first reached
+	peakPos int             // trace position of the input that reached it (-1 without a trace)
+	backlog []model.Message // published while the node was down
 }
 
 // timerState tracks one timer of a node. Re-arming does not queue a new
@@ -49,6 +48,14 @@ type link struct {
 	last       [2]int64 // stream mode: latest arrival time towards each end, to keep order
 }
 
+// peer is the node at the other end of l from node i.
+func (l *link) peer(i int) int {
+	if l.ends[0] == i {
+		return l.ends[1]
+	}
+	return l.ends[0]
+}
+
 // Sim is one run in progress. Build it with New, then call Run.
 type Sim struct {
 	cfg    Config
@@ -60,9 +67,7 @@ type Sim struct {
 	layout Layout
 	nodes  []node
 	links  []link
-	top    Topology // the topology layout was made for
-	pubs   []int    // the publishing nodes; message k is published by pubs[k % len(pubs)]
-	wl     workload
+	wl     workload // its pubs: message k is published by node pubs[k % len(pubs)]
 	legs   []string // the variant that runs on each link
 	// choices: some choice the specification leaves open is open, so
 	// every step draws its Input.Choice from the seeded source.
@@ -171,16 +176,14 @@ func (s *Sim) build() {
 	v, _ := model.Lookup(c.Variant)
 	sub, _ := model.Lookup(c.SubscriberVariant)
 	fwd := model.Forward(v, sub)
-	if s.layout.Nodes == nil || c.Topology != s.top {
-		s.layout, s.top = c.Topology.Layout(), c.Topology
-	}
+	s.layout = c.Topology.Layout()
 	eps := s.layout.endpoints(c.Endpoint, v, fwd, !c.Endpoint.CleanStart && !c.FreshSessions)
 	// Nodes keep their timer tables, emptied, their arrays, and endpoints
 	// from an earlier run (see reuseEndpoint).
 	old := s.nodes
 	s.nodes = s.nodes[:0]
 	for i, spec := range s.layout.Nodes {
-		n := node{name: spec.Name, up: true, ep: eps[i], app: !spec.Broker, receives: spec.Receives,
+		n := node{name: spec.Name, up: true, ep: eps[i], app: !spec.Broker,
 			holds: spec.Receives || spec.Broker, peakPos: 0}
 		if i < len(old) {
 			n.timers, n.links, n.backlog = old[i].timers, old[i].links[:0], old[i].backlog[:0]
@@ -203,9 +206,7 @@ func (s *Sim) build() {
 		sv.links[lk.Conn] = len(s.links) - 1
 		s.legs = append(s.legs, s.legName(lk, v, fwd))
 	}
-	s.pubs = s.pubs[:0]
-	s.pubs = append(s.pubs, s.layout.Publishers()...)
-	s.wl.reset(c.Workload, c.Topology, s.layout)
+	s.wl.reset(c.Workload, c.Topology)
 	if cap(s.fired) >= len(c.Faults) {
 		s.fired = s.fired[:len(c.Faults)]
 	} else {
@@ -314,10 +315,9 @@ func (s *Sim) Run() *Result {
 	return s.res
 }
 
+// dispatch handles every event but arrivals, which Run handles itself.
 func (s *Sim) dispatch(e *event) {
 	switch e.kind {
-	case evArrive:
-		s.arrive(e)
 	case evTimer:
 		if !s.timerDue(e) {
 			s.res.Events-- // a cancelled or moved timer: bookkeeping, not an event of the run
@@ -370,7 +370,7 @@ func (s *Sim) expTicks(mean int64) int64 {
 // schedules the next one: the publishers take turns, each publishing every
 // interval.
 func (s *Sim) publish(k int) {
-	p := len(s.pubs)
+	p := len(s.wl.pubs)
 	if k+1 < s.cfg.Workload.Messages {
 		at := s.now
 		if (k+1)%p == 0 {
@@ -389,7 +389,7 @@ func (s *Sim) publish(k int) {
 		s.led.add(uint32(k+1), s.now)
 	}
 	m := s.wl.message(k)
-	ni := s.pubs[k%p]
+	ni := s.wl.pubs[k%p]
 	if !s.nodes[ni].up {
 		s.nodes[ni].backlog = append(s.nodes[ni].backlog, *m)
 		return
@@ -743,10 +743,7 @@ func (s *Sim) arrive(e *event) {
 // unusualArrival handles what most arrivals need not: a packet lost to a
 // broken connection or a node that is down (it reports true), or the trace.
 func (s *Sim) unusualArrival(e *event, i int, nd *node, l *link, in *model.Input) bool {
-	peer := l.ends[0]
-	if peer == i {
-		peer = l.ends[1]
-	}
+	peer := l.peer(i)
 	if s.stream && e.gen != l.epoch {
 		s.lost(e.extra, peer, "connection broken")
 		return true

@@ -57,12 +57,7 @@ func RunStates(cfg Config) (*Result, *States, error) {
 		spec := s.layout.Nodes[i]
 		info := EndpointInfo{Node: n.name, Broker: spec.Broker, Publishes: spec.Publishes, Receives: spec.Receives}
 		for _, li := range n.links {
-			l := s.links[li]
-			peer := l.ends[0]
-			if peer == i {
-				peer = l.ends[1]
-			}
-			info.Peers = append(info.Peers, s.nodes[peer].name)
+			info.Peers = append(info.Peers, s.nodes[s.links[li].peer(i)].name)
 		}
 		r.st.Endpoints = append(r.st.Endpoints, info)
 	}

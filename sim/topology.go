@@ -365,7 +365,7 @@ func (r *Result) OutOfOrder(f func(j, i int)) {
 // from here so that a replayed path carries the same ones.
 func MakeWorkload(w Workload, t Topology) []model.Message {
 	var g workload
-	g.reset(w, t, t.Layout())
+	g.reset(w, t)
 	msgs := make([]model.Message, w.Messages)
 	for k := range msgs {
 		msgs[k] = *g.message(k)

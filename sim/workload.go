@@ -47,10 +47,11 @@ const (
 const sharedTopics = 1 << 12
 
 // reset prepares the workload w of topology t (with layout l) for a run.
-func (g *workload) reset(w Workload, t Topology, l Layout) {
+func (g *workload) reset(w Workload, t Topology) {
 	if len(g.msgs) == w.Messages && g.first == 0 && w == g.w && t == g.top {
 		return // the whole workload is one block, made for the same settings
 	}
+	l := t.Layout()
 	g.w, g.top, g.layout = w, t, l
 	g.pubs = append(g.pubs[:0], l.Publishers()...)
 	g.first, g.msgs = 0, g.msgs[:0]
