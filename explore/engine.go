@@ -43,7 +43,6 @@ type machine[S any] interface {
 
 // limits are the bounds of one search.
 type limits struct {
-	workers   int
 	maxStates int
 	maxDepth  int
 	maxBytes  uint64

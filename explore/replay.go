@@ -181,7 +181,7 @@ func (x *system) timeline(t *tracer, interval, retry, ttl int64, timed bool) (si
 			}
 		case mvDeliver:
 			ti := t.tags[in.tag]
-			tj = max(lb, at[ti.sent]+latency)
+			tj = max(lb, at[ti.tag.sent]+latency)
 		case mvTimer:
 			tj = at[in.armed] + retry
 			if in.expiry {
@@ -234,7 +234,7 @@ func (x *system) timeline(t *tracer, interval, retry, ttl int64, timed bool) (si
 		if ti.lost && len(ti.delivered) == 0 && !timed {
 			continue // lost at its send, where the break is anchored
 		}
-		natural := at[ti.sent] + latency
+		natural := at[ti.tag.sent] + latency
 		first := end + 5
 		if len(ti.delivered) > 0 {
 			first = at[ti.delivered[0]]

@@ -96,7 +96,6 @@ type stepInfo struct {
 	anchor   int    // break, crash: the step whose packet event it follows
 	fault    int    // break, crash: index in sched; connect: index of the break it ends (-1: none)
 	restart  int    // connect: the restart step it follows (0: none)
-	dropped  bool   // deliver to a node that is down
 	msgIndex int    // publish: 1-based message number
 	expiry   bool   // timer: an expiry timer (its delay is the TTL, not the retry timeout)
 }
@@ -109,9 +108,7 @@ type anchor struct {
 }
 
 type tagInfo struct {
-	name      string
 	tag       tag
-	sent      int
 	delivered []int // steps at which copies arrived
 	lost      bool  // lost by the network, or with a break
 	dup       bool
@@ -141,7 +138,7 @@ func (t *tracer) output(node int, o *model.Output, d int, entered bool) {
 		tg := tag{p: o.Packet, typ: o.Packet.Type, n: t.sends[c][o.Packet.Type], on: on, sent: st.N}
 		t.flight[d] = append(t.flight[d], tg)
 		t.anchor[st.N] = anchor{sim.Fault{When: sim.AfterSend, Type: tg.typ, N: tg.n, On: on}, d / 2}
-		t.tags[tg.name()] = &tagInfo{name: tg.name(), tag: tg, sent: st.N}
+		t.tags[tg.name()] = &tagInfo{tag: tg}
 		t.order = append(t.order, tg.name())
 	case model.OutSetTimer:
 		t.endSpan(node, o.Timer, false)
@@ -239,7 +236,7 @@ func (t *tracer) network(m move, p model.Packet) {
 			st.Notes = append(st.Notes, "sent at step "+strconv.Itoa(tg.sent))
 		}
 		if t.s.down[to] {
-			st.Lost, in.dropped = true, true
+			st.Lost = true
 			st.Notes = append(st.Notes, "dropped: "+top.name(to)+" is down")
 			return
 		}
