@@ -48,12 +48,14 @@ type epSide struct {
 	ids    map[string]uint32 // AppendKey encoding -> id
 	eps    []model.Endpoint  // by id; never changed after interning
 	stored []uint16          // by id, bit m-1 set when the endpoint keeps a copy of message m
-	steps  memo
-	// wide remembers the steps whose key does not fit memo's 64 bits: a
-	// choice made, a connection other than the first, a large argument.
-	wide map[wideKey]*stepResult
+	// steps remembers every step stepped. A plain map serves: a worker's
+	// epCache answers the steps it has seen, so only a worker's first look
+	// at a step gets here.
+	steps map[wideKey]*stepResult
 }
 
+// wideKey is the whole of a step's key; a worker's stepCache packs the
+// common case in 64 bits instead (stepKey).
 type wideKey struct {
 	id, arg uint32
 	kind    model.InKind
@@ -86,7 +88,7 @@ type stepResult struct {
 func newEndpoints(msgs []model.Message, nodes int) *endpoints {
 	c := &endpoints{msgs: msgs, pktIDs: map[string]pktID{}, side: make([]epSide, nodes), scratch: make([]model.Endpoint, nodes)}
 	for n := range c.side {
-		c.side[n] = epSide{ids: map[string]uint32{}, steps: newMemo(), wide: map[wideKey]*stepResult{}}
+		c.side[n] = epSide{ids: map[string]uint32{}, steps: map[wideKey]*stepResult{}}
 	}
 	return c
 }
@@ -158,8 +160,8 @@ func (c *endpoints) input(kind model.InKind, arg uint32, conn uint8) model.Input
 }
 
 // stepKey packs endpoint id, input kind and argument (never 0: kinds start
-// at 1); ok is false when the argument does not fit (then the step is not
-// remembered).
+// at 1); ok is false when the argument does not fit (then the step is
+// remembered under its wideKey).
 func stepKey(id uint32, kind model.InKind, arg uint32) (uint64, bool) {
 	return uint64(id)<<32 | uint64(kind)<<argBits | uint64(arg), arg < 1<<argBits
 }
@@ -170,14 +172,8 @@ func (c *endpoints) step(side int, id uint32, kind model.InKind, arg uint32, con
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	t := &c.side[side]
-	k, ok := stepKey(id, kind, arg)
-	ok = ok && conn == 0 && choice == 0
-	wk := wideKey{id: id, arg: arg, kind: kind, conn: conn, choice: choice}
-	if ok {
-		if r := t.steps.get(k); r != nil {
-			return r
-		}
-	} else if r := t.wide[wk]; r != nil {
+	k := wideKey{id: id, arg: arg, kind: kind, conn: conn, choice: choice}
+	if r := t.steps[k]; r != nil {
 		return r
 	}
 	e := c.private(side, t.eps[id])
@@ -210,11 +206,7 @@ func (c *endpoints) step(side int, id uint32, kind model.InKind, arg uint32, con
 	if int(r.to) == n {
 		c.scratch[side] = nil // e is kept now
 	}
-	if ok {
-		t.steps.put(k, r)
-	} else {
-		t.wide[wk] = r
-	}
+	t.steps[k] = r
 	return r
 }
 
@@ -398,46 +390,4 @@ func (m *stepCache) put(k uint64, e stepEntry) {
 	m.n++
 }
 
-// memo is an open-addressing hash table from step keys to remembered
-// outcomes, linear probing, at most half full.
-type memo struct {
-	keys []uint64 // 0 marks a free slot
-	vals []*stepResult
-	n    int
-}
-
-func newMemo() memo { return memo{keys: make([]uint64, 256), vals: make([]*stepResult, 256)} }
-
 func slotOf(k uint64, mask uint64) uint64 { return (k * 0x9e3779b97f4a7c15) >> 32 & mask }
-
-func (m *memo) get(k uint64) *stepResult {
-	mask := uint64(len(m.keys) - 1)
-	for i := slotOf(k, mask); ; i = (i + 1) & mask {
-		switch m.keys[i] {
-		case k:
-			return m.vals[i]
-		case 0:
-			return nil
-		}
-	}
-}
-
-func (m *memo) put(k uint64, r *stepResult) {
-	if 2*(m.n+1) > len(m.keys) {
-		old, oldVals := m.keys, m.vals
-		m.keys, m.vals = make([]uint64, 2*len(old)), make([]*stepResult, 2*len(old))
-		m.n = 0
-		for i, k := range old {
-			if k != 0 {
-				m.put(k, oldVals[i])
-			}
-		}
-	}
-	mask := uint64(len(m.keys) - 1)
-	i := slotOf(k, mask)
-	for m.keys[i] != 0 {
-		i = (i + 1) & mask
-	}
-	m.keys[i], m.vals[i] = k, r
-	m.n++
-}

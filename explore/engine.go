@@ -43,7 +43,6 @@ type machine[S any] interface {
 
 // limits are the bounds of one search.
 type limits struct {
-	workers   int
 	maxStates int
 	maxDepth  int
 	maxBytes  uint64
@@ -381,9 +380,14 @@ func (e *engine[S, M]) addState(parent uint32, via int, goal bool) {
 		e.viaBig[uint32(id)] = via
 	}
 	if goal {
-		e.goals.grow(id/64 + 1)
-		e.goals.set(id/64, e.goals.at(id/64)|1<<(id%64))
+		e.setGoal(id)
 	}
+}
+
+// setGoal marks state id a liveness goal.
+func (e *engine[S, M]) setGoal(id int) {
+	e.goals.grow(id/64 + 1)
+	e.goals.set(id/64, e.goals.at(id/64)|1<<(id%64))
 }
 
 // Block sizes: how many states a piece expands, and how many pieces a
@@ -585,10 +589,7 @@ func (e *engine[S, M]) count(ps []*piece, base int) bool {
 		}
 		// Bounds are looked at after each expanded state.
 		if r.states >= e.lim.maxStates || r.states > maxStates {
-			r.verdict = Incomplete
-			r.stopped = fmt.Sprintf("stopped at %d states (memory %d MiB): levels 0..%d fully explored, level %d partly; no violation within depth %d",
-				r.states, e.bytes()>>20, e.depth, e.depth+1, e.depth)
-			e.stop = true
+			e.stopMidLevel(e.bytes())
 			return true
 		}
 	}
@@ -671,9 +672,7 @@ func (e *engine[S, M]) commit(ps []*piece, next *frontier, base int) {
 			e.viaBig[b[0]] = int(b[1])
 		}
 		for _, id := range p.goals {
-			i := int(id)
-			e.goals.grow(i/64 + 1)
-			e.goals.set(i/64, e.goals.at(i/64)|1<<(i%64))
+			e.setGoal(int(id))
 		}
 		e.edges.append(p.edges...)
 		e.edgeMarks = append(e.edgeMarks, edgeMark{state: uint32(base + p.to), edge: e.edges.len()})
@@ -693,12 +692,19 @@ func (e *engine[S, M]) commit(ps []*piece, next *frontier, base int) {
 			return
 		}
 		if b > e.lim.maxBytes {
-			r.verdict = Incomplete
-			r.stopped = fmt.Sprintf("stopped at %d states (memory %d MiB): levels 0..%d fully explored, level %d partly; no violation within depth %d",
-				r.states, b>>20, e.depth, e.depth+1, e.depth)
-			e.stop = true
+			e.stopMidLevel(b)
 		}
 	}
+}
+
+// stopMidLevel stops the search at its bound on states or memory (b bytes
+// in use), in the middle of the level after e.depth.
+func (e *engine[S, M]) stopMidLevel(b uint64) {
+	r := &e.res
+	r.verdict = Incomplete
+	r.stopped = fmt.Sprintf("stopped at %d states (memory %d MiB): levels 0..%d fully explored, level %d partly; no violation within depth %d",
+		r.states, b>>20, e.depth, e.depth+1, e.depth)
+	e.stop = true
 }
 
 // interrupted looks at lim.interrupt; once it is closed, the search stops.

@@ -292,7 +292,7 @@ func TestEngineOnMadeUpGraphs(t *testing.T) {
 					g := c.g
 					ms[i] = &g
 				}
-				e := newEngine[uint32](limits{workers: w, maxStates: c.maxStates, maxBytes: 1 << 40}, ms)
+				e := newEngine[uint32](limits{maxStates: c.maxStates, maxBytes: 1 << 40}, ms)
 				got := *e.run()
 				var path []int
 				if got.verdict == Violated && got.prop != Liveness {

@@ -378,7 +378,7 @@ func (w *walker) properties(s *state) []PropertyView {
 func (w *walker) id(s *state) string {
 	x := w.x
 	c := *s
-	c.ep, c.net, c.id = [maxNodes]uint32{}, [maxDirs][]pktID{}, 0
+	c.ep, c.net = [maxNodes]uint32{}, [maxDirs][]pktID{}
 	b := c.encode(nil, x.sh)
 	for side := range x.sh.nodes {
 		b = x.eps.get(side, s.ep[side]).AppendKey(b)

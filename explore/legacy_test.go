@@ -72,7 +72,6 @@ func (b *bfs) add(s *state, parent uint32, m move) (uint32, bool) {
 		return id, false
 	}
 	b.back = append(b.back, backLink{parent, m})
-	s.id = id
 	b.goal = append(b.goal, b.x.goal(s))
 	if s.abandoned != 0 {
 		b.res.Abandoned++
@@ -85,13 +84,13 @@ func (b *bfs) run() *Result {
 	b.start = time.Now()
 	defer func() { r.Elapsed = time.Since(b.start); r.States = len(b.back) }()
 	init := x.initial()
-	b.add(&init, noParent, 0)
+	initID, _ := b.add(&init, noParent, 0)
 	if p, m := x.check(&init); p != 0 {
-		r.Verdict, r.Violation = Violated, b.violation(init.id, p, m)
+		r.Verdict, r.Violation = Violated, b.violation(initID, p, m)
 		return r
 	}
 	var cur, next level
-	cur.push(b.words, init.id)
+	cur.push(b.words, initID)
 	var s, n state
 	var mem runtime.MemStats
 	nextCheck := checkEvery
@@ -114,7 +113,7 @@ func (b *bfs) run() *Result {
 			b.batch, b.batchW, b.ends = b.batch[:0], b.batchW[:0], b.ends[:0]
 			for end := min(i+batchStates, cur.len()); i < end; i++ {
 				b.dec.decode(&s, cur.get(i), x.sh)
-				s.id = cur.ids[i]
+				parent := cur.ids[i]
 				b.moveBuf = x.moves(&s, b.moveBuf[:0])
 				if x.err != nil {
 					return r
@@ -123,7 +122,7 @@ func (b *bfs) run() *Result {
 					x.apply(&n, &s, m)
 					from := len(b.batchW)
 					b.batchW = n.appendWords(b.batchW, x.sh)
-					c := successor{k: hashWords(b.batchW[from:]), from: from, to: len(b.batchW), parent: s.id, m: m,
+					c := successor{k: hashWords(b.batchW[from:]), from: from, to: len(b.batchW), parent: parent, m: m,
 						goal: x.goal(&n), abandoned: n.abandoned != 0}
 					c.prop, c.msg = x.check(&n)
 					b.batch = append(b.batch, c)

@@ -161,11 +161,10 @@ func (x *system) timeline(t *tracer, interval, retry, ttl int64, timed bool) (si
 			case in.fault >= 0:
 				tj = lb
 				f := &c.Faults[in.fault]
-				bs := t.breakStep(in.fault)
 				if f.When == sim.AtTime && timed && f.At > 0 {
-					f.Ticks = tj - at[bs] // a break put at its tick
+					f.Ticks = tj - at[in.broken] // a break put at its tick
 				} else {
-					f.Ticks = tj - at[t.info[bs].anchor]
+					f.Ticks = tj - at[t.info[in.broken].anchor]
 				}
 			default:
 				tj = 0 // the simulator connects at tick 0, before any publication
@@ -181,7 +180,7 @@ func (x *system) timeline(t *tracer, interval, retry, ttl int64, timed bool) (si
 			}
 		case mvDeliver:
 			ti := t.tags[in.tag]
-			tj = max(lb, at[ti.sent]+latency)
+			tj = max(lb, at[ti.tag.sent]+latency)
 		case mvTimer:
 			tj = at[in.armed] + retry
 			if in.expiry {
@@ -215,14 +214,9 @@ func (x *system) timeline(t *tracer, interval, retry, ttl int64, timed bool) (si
 	// The simulator connects every client at tick 0; a connection the path
 	// never opened stays closed for it: its CONNECT arrives after the end.
 	if lay := &x.top.layout; len(lay.Links) > 1 {
-		for l, lk := range lay.Links {
-			opened := false
-			for j := 1; j <= n; j++ {
-				opened = opened || (t.info[j].kind == mvConnect && t.info[j].side == l)
-			}
-			if !opened {
-				c.Faults = append(c.Faults, sim.Fault{Action: sim.Delay, Type: model.CONNECT, N: 1,
-					On: lay.Nodes[lk.Client].Name, Ticks: end + 5})
+		for l := range lay.Links {
+			if _, on := t.counted(l); !t.opened[l] {
+				c.Faults = append(c.Faults, sim.Fault{Action: sim.Delay, Type: model.CONNECT, N: 1, On: on, Ticks: end + 5})
 			}
 		}
 	}
@@ -234,7 +228,7 @@ func (x *system) timeline(t *tracer, interval, retry, ttl int64, timed bool) (si
 		if ti.lost && len(ti.delivered) == 0 && !timed {
 			continue // lost at its send, where the break is anchored
 		}
-		natural := at[ti.sent] + latency
+		natural := at[ti.tag.sent] + latency
 		first := end + 5
 		if len(ti.delivered) > 0 {
 			first = at[ti.delivered[0]]
@@ -273,16 +267,6 @@ func (x *system) timeline(t *tracer, interval, retry, ttl int64, timed bool) (si
 		}
 	}
 	return c, ok
-}
-
-// breakStep is the step of break fault i.
-func (t *tracer) breakStep(i int) int {
-	for k := range t.info {
-		if t.info[k].kind == mvBreak && t.info[k].fault == i {
-			return k
-		}
-	}
-	return 0
 }
 
 // reproduces runs c and reports whether it shows v's violation.

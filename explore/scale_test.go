@@ -1,6 +1,7 @@
 package explore
 
 import (
+	"bytes"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -86,7 +87,7 @@ func runScaleChild(b *testing.B, engine string) scaleRun {
 		b.Fatalf("%s: %v\n%s", engine, err, out)
 	}
 	var r scaleRun
-	for _, line := range splitLines(out) {
+	for _, line := range bytes.Split(out, []byte("\n")) {
 		if err := json.Unmarshal(line, &r); err == nil && r.States > 0 {
 			break
 		}
@@ -99,19 +100,6 @@ func runScaleChild(b *testing.B, engine string) scaleRun {
 		b.Fatalf("%s: %+v", engine, r)
 	}
 	return r
-}
-
-func splitLines(b []byte) [][]byte {
-	var lines [][]byte
-	for len(b) > 0 {
-		i := 0
-		for i < len(b) && b[i] != '\n' {
-			i++
-		}
-		lines = append(lines, b[:i])
-		b = b[min(i+1, len(b)):]
-	}
-	return lines
 }
 
 // TestScaleChild is BenchmarkExploreScale's child: it runs one search and

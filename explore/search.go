@@ -141,7 +141,7 @@ func (x *system) search() *Result {
 	for range workers - 1 {
 		ms = append(ms, &stateMachine{system: x.fork()})
 	}
-	e := newEngine[state](limits{workers: workers, maxStates: x.o.MaxStates, maxDepth: x.o.MaxDepth,
+	e := newEngine[state](limits{maxStates: x.o.MaxStates, maxDepth: x.o.MaxDepth,
 		maxBytes: x.o.MaxBytes, progress: x.o.Progress, interrupt: x.o.Interrupt}, ms)
 	defer e.close()
 	out := e.run()

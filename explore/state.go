@@ -16,13 +16,6 @@ const (
 	maxDirs  = 2 * maxLinks
 )
 
-// The nodes of the direct topology, which much of the two-party code
-// names: the sender is the MQTT client, the receiver the MQTT server.
-const (
-	client = 0
-	server = 1
-)
-
 // state is one state of the closed system. States are immutable once built:
 // successors share the queues and timer sets they do not change (copy on
 // write), and the endpoints are interned (see endpoints).
@@ -41,7 +34,6 @@ type state struct {
 	crashes   uint8
 	losses    uint8
 	dups      uint8
-	id        uint32 // index in the explorer's tables (not part of the key)
 }
 
 // shape is what the encoding of a state needs to know of its system: how

@@ -51,6 +51,8 @@ func randomStates(t *testing.T, x *system, f func(s *state)) {
 // The frontier stores states as their encodings: decoding gives back the
 // same state, and encoding that gives the same bytes. The previous
 // search's word encoding (the scale benchmark's baseline) round-trips too.
+// Decoding undoing encoding also makes the encoding injective, as a state's
+// key must be: two states with equal bytes decode to the same state.
 func TestEncodingRoundTrips(t *testing.T) {
 	for _, o := range walkCases {
 		x, err := newSystem(o)
@@ -61,7 +63,6 @@ func TestEncodingRoundTrips(t *testing.T) {
 		checked := 0
 		randomStates(t, x, func(s *state) {
 			want := *s
-			want.id = 0
 			b := s.encode(nil, x.sh)
 			var got state
 			d.decodeBytes(&got, b, x.sh)
@@ -103,30 +104,6 @@ func sameState(t *testing.T, o Options, got, want *state) {
 	}
 	if !reflect.DeepEqual(g, w) {
 		t.Fatalf("%+v: decoded %+v, want %+v", o, g, w)
-	}
-}
-
-// Distinct states have distinct encodings (the encoding is the state's
-// key): over many random states, equal bytes mean equal states.
-func TestEncodingIsInjective(t *testing.T) {
-	for _, o := range walkCases {
-		x, err := newSystem(o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		seen := map[string]state{}
-		randomStates(t, x, func(s *state) {
-			b := string(s.encode(nil, x.sh))
-			if prev, ok := seen[b]; ok {
-				c := *s
-				prev.id, c.id = 0, 0
-				sameState(t, o, &prev, &c)
-			}
-			var c state
-			var d decoder
-			d.decodeBytes(&c, []byte(b), x.sh)
-			seen[b] = c
-		})
 	}
 }
 

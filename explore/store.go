@@ -22,7 +22,6 @@ package explore
 type visited struct {
 	mem    *memory
 	shards [numShards]shard
-	n      int
 }
 
 const (

@@ -23,8 +23,6 @@ const (
 	mvDup   // datagram: the packet at idx of direction side is duplicated
 )
 
-var moveNames = [...]string{"", "publish", "connect", "restart", "deliver", "timer", "break", "crash", "lose", "dup"}
-
 // move is one transition, packed: kind (4 bits), side (a node, a
 // direction or a connection; 4 bits), index (12 bits) and the option taken
 // by the choices the move's step makes (12 bits; see choosing). It is
@@ -74,7 +72,6 @@ type system struct {
 	o      Options
 	v, fwd model.Variant // what clients publish with; what the broker forwards with
 	cfg    model.Config
-	msgs   []model.Message
 	stream bool
 	obs    observer
 	eps    *endpoints // shared by the workers of a search
@@ -145,7 +142,7 @@ func newSystem(o Options) (*system, error) {
 	msgs := workload(o.Messages, o.DistinctPayloads, top)
 	cfg := o.endpointConfig()
 	eps := newEndpoints(msgs, len(top.layout.Nodes))
-	return &system{o: o, v: v, fwd: model.Forward(v, sub), cfg: cfg, msgs: msgs, stream: o.Mode == model.Stream,
+	return &system{o: o, v: v, fwd: model.Forward(v, sub), cfg: cfg, stream: o.Mode == model.Stream,
 		eps: eps, cache: newEpCache(eps), top: top,
 		sh:      shape{msgs: o.Messages, nodes: len(top.layout.Nodes), dirs: 2 * len(top.layout.Links), broker: top.layout.HasBroker()},
 		choices: cfg.IDPolicy == model.AnyFree || cfg.Choices != 0}, nil
@@ -155,7 +152,7 @@ func newSystem(o Options) (*system, error) {
 // options, topology and interned endpoints; scratch space and a cache of
 // its own; no observer.
 func (x *system) fork() *system {
-	return &system{o: x.o, v: x.v, fwd: x.fwd, cfg: x.cfg, msgs: x.msgs, stream: x.stream, eps: x.eps,
+	return &system{o: x.o, v: x.v, fwd: x.fwd, cfg: x.cfg, stream: x.stream, eps: x.eps,
 		cache: newEpCache(x.eps), top: x.top, sh: x.sh, choices: x.choices}
 }
 

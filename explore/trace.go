@@ -84,6 +84,7 @@ type tracer struct {
 	inexact   []string
 	loose     []string // breaks and crashes anchored to a packet event before the step they follow
 	published int
+	opened    [maxLinks]bool // connections the path connected
 	steps     []Step
 }
 
@@ -95,8 +96,8 @@ type stepInfo struct {
 	armed    int    // timer: the step that armed it
 	anchor   int    // break, crash: the step whose packet event it follows
 	fault    int    // break, crash: index in sched; connect: index of the break it ends (-1: none)
+	broken   int    // connect: the step of the break it ends
 	restart  int    // connect: the restart step it follows (0: none)
-	dropped  bool   // deliver to a node that is down
 	msgIndex int    // publish: 1-based message number
 	expiry   bool   // timer: an expiry timer (its delay is the TTL, not the retry timeout)
 }
@@ -109,9 +110,7 @@ type anchor struct {
 }
 
 type tagInfo struct {
-	name      string
 	tag       tag
-	sent      int
 	delivered []int // steps at which copies arrived
 	lost      bool  // lost by the network, or with a break
 	dup       bool
@@ -141,7 +140,7 @@ func (t *tracer) output(node int, o *model.Output, d int, entered bool) {
 		tg := tag{p: o.Packet, typ: o.Packet.Type, n: t.sends[c][o.Packet.Type], on: on, sent: st.N}
 		t.flight[d] = append(t.flight[d], tg)
 		t.anchor[st.N] = anchor{sim.Fault{When: sim.AfterSend, Type: tg.typ, N: tg.n, On: on}, d / 2}
-		t.tags[tg.name()] = &tagInfo{name: tg.name(), tag: tg, sent: st.N}
+		t.tags[tg.name()] = &tagInfo{tag: tg}
 		t.order = append(t.order, tg.name())
 	case model.OutSetTimer:
 		t.endSpan(node, o.Timer, false)
@@ -210,10 +209,10 @@ func (t *tracer) pick(d int, p model.Packet) tag {
 // linkName is how a move on connection l reads: nothing more where the
 // topology has one connection, the client's name where it has several.
 func (t *tracer) linkName(l int) string {
-	if len(t.x.top.layout.Links) == 1 {
-		return ""
+	if _, on := t.counted(l); on != "" {
+		return " " + on
 	}
-	return " " + t.x.top.name(t.x.top.layout.Links[l].Client)
+	return ""
 }
 
 func (t *tracer) network(m move, p model.Packet) {
@@ -239,7 +238,7 @@ func (t *tracer) network(m move, p model.Packet) {
 			st.Notes = append(st.Notes, "sent at step "+strconv.Itoa(tg.sent))
 		}
 		if t.s.down[to] {
-			st.Lost, in.dropped = true, true
+			st.Lost = true
 			st.Notes = append(st.Notes, "dropped: "+top.name(to)+" is down")
 			return
 		}
@@ -340,7 +339,7 @@ func (x *system) trace(path []move) (*tracer, state) {
 	y.netBuf, y.timBuf = [maxDirs][]pktID{}, [maxNodes][]model.Timer{}
 	t.step = &Step{N: 0}
 	s := y.initial()
-	lastBreak, lastRestart := -1, 0
+	lastBreak, broken, lastRestart := -1, 0, 0
 	for i, m := range path {
 		t.s = s
 		t.step = &Step{N: i + 1, Fault: m.fault()}
@@ -360,8 +359,9 @@ func (x *system) trace(path []move) (*tracer, state) {
 			in.expiry = tm.Purpose() == model.TimerExpiry
 			t.endSpan(m.side(), tm, true)
 		case mvConnect:
-			in.fault, in.restart = lastBreak, lastRestart
-			lastBreak, lastRestart = -1, 0
+			in.fault, in.broken, in.restart = lastBreak, broken, lastRestart
+			lastBreak, broken, lastRestart = -1, 0, 0
+			t.opened[m.side()] = true
 		case mvRestart:
 			lastRestart = i + 1
 		}
@@ -370,7 +370,7 @@ func (x *system) trace(path []move) (*tracer, state) {
 		s = n
 		y.persist(&s)
 		if m.kind() == mvBreak {
-			lastBreak = in.fault
+			lastBreak, broken = in.fault, i+1
 		}
 		t.steps = append(t.steps, *t.step)
 	}
