@@ -416,13 +416,8 @@ func (d *driver) release(it *item) {
 	}
 	t := it.frame.Packet.Type
 	if !it.counted {
-		it.counted = true
-		d.sends[t]++
-		pc.hop.sends[t]++
-		for k, f := range d.c.Faults {
-			if f.Type != t || f.When == sim.AfterRecv || f.When == sim.AtTime || f.N != occurrence(&f, d.sends[t], pc.hop, &pc.hop.sends) {
-				continue
-			}
+		for _, k := range d.countSend(it) {
+			f := d.c.Faults[k]
 			d.fired[k] = true
 			switch f.Action {
 			case sim.Delay:
@@ -461,6 +456,25 @@ func (d *driver) release(it *item) {
 		}
 	}
 	d.now += tickPerRelease
+}
+
+// countSend counts a frame as sent and returns the after-send faults it
+// matches, in schedule order. The simulator counts a packet when it goes on
+// a connection that is up, whether or not it arrives; a frame the proxy
+// holds was written while its connection was up, so it is counted once:
+// when first released, or when a break loses it.
+func (d *driver) countSend(it *item) []int {
+	it.counted = true
+	t, h := it.frame.Packet.Type, it.conn.hop
+	d.sends[t]++
+	h.sends[t]++
+	var ks []int
+	for k, f := range d.c.Faults {
+		if f.Type == t && f.When != sim.AfterRecv && f.When != sim.AtTime && f.N == occurrence(&f, d.sends[t], h, &h.sends) {
+			ks = append(ks, k)
+		}
+	}
+	return ks
 }
 
 func (d *driver) senderNode(it *item) string   { n, _ := d.sender(it); return n }
@@ -507,6 +521,14 @@ func (d *driver) breakConn(pc *pconn, why string, reconnect int64) {
 	sort.Slice(lost, func(i, j int) bool { return before(lost[i], lost[j]) })
 	for _, it := range lost {
 		d.lostLine(it, "connection broken")
+		if it.counted {
+			continue
+		}
+		// The connection is down already: a fault on a lost frame has
+		// nothing left to do, but it fired, as in the simulator.
+		for _, k := range d.countSend(it) {
+			d.fired[k] = true
+		}
 	}
 	h := pc.hop
 	d.line(Line{Kind: LineFault, Over: []string{h.node, "broker"}, Note: "connection " + strconv.Itoa(pc.num) + " broken: " + why, Conn: pc.num})
