@@ -57,8 +57,8 @@ type driver struct {
 	now      int64
 	releases int
 	seq      int
-	sends    [16]int // frames of each type put on the wire (fault matching)
-	recvs    [16]int // frames of each type delivered
+	sends    [model.NumPacketTypes]int // frames of each type put on the wire (fault matching)
+	recvs    [model.NumPacketTypes]int // frames of each type delivered
 	fired    []bool
 	// afterRecv is a connection to break at the next quiet moment, with
 	// the fault that asks for it.
@@ -421,7 +421,7 @@ func (d *driver) release(it *item) {
 			d.fired[k] = true
 			switch f.Action {
 			case sim.Delay:
-				it.readyAt = d.now + f.Ticks
+				it.readyAt = max(it.readyAt, d.now) + f.Ticks // delays on one frame add up, as in the simulator
 				d.line(Line{Kind: LineNote, Over: []string{d.senderNode(it)}, Note: "fault " + strconv.Itoa(k+1) + ": " + f.String()})
 			case sim.Break:
 				pc.queue[it.from] = pc.queue[it.from][1:]
@@ -452,7 +452,11 @@ func (d *driver) release(it *item) {
 	for k, f := range d.c.Faults {
 		if f.Action == sim.Break && f.When == sim.AfterRecv && f.Type == t && f.N == occurrence(&f, d.recvs[t], pc.hop, &pc.hop.recvs) {
 			d.fired[k] = true
-			d.afterRecv, d.afterRecvFault = pc, k
+			// The first in schedule order breaks the connection, as in
+			// the simulator; the others find it down.
+			if d.afterRecv == nil {
+				d.afterRecv, d.afterRecvFault = pc, k
+			}
 		}
 	}
 	d.now += tickPerRelease
@@ -552,7 +556,7 @@ func (d *driver) lostLine(it *item, why string) {
 // occurrence is which occurrence of its type the frame at hand is for
 // fault f, as the simulator counts: over the run (all), or, for a fault on
 // one client's connection, on that hop's connections (0 on another hop).
-func occurrence(f *sim.Fault, all int, h *hop, perHop *[16]int) int {
+func occurrence(f *sim.Fault, all int, h *hop, perHop *[model.NumPacketTypes]int) int {
 	switch {
 	case f.On == "":
 		return all

@@ -38,7 +38,7 @@ type hop struct {
 	// frames of each type put on the wire and delivered on this hop's
 	// connections, for faults counted on its client's connection
 	// ("break after-send PUBREC#1 on subscriber")
-	sends, recvs [16]int
+	sends, recvs [model.NumPacketTypes]int
 	ln           net.Listener
 	broker       string // the broker's address
 	conns        []*pconn
