@@ -71,7 +71,6 @@ type driver struct {
 	published int
 	stopped   string
 	failErr   error
-	reported  map[uint32]bool
 }
 
 // errRunAborted wraps what made the harness itself give up on a run.
@@ -82,7 +81,7 @@ var ErrUnreachable = errors.New("broker unreachable")
 
 func newDriver(t Target, c Case, opt Options) (*driver, error) {
 	d := &driver{opt: opt, c: c, t: t, events: make(chan event, 1024), done: make(chan struct{}),
-		fired: make([]bool, len(c.Faults)), reported: map[uint32]bool{}}
+		fired: make([]bool, len(c.Faults))}
 	d.q.settle = opt.Settle
 	d.clients = clientsOf(c.Topology)
 	d.tp = topics{prefix: "qoslab/conform/" + opt.runID + "/"}
@@ -396,7 +395,10 @@ func before(a, b *item) bool {
 	if a.conn.num != b.conn.num {
 		return a.conn.num < b.conn.num
 	}
-	return a.from < b.from
+	if a.from != b.from {
+		return a.from < b.from
+	}
+	return a.seq < b.seq
 }
 
 // release carries out the next step: a frame goes to its destination, is
@@ -540,7 +542,7 @@ func (d *driver) breakConn(pc *pconn, why string, reconnect int64) {
 	if reconnect == 0 {
 		reconnect = sim.DefaultReconnectTicks
 	}
-	h.downAt, h.reconnectAt, h.awaiting = d.now, d.now+reconnect, true
+	h.reconnectAt, h.awaiting = d.now+reconnect, true
 	h.connected = false
 	d.now += tickPerRelease
 }
@@ -759,11 +761,9 @@ func (d *driver) flushApps() {
 		case appCompleted:
 			d.line(Line{Kind: LineNote, Over: []string{a.node}, Note: "publish m" + utoa(a.ref) + " completed"})
 			d.or.reported(a.ref, "completed")
-			d.reported[a.ref] = true
 		case appFailed:
 			d.line(Line{Kind: LineNote, Over: []string{a.node}, Note: "publish m" + utoa(a.ref) + " failed: " + a.err})
 			d.or.reported(a.ref, "failed: "+a.err)
-			d.reported[a.ref] = true
 		}
 	}
 	d.apps = d.apps[:0]
@@ -772,11 +772,18 @@ func (d *driver) flushApps() {
 // allReported reports whether every publication's API call has returned.
 func (d *driver) allReported() bool {
 	for r := uint32(1); r <= uint32(d.published); r++ {
-		if !d.reported[r] {
+		if !d.returned(r) {
 			return false
 		}
 	}
 	return true
+}
+
+// returned reports whether the publish call for message ref has returned:
+// the oracle holds what it said.
+func (d *driver) returned(ref uint32) bool {
+	_, ok := d.or.outcome[ref]
+	return ok
 }
 
 // stop ends the run early and says why.
@@ -830,7 +837,7 @@ func (d *driver) result() *Result {
 	if d.stopped != "" {
 		r.Pending = d.or.pending()
 		for ref := uint32(1); ref <= uint32(d.published); ref++ {
-			if !d.reported[ref] {
+			if !d.returned(ref) {
 				r.Pending = append(r.Pending, d.or.published[ref]+": the publish call for m"+utoa(ref)+" has not returned"+d.or.modelOutcome(ref))
 			}
 		}

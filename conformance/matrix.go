@@ -112,8 +112,8 @@ func (m *Matrix) Failed() bool {
 	return false
 }
 
-// caseLabel is a case's row heading.
-func caseLabel(c Case) string {
+// CaseLabel is a case's row heading in a matrix.
+func CaseLabel(c Case) string {
 	l := c.Label()
 	var parts []string
 	if t := c.normalize().Topology; t != sim.Brokered {
@@ -174,9 +174,6 @@ func (v Verdict) Short() string {
 	return string(v)
 }
 
-// CaseLabel is a case's row heading in a matrix.
-func CaseLabel(c Case) string { return caseLabel(c) }
-
 // Legend explains the cells of a matrix (Verdict.Short).
 const Legend = "ok: conforms; ok*: conforms, with differences the specification permits; " +
 	"PROTOCOL: a MUST broken; DELIVERY: a message duplicated, lost, or reported failed though delivered; " +
@@ -196,7 +193,7 @@ func (m *Matrix) table() *study.Table {
 		t.Columns = append(t.Columns, study.Column{Key: c.Name(), Head: c.Name(), Text: true})
 	}
 	for i, c := range m.Cases {
-		row := []study.Cell{{Value: caseLabel(c)}}
+		row := []study.Cell{{Value: CaseLabel(c)}}
 		for _, res := range m.Results[i] {
 			row = append(row, study.Cell{Value: cell(res, num)})
 		}
@@ -214,7 +211,7 @@ func (m *Matrix) WriteText(w io.Writer) error {
 	}
 	fmt.Fprintln(w, legend)
 	for i, r := range m.reported() {
-		fmt.Fprintf(w, "\n[%d] %s, MQTT %s, %s: %s\n", i+1, r.Target, r.Version, caseLabel(r.Case), r.Verdict)
+		fmt.Fprintf(w, "\n[%d] %s, MQTT %s, %s: %s\n", i+1, r.Target, r.Version, CaseLabel(r.Case), r.Verdict)
 		writeFindings(w, r, "  ")
 		if r.Verdict.Failed() {
 			fmt.Fprintln(w)
@@ -259,7 +256,7 @@ func (m *Matrix) WriteMarkdown(w io.Writer) error {
 	}
 	fmt.Fprintf(w, "\n%s\n", legend)
 	for i, r := range m.reported() {
-		fmt.Fprintf(w, "\n#### [%d] %s, MQTT %s, %s: %s\n\n", i+1, r.Target, r.Version, caseLabel(r.Case), r.Verdict)
+		fmt.Fprintf(w, "\n#### [%d] %s, MQTT %s, %s: %s\n\n", i+1, r.Target, r.Version, CaseLabel(r.Case), r.Verdict)
 		for k, d := range r.Divergences {
 			fmt.Fprintf(w, "%d. %s (step %d)\n", k+1, markdownEscape(d.String()), d.Step)
 		}

@@ -42,9 +42,9 @@ type hop struct {
 	ln           net.Listener
 	broker       string // the broker's address
 	conns        []*pconn
-	// downAt is the virtual time the last connection broke; the next one
-	// carries frames from reconnectAt on.
-	downAt, reconnectAt int64
+	// reconnectAt is when the next connection carries frames, the last
+	// one having broken.
+	reconnectAt int64
 	// awaiting is set while a connection is expected: the client was
 	// started, or broken off and is configured to come back.
 	awaiting bool
@@ -90,14 +90,13 @@ type item struct {
 
 // event is what the proxy's goroutines and the clients tell the driver.
 type event struct {
-	kind  eventKind
-	conn  *pconn
-	hop   *hop
-	from  side
-	raw   []byte
-	err   error
-	app   appEvent
-	bytes int
+	kind eventKind
+	conn *pconn
+	hop  *hop
+	from side
+	raw  []byte
+	err  error
+	app  appEvent
 }
 
 type eventKind uint8
