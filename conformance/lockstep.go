@@ -287,7 +287,10 @@ func (d *driver) accepted(pc *pconn) {
 	pc.version = d.opt.Version
 	pc.eligibleAt = h.reconnectAt
 	h.awaiting = false
+	// Both ends learn of the connection, as the simulator and the explorer
+	// step them.
 	d.or.input(h.node, 0, model.Input{Kind: model.InConnUp}, "the connection up")
+	d.or.input("broker", h.index, model.Input{Kind: model.InConnUp}, "the connection up")
 }
 
 // announce shows a connection in the transcript before its first step.
