@@ -57,8 +57,8 @@ type driver struct {
 	now      int64
 	releases int
 	seq      int
-	sends    [16]int // frames of each type put on the wire (fault matching)
-	recvs    [16]int // frames of each type delivered
+	sends    [model.NumPacketTypes]int // frames of each type put on the wire (fault matching)
+	recvs    [model.NumPacketTypes]int // frames of each type delivered
 	fired    []bool
 	// afterRecv is a connection to break at the next quiet moment, with
 	// the fault that asks for it.
@@ -71,7 +71,6 @@ type driver struct {
 	published int
 	stopped   string
 	failErr   error
-	reported  map[uint32]bool
 }
 
 // errRunAborted wraps what made the harness itself give up on a run.
@@ -82,7 +81,7 @@ var ErrUnreachable = errors.New("broker unreachable")
 
 func newDriver(t Target, c Case, opt Options) (*driver, error) {
 	d := &driver{opt: opt, c: c, t: t, events: make(chan event, 1024), done: make(chan struct{}),
-		fired: make([]bool, len(c.Faults)), reported: map[uint32]bool{}}
+		fired: make([]bool, len(c.Faults))}
 	d.q.settle = opt.Settle
 	d.clients = clientsOf(c.Topology)
 	d.tp = topics{prefix: "qoslab/conform/" + opt.runID + "/"}
@@ -288,7 +287,10 @@ func (d *driver) accepted(pc *pconn) {
 	pc.version = d.opt.Version
 	pc.eligibleAt = h.reconnectAt
 	h.awaiting = false
+	// Both ends learn of the connection, as the simulator and the explorer
+	// step them.
 	d.or.input(h.node, 0, model.Input{Kind: model.InConnUp}, "the connection up")
+	d.or.input("broker", h.index, model.Input{Kind: model.InConnUp}, "the connection up")
 }
 
 // announce shows a connection in the transcript before its first step.
@@ -396,7 +398,10 @@ func before(a, b *item) bool {
 	if a.conn.num != b.conn.num {
 		return a.conn.num < b.conn.num
 	}
-	return a.from < b.from
+	if a.from != b.from {
+		return a.from < b.from
+	}
+	return a.seq < b.seq
 }
 
 // release carries out the next step: a frame goes to its destination, is
@@ -416,17 +421,12 @@ func (d *driver) release(it *item) {
 	}
 	t := it.frame.Packet.Type
 	if !it.counted {
-		it.counted = true
-		d.sends[t]++
-		pc.hop.sends[t]++
-		for k, f := range d.c.Faults {
-			if f.Type != t || f.When == sim.AfterRecv || f.When == sim.AtTime || f.N != occurrence(&f, d.sends[t], pc.hop, &pc.hop.sends) {
-				continue
-			}
+		for _, k := range d.countSend(it) {
+			f := d.c.Faults[k]
 			d.fired[k] = true
 			switch f.Action {
 			case sim.Delay:
-				it.readyAt = d.now + f.Ticks
+				it.readyAt = max(it.readyAt, d.now) + f.Ticks // delays on one frame add up, as in the simulator
 				d.line(Line{Kind: LineNote, Over: []string{d.senderNode(it)}, Note: "fault " + strconv.Itoa(k+1) + ": " + f.String()})
 			case sim.Break:
 				pc.queue[it.from] = pc.queue[it.from][1:]
@@ -457,10 +457,33 @@ func (d *driver) release(it *item) {
 	for k, f := range d.c.Faults {
 		if f.Action == sim.Break && f.When == sim.AfterRecv && f.Type == t && f.N == occurrence(&f, d.recvs[t], pc.hop, &pc.hop.recvs) {
 			d.fired[k] = true
-			d.afterRecv, d.afterRecvFault = pc, k
+			// The first in schedule order breaks the connection, as in
+			// the simulator; the others find it down.
+			if d.afterRecv == nil {
+				d.afterRecv, d.afterRecvFault = pc, k
+			}
 		}
 	}
 	d.now += tickPerRelease
+}
+
+// countSend counts a frame as sent and returns the after-send faults it
+// matches, in schedule order. The simulator counts a packet when it goes on
+// a connection that is up, whether or not it arrives; a frame the proxy
+// holds was written while its connection was up, so it is counted once:
+// when first released, or when a break loses it.
+func (d *driver) countSend(it *item) []int {
+	it.counted = true
+	t, h := it.frame.Packet.Type, it.conn.hop
+	d.sends[t]++
+	h.sends[t]++
+	var ks []int
+	for k, f := range d.c.Faults {
+		if f.Type == t && f.When != sim.AfterRecv && f.When != sim.AtTime && f.N == occurrence(&f, d.sends[t], h, &h.sends) {
+			ks = append(ks, k)
+		}
+	}
+	return ks
 }
 
 func (d *driver) senderNode(it *item) string   { n, _ := d.sender(it); return n }
@@ -507,6 +530,14 @@ func (d *driver) breakConn(pc *pconn, why string, reconnect int64) {
 	sort.Slice(lost, func(i, j int) bool { return before(lost[i], lost[j]) })
 	for _, it := range lost {
 		d.lostLine(it, "connection broken")
+		if it.counted {
+			continue
+		}
+		// The connection is down already: a fault on a lost frame has
+		// nothing left to do, but it fired, as in the simulator.
+		for _, k := range d.countSend(it) {
+			d.fired[k] = true
+		}
 	}
 	h := pc.hop
 	d.line(Line{Kind: LineFault, Over: []string{h.node, "broker"}, Note: "connection " + strconv.Itoa(pc.num) + " broken: " + why, Conn: pc.num})
@@ -514,7 +545,7 @@ func (d *driver) breakConn(pc *pconn, why string, reconnect int64) {
 	if reconnect == 0 {
 		reconnect = sim.DefaultReconnectTicks
 	}
-	h.downAt, h.reconnectAt, h.awaiting = d.now, d.now+reconnect, true
+	h.reconnectAt, h.awaiting = d.now+reconnect, true
 	h.connected = false
 	d.now += tickPerRelease
 }
@@ -530,7 +561,7 @@ func (d *driver) lostLine(it *item, why string) {
 // occurrence is which occurrence of its type the frame at hand is for
 // fault f, as the simulator counts: over the run (all), or, for a fault on
 // one client's connection, on that hop's connections (0 on another hop).
-func occurrence(f *sim.Fault, all int, h *hop, perHop *[16]int) int {
+func occurrence(f *sim.Fault, all int, h *hop, perHop *[model.NumPacketTypes]int) int {
 	switch {
 	case f.On == "":
 		return all
@@ -733,11 +764,9 @@ func (d *driver) flushApps() {
 		case appCompleted:
 			d.line(Line{Kind: LineNote, Over: []string{a.node}, Note: "publish m" + utoa(a.ref) + " completed"})
 			d.or.reported(a.ref, "completed")
-			d.reported[a.ref] = true
 		case appFailed:
 			d.line(Line{Kind: LineNote, Over: []string{a.node}, Note: "publish m" + utoa(a.ref) + " failed: " + a.err})
 			d.or.reported(a.ref, "failed: "+a.err)
-			d.reported[a.ref] = true
 		}
 	}
 	d.apps = d.apps[:0]
@@ -746,11 +775,18 @@ func (d *driver) flushApps() {
 // allReported reports whether every publication's API call has returned.
 func (d *driver) allReported() bool {
 	for r := uint32(1); r <= uint32(d.published); r++ {
-		if !d.reported[r] {
+		if !d.returned(r) {
 			return false
 		}
 	}
 	return true
+}
+
+// returned reports whether the publish call for message ref has returned:
+// the oracle holds what it said.
+func (d *driver) returned(ref uint32) bool {
+	_, ok := d.or.outcome[ref]
+	return ok
 }
 
 // stop ends the run early and says why.
@@ -804,7 +840,7 @@ func (d *driver) result() *Result {
 	if d.stopped != "" {
 		r.Pending = d.or.pending()
 		for ref := uint32(1); ref <= uint32(d.published); ref++ {
-			if !d.reported[ref] {
+			if !d.returned(ref) {
 				r.Pending = append(r.Pending, d.or.published[ref]+": the publish call for m"+utoa(ref)+" has not returned"+d.or.modelOutcome(ref))
 			}
 		}

@@ -8,11 +8,9 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/renderer"
-	"github.com/olekukonko/tablewriter/tw"
 	"github.com/qoslab/qoslab/model"
 	"github.com/qoslab/qoslab/sim"
+	"github.com/qoslab/qoslab/study"
 )
 
 // Column is one implementation under one protocol version.
@@ -114,8 +112,8 @@ func (m *Matrix) Failed() bool {
 	return false
 }
 
-// caseLabel is a case's row heading.
-func caseLabel(c Case) string {
+// CaseLabel is a case's row heading in a matrix.
+func CaseLabel(c Case) string {
 	l := c.Label()
 	var parts []string
 	if t := c.normalize().Topology; t != sim.Brokered {
@@ -176,9 +174,6 @@ func (v Verdict) Short() string {
 	return string(v)
 }
 
-// CaseLabel is a case's row heading in a matrix.
-func CaseLabel(c Case) string { return caseLabel(c) }
-
 // Legend explains the cells of a matrix (Verdict.Short).
 const Legend = "ok: conforms; ok*: conforms, with differences the specification permits; " +
 	"PROTOCOL: a MUST broken; DELIVERY: a message duplicated, lost, or reported failed though delivered; " +
@@ -187,46 +182,36 @@ const Legend = "ok: conforms; ok*: conforms, with differences the specification 
 // legend explains the cells of the text and markdown matrices.
 const legend = Legend + "; [N]: report N below."
 
-func (m *Matrix) table(w io.Writer, r tw.Renderer) error {
+// table is the matrix of verdicts, every column a label.
+func (m *Matrix) table() *study.Table {
 	num := map[*Result]int{}
 	for i, rep := range m.reported() {
 		num[rep] = i + 1
 	}
-	align := []tw.Align{tw.AlignLeft}
-	head := []string{"case"}
+	t := &study.Table{Columns: []study.Column{{Key: "case", Head: "case", Text: true}}}
 	for _, c := range m.Columns {
-		head = append(head, c.Name())
-		align = append(align, tw.AlignLeft)
+		t.Columns = append(t.Columns, study.Column{Key: c.Name(), Head: c.Name(), Text: true})
 	}
-	tab := tablewriter.NewTable(w, tablewriter.WithRenderer(r),
-		tablewriter.WithHeaderAutoFormat(tw.Off),
-		tablewriter.WithHeaderAlignment(tw.AlignCenter),
-		tablewriter.WithRowAlignmentConfig(tw.CellAlignment{PerColumn: align}),
-		tablewriter.WithRowAutoWrap(tw.WrapNone),
-		tablewriter.WithHeaderAutoWrap(tw.WrapNone))
-	tab.Header(head)
 	for i, c := range m.Cases {
-		row := []string{caseLabel(c)}
+		row := []study.Cell{{Value: CaseLabel(c)}}
 		for _, res := range m.Results[i] {
-			row = append(row, cell(res, num))
+			row = append(row, study.Cell{Value: cell(res, num)})
 		}
-		if err := tab.Append(row); err != nil {
-			return err
-		}
+		t.Rows = append(t.Rows, row)
 	}
-	return tab.Render()
+	return t
 }
 
 // WriteText writes the matrix as an ASCII table, then one report per run
 // with divergences: each divergence, the real transcript beside the
 // model's, and the command that replays the run.
 func (m *Matrix) WriteText(w io.Writer) error {
-	if err := m.table(w, renderer.NewBlueprint(tw.Rendition{Symbols: tw.NewSymbols(tw.StyleASCII)})); err != nil {
+	if err := m.table().WriteText(w); err != nil {
 		return err
 	}
 	fmt.Fprintln(w, legend)
 	for i, r := range m.reported() {
-		fmt.Fprintf(w, "\n[%d] %s, MQTT %s, %s: %s\n", i+1, r.Target, r.Version, caseLabel(r.Case), r.Verdict)
+		fmt.Fprintf(w, "\n[%d] %s, MQTT %s, %s: %s\n", i+1, r.Target, r.Version, CaseLabel(r.Case), r.Verdict)
 		writeFindings(w, r, "  ")
 		if r.Verdict.Failed() {
 			fmt.Fprintln(w)
@@ -266,12 +251,12 @@ func writeFindings(w io.Writer, r *Result, indent string) {
 // WriteMarkdown writes the matrix as a markdown table, then the reports,
 // with each transcript side by side in text and as two Mermaid diagrams.
 func (m *Matrix) WriteMarkdown(w io.Writer) error {
-	if err := m.table(w, renderer.NewMarkdown()); err != nil {
+	if err := m.table().WriteMarkdown(w); err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "\n%s\n", legend)
 	for i, r := range m.reported() {
-		fmt.Fprintf(w, "\n#### [%d] %s, MQTT %s, %s: %s\n\n", i+1, r.Target, r.Version, caseLabel(r.Case), r.Verdict)
+		fmt.Fprintf(w, "\n#### [%d] %s, MQTT %s, %s: %s\n\n", i+1, r.Target, r.Version, CaseLabel(r.Case), r.Verdict)
 		for k, d := range r.Divergences {
 			fmt.Fprintf(w, "%d. %s (step %d)\n", k+1, markdownEscape(d.String()), d.Step)
 		}

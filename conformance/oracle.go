@@ -499,14 +499,7 @@ func (o *oracle) sent(node string, conn int, f *Frame, at int64) *Divergence {
 			d = alt
 		}
 	}
-	if d == nil {
-		d = o.permittedChoice(n)
-	}
-	if d != nil {
-		d.At = at
-		return o.add(*d)
-	}
-	return nil
+	return o.conclude(n, d, at)
 }
 
 // otherID matches a new flow (PUBLISH with DUP 0, SUBSCRIBE) the model
@@ -612,14 +605,20 @@ func (o *oracle) deliveredTo(node string, ref uint32, at int64) *Divergence {
 		d.key = []string{"m" + utoa(ref)}
 		return d
 	})
+	return o.conclude(n, d, at)
+}
+
+// conclude records what a match of node n at time at found: its divergence
+// d, or else a permitted choice the match showed the node took.
+func (o *oracle) conclude(n *nodeOracle, d *Divergence, at int64) *Divergence {
 	if d == nil {
 		d = o.permittedChoice(n)
 	}
-	if d != nil {
-		d.At = at
-		return o.add(*d)
+	if d == nil {
+		return nil
 	}
-	return nil
+	d.At = at
+	return o.add(*d)
 }
 
 // match removes the first owed output that fits from every candidate that

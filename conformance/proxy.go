@@ -38,13 +38,13 @@ type hop struct {
 	// frames of each type put on the wire and delivered on this hop's
 	// connections, for faults counted on its client's connection
 	// ("break after-send PUBREC#1 on subscriber")
-	sends, recvs [16]int
+	sends, recvs [model.NumPacketTypes]int
 	ln           net.Listener
 	broker       string // the broker's address
 	conns        []*pconn
-	// downAt is the virtual time the last connection broke; the next one
-	// carries frames from reconnectAt on.
-	downAt, reconnectAt int64
+	// reconnectAt is when the next connection carries frames, the last
+	// one having broken.
+	reconnectAt int64
 	// awaiting is set while a connection is expected: the client was
 	// started, or broken off and is configured to come back.
 	awaiting bool
@@ -90,14 +90,13 @@ type item struct {
 
 // event is what the proxy's goroutines and the clients tell the driver.
 type event struct {
-	kind  eventKind
-	conn  *pconn
-	hop   *hop
-	from  side
-	raw   []byte
-	err   error
-	app   appEvent
-	bytes int
+	kind eventKind
+	conn *pconn
+	hop  *hop
+	from side
+	raw  []byte
+	err  error
+	app  appEvent
 }
 
 type eventKind uint8

@@ -12,16 +12,12 @@ import (
 	"github.com/qoslab/qoslab/sim"
 )
 
-// Topologies are the simulator's systems with a broker in them: broker
-// (publisher -> broker -> subscriber), pair (alice and carol publish to
-// each other: every connection carries flows both ways, with the same
-// packet ids in use both ways at once) and self (one client subscribed to
-// its own topic). Node names, who publishes and who subscribes come from
-// sim.Topology.Layout, so a conformance run and a simulated one are the
-// same system.
-var Topologies = []sim.Topology{sim.Brokered, sim.Pair, sim.Self}
-
-// ParseTopology reads a topology with a broker in it.
+// ParseTopology reads a topology with a broker in it: broker (publisher ->
+// broker -> subscriber), pair (alice and carol publish to each other: every
+// connection carries flows both ways, with the same packet ids in use both
+// ways at once) or self (one client subscribed to its own topic). Node
+// names, who publishes and who subscribes come from sim.Topology.Layout,
+// so a conformance run and a simulated one are the same system.
 func ParseTopology(s string) (sim.Topology, error) {
 	t, err := sim.ParseTopology(s)
 	if err == nil && t.Layout().HasBroker() {

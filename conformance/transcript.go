@@ -87,32 +87,15 @@ func (t Transcript) String() string {
 	return b.String()
 }
 
-// letters name the participants in diagrams, as the simulator's do.
-var letters = map[string]string{"publisher": "P", "broker": "B", "subscriber": "U", "alice": "A", "carol": "C", "client": "C"}
-
-func letter(node string) string {
-	if l, ok := letters[node]; ok {
-		return l
-	}
-	return node
-}
-
-// participants lists a transcript's nodes, broker in the middle.
+// participants lists a transcript's nodes as the simulator's diagrams
+// place them, broker in the middle.
 func (t Transcript) participants() []string {
-	seen := map[string]bool{}
+	var names []string
 	for _, l := range t {
-		seen[l.From], seen[l.To] = true, true
-		for _, o := range l.Over {
-			seen[o] = true
-		}
+		names = append(names, l.From, l.To)
+		names = append(names, l.Over...)
 	}
-	var ps []string
-	for _, n := range []string{"client", "publisher", "alice", "broker", "subscriber", "carol"} {
-		if seen[n] {
-			ps = append(ps, n)
-		}
-	}
-	return ps
+	return sim.Participants(names)
 }
 
 // ASCII draws the transcript as a text sequence diagram in the
@@ -136,8 +119,8 @@ func (t Transcript) ASCII() []string {
 	head := []byte(strings.Repeat(" ", total))
 	legend := make([]string, len(ps))
 	for i, p := range ps {
-		copy(head[col[p]:], letter(p))
-		legend[i] = letter(p) + " = " + p
+		copy(head[col[p]:], sim.Letter(p))
+		legend[i] = sim.Letter(p) + " = " + p
 	}
 	out := []string{fmt.Sprintf("%6s  %s   (%s)", "t", strings.TrimRight(string(head), " "), strings.Join(legend, ", "))}
 	for _, l := range t {
@@ -149,7 +132,7 @@ func (t Transcript) ASCII() []string {
 		switch l.Kind {
 		case LineArrow, LineLost:
 			a, z := col[l.From], col[l.To]
-			row[a], row[z] = letter(l.From)[0], letter(l.To)[0]
+			row[a], row[z] = sim.Letter(l.From)[0], sim.Letter(l.To)[0]
 			copy(row[min(a, z)+1:], sim.Arrow(l.Label, max(a, z)-min(a, z)-1, z < a, l.Kind == LineLost))
 		case LineFault:
 			lo, hi := total, 0
@@ -161,7 +144,7 @@ func (t Transcript) ASCII() []string {
 			}
 		default:
 			c := col[l.Over[0]]
-			row[c] = letter(l.Over[0])[0]
+			row[c] = sim.Letter(l.Over[0])[0]
 		}
 		for _, m := range l.Marks {
 			suffix = strings.TrimSpace(suffix + " [!" + strconv.Itoa(m) + "]")
@@ -187,35 +170,31 @@ func (t Transcript) WriteMermaid(w io.Writer) error {
 	var b strings.Builder
 	b.WriteString("sequenceDiagram\n")
 	for _, p := range t.participants() {
-		fmt.Fprintf(&b, "    participant %s as %s\n", letter(p), p)
+		fmt.Fprintf(&b, "    participant %s as %s\n", sim.Letter(p), p)
 	}
 	for _, l := range t {
 		at := "t=" + strconv.FormatInt(l.At, 10) + " "
 		switch l.Kind {
 		case LineArrow:
-			fmt.Fprintf(&b, "    %s->>%s: %s\n", letter(l.From), letter(l.To), mermaidText(at+l.Label))
+			fmt.Fprintf(&b, "    %s->>%s: %s\n", sim.Letter(l.From), sim.Letter(l.To), sim.MermaidText(at+l.Label))
 		case LineLost:
-			fmt.Fprintf(&b, "    %s-x%s: %s\n", letter(l.From), letter(l.To), mermaidText(at+l.Label+" ("+l.Note+")"))
+			fmt.Fprintf(&b, "    %s-x%s: %s\n", sim.Letter(l.From), sim.Letter(l.To), sim.MermaidText(at+l.Label+" ("+l.Note+")"))
 		default:
 			over := make([]string, len(l.Over))
 			for i, o := range l.Over {
-				over[i] = letter(o)
+				over[i] = sim.Letter(o)
 			}
 			if len(over) > 2 {
 				over = []string{over[0], over[len(over)-1]}
 			}
-			fmt.Fprintf(&b, "    Note over %s: %s\n", strings.Join(over, ","), mermaidText(at+l.Note))
+			fmt.Fprintf(&b, "    Note over %s: %s\n", strings.Join(over, ","), sim.MermaidText(at+l.Note))
 		}
 		for _, d := range l.Divs {
-			fmt.Fprintf(&b, "    rect rgb(255, 220, 220)\n    Note over %s: %s\n    end\n", letter(d.Node), mermaidText("! "+d.Class.String()+": "+d.Did))
+			fmt.Fprintf(&b, "    rect rgb(255, 220, 220)\n    Note over %s: %s\n    end\n", sim.Letter(d.Node), sim.MermaidText("! "+d.Class.String()+": "+d.Did))
 		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
-}
-
-func mermaidText(s string) string {
-	return strings.NewReplacer(";", ",", "#", "no.", "\"", "'").Replace(s)
 }
 
 // SideBySide puts two diagrams in columns: the real run on the left, the

@@ -73,14 +73,10 @@ func WriteTrace(w io.Writer, v *Violation) error {
 	return err
 }
 
-// The letters the diagrams give nodes, as the simulator's do.
-var nodeLetters = map[string]byte{"client": 'C', "server": 'S', "publisher": 'P', "broker": 'B', "subscriber": 'U', "alice": 'A', "carol": 'C'}
-
+// letter is the simulator's letter for node i; a node without one shows
+// its name's first letter, upper-cased, as a column head has one cell.
 func letter(nodes []string, i int) byte {
-	if l, ok := nodeLetters[nodes[i]]; ok {
-		return l
-	}
-	return strings.ToUpper(nodes[i])[0]
+	return strings.ToUpper(sim.Letter(nodes[i]))[0]
 }
 
 func letterOf(nodes []string, name string) byte {
@@ -126,7 +122,7 @@ func WriteMermaid(w io.Writer, v *Violation) error {
 		if len(s.Notes) > 0 {
 			text += " / " + strings.Join(s.Notes, ", ")
 		}
-		text = strings.NewReplacer(";", ",", "#", "no.", "\"", "'").Replace(text)
+		text = sim.MermaidText(text)
 		switch {
 		case s.Label != "" && s.To != "":
 			op := "->>"

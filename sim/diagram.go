@@ -20,37 +20,56 @@ var letters = map[string]string{
 	"client": "C", "server": "S", "publisher": "P", "broker": "B", "subscriber": "U", "alice": "A", "carol": "C",
 }
 
-func letter(node string) string {
+// Letter is the letter a diagram shows for a node; a node no layout names
+// shows its name. The conformance transcripts and the explorer's traces
+// use it too, so that every diagram names nodes alike.
+func Letter(node string) string {
 	if l, ok := letters[node]; ok {
 		return l
 	}
 	return node
 }
 
-// participants lists the nodes of a trace in the order of the topologies'
-// layouts: clients left, the broker or server in the middle, subscribers
-// right; names no layout uses follow in the order they appear.
-func participants(t Trace) []string {
-	order := []string{"client", "publisher", "alice", "broker", "server", "subscriber", "carol"}
+// participantOrder is the topologies' layouts seen left to right: clients
+// left, the broker or server in the middle, subscribers right.
+var participantOrder = []string{"client", "publisher", "alice", "broker", "server", "subscriber", "carol"}
+
+// Participants lists the nodes named (in the order they appear; repeats
+// and "" are ignored) in the order of the topologies' layouts; names no
+// layout uses follow in the order they appear. The conformance transcripts
+// place their columns with it too.
+func Participants(names []string) []string {
 	seen := map[string]bool{}
 	var others []string
-	for _, e := range t {
-		for _, n := range [2]string{e.Node, e.Peer} {
-			if n != "" && n != "network" && !seen[n] {
-				seen[n] = true
-				if !slices.Contains(order, n) {
-					others = append(others, n)
-				}
+	for _, n := range names {
+		if n != "" && !seen[n] {
+			seen[n] = true
+			if !slices.Contains(participantOrder, n) {
+				others = append(others, n)
 			}
 		}
 	}
 	var ps []string
-	for _, n := range order {
+	for _, n := range participantOrder {
 		if seen[n] {
 			ps = append(ps, n)
 		}
 	}
 	return append(ps, others...)
+}
+
+// participants lists the nodes of a trace as diagrams place them; the
+// network is no participant.
+func participants(t Trace) []string {
+	var names []string
+	for _, e := range t {
+		for _, n := range [2]string{e.Node, e.Peer} {
+			if n != "network" {
+				names = append(names, n)
+			}
+		}
+	}
+	return Participants(names)
 }
 
 // fates maps a send id to what the network did with it.
@@ -135,11 +154,11 @@ func WriteASCII(w io.Writer, t Trace, opt DiagramOptions) error {
 	var b strings.Builder
 	head := []byte(strings.Repeat(" ", total+1))
 	for _, p := range ps {
-		copy(head[col[p]:], letter(p))
+		copy(head[col[p]:], Letter(p))
 	}
 	legend := make([]string, len(ps))
 	for i, p := range ps {
-		legend[i] = letter(p) + " = " + p
+		legend[i] = Letter(p) + " = " + p
 	}
 	fmt.Fprintf(&b, "%6s  %s   (%s)\n", "t", strings.TrimRight(string(head), " "), strings.Join(legend, ", "))
 	for _, l := range lines {
@@ -151,7 +170,7 @@ func WriteASCII(w io.Writer, t Trace, opt DiagramOptions) error {
 		switch {
 		case l.from != "":
 			a, z := col[l.from], col[l.to]
-			row[a], row[z] = letter(l.from)[0], letter(l.to)[0]
+			row[a], row[z] = Letter(l.from)[0], Letter(l.to)[0]
 			copy(row[min(a, z)+1:], Arrow(l.label, abs(z-a)-1, z < a, l.lostWhy != ""))
 			if l.lostWhy != "" {
 				suffix = "lost: " + l.lostWhy
@@ -168,7 +187,7 @@ func WriteASCII(w io.Writer, t Trace, opt DiagramOptions) error {
 			suffix = l.note
 		default:
 			c := col[l.over[0]]
-			row[c] = letter(l.over[0])[0]
+			row[c] = Letter(l.over[0])[0]
 			if l.fault {
 				row[c] = '*'
 			}
@@ -222,7 +241,7 @@ func WriteMermaid(w io.Writer, t Trace, opt DiagramOptions) error {
 	var b strings.Builder
 	b.WriteString("sequenceDiagram\n")
 	for _, p := range participants(t) {
-		fmt.Fprintf(&b, "    participant %s as %s\n", letter(p), p)
+		fmt.Fprintf(&b, "    participant %s as %s\n", Letter(p), p)
 	}
 	for _, l := range diagramLines(t, opt) {
 		at := "t=" + strconv.FormatInt(l.at, 10) + " "
@@ -237,20 +256,21 @@ func WriteMermaid(w io.Writer, t Trace, opt DiagramOptions) error {
 			if l.dup {
 				text += " (duplicated)"
 			}
-			fmt.Fprintf(&b, "    %s%s%s: %s\n", letter(l.from), op, letter(l.to), mermaidText(at+text))
+			fmt.Fprintf(&b, "    %s%s%s: %s\n", Letter(l.from), op, Letter(l.to), MermaidText(at+text))
 		default:
-			over := letter(l.over[0])
+			over := Letter(l.over[0])
 			if len(l.over) == 2 {
-				over += "," + letter(l.over[1])
+				over += "," + Letter(l.over[1])
 			}
-			fmt.Fprintf(&b, "    Note over %s: %s\n", over, mermaidText(at+l.note))
+			fmt.Fprintf(&b, "    Note over %s: %s\n", over, MermaidText(at+l.note))
 		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
-// mermaidText keeps characters Mermaid reads as syntax out of a message.
-func mermaidText(s string) string {
+// MermaidText keeps characters Mermaid reads as syntax out of a message;
+// the conformance transcripts and the explorer's traces use it too.
+func MermaidText(s string) string {
 	return strings.NewReplacer(";", ",", "#", "no.", "\"", "'").Replace(s)
 }
