@@ -88,7 +88,11 @@ func writeCheckHTML(w io.Writer, rep properties.Report) error {
 		d.Metric = append(d.Metric, report.Metric{Name: "search", Value: fmt.Sprintf("%d schedules tried, counterexample after %v, shrunk in %d step(s), %v in all (%d worker(s))",
 			rep.Tried, rep.FirstFound.Round(time.Microsecond), x.Shrinks, rep.Elapsed.Round(time.Millisecond), rep.Search.Workers)})
 	} else {
-		d.Metric = []report.Metric{{Name: "schedules", Value: fmt.Sprintf("%d tried in %v (seed %d, %d worker(s))", rep.Tried, rep.Elapsed.Round(time.Millisecond), rep.Search.Seed, rep.Search.Workers)}}
+		tried := fmt.Sprint(rep.Tried)
+		if rep.Interrupted {
+			tried += fmt.Sprintf(" of %d", rep.Search.Tests)
+		}
+		d.Metric = []report.Metric{{Name: "schedules", Value: fmt.Sprintf("%s tried in %v (seed %d, %d worker(s))", tried, rep.Elapsed.Round(time.Millisecond), rep.Search.Seed, rep.Search.Workers)}}
 	}
 	return report.Write(w, d)
 }

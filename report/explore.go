@@ -21,8 +21,12 @@ func FromCheck(rep properties.Report) (*Doc, error) {
 	title := fmt.Sprintf("qoslab check: property %s (%s) for variant %s, %s topology, %s mode, MQTT %s", s.Property.Name,
 		s.Property.Kind, c.Variant, c.Topology, c.Endpoint.Mode, c.Endpoint.Version)
 	if rep.Held {
-		return &Doc{Kind: "check", Title: title, TimeLabel: "t", Settings: []string{s.Property.Doc},
-			Verdict: &Verdict{Text: fmt.Sprintf("held: no counterexample in %d schedules (seed %d)", rep.Tried, s.Seed)}}, nil
+		v := &Verdict{Text: fmt.Sprintf("held: no counterexample in %d schedules (seed %d)", rep.Tried, s.Seed)}
+		if rep.Interrupted {
+			// Stopped early, the search vouches for nothing beyond what it tried.
+			v.Text = "INTERRUPTED: no counterexample in the schedules tried; nothing is shown beyond them"
+		}
+		return &Doc{Kind: "check", Title: title, TimeLabel: "t", Settings: []string{s.Property.Doc}, Verdict: v}, nil
 	}
 	x := rep.Counterexample
 	res, st, err := sim.RunStates(x.Config)
