@@ -89,14 +89,7 @@ func nodesOf(t sim.Trace, st *sim.States) []string {
 		add(e.Node)
 		add(e.Peer)
 	}
-	rank := func(n string) int {
-		if i := slices.Index(participantOrder, n); i >= 0 {
-			return i
-		}
-		return len(participantOrder) + slices.Index(names, n)
-	}
-	slices.SortStableFunc(names, func(a, b string) int { return rank(a) - rank(b) })
-	return names
+	return orderNodes(names)
 }
 
 // addTrace makes one row per trace event and one arrow per copy of a
