@@ -220,7 +220,7 @@ func explorerPage() report.Explorer {
 	e := report.Explorer{Title: "qoslab explorer"}
 	selects := map[string][]string{"variant": model.Names(), "mode": {"stream", "datagram"}, "mqtt": {"5.0", "3.1.1"},
 		"id-policy": {"lowest-free", "sequential", "any"}, "topology": {"direct", "duplex", "broker", "pair", "self"},
-		"choices": {"none", "all", "pubcomp-reason", "repeat-pubrec", "resend-order", "method", "keep-session"}}
+		"choices": append([]string{"none", "all"}, model.ChoiceNames()...)}
 	for _, name := range serveParams {
 		f := fs.Lookup(name)
 		kind := "number"
