@@ -324,7 +324,7 @@ func (s *explorerServer) search(o explore.Options) (findResult, error) {
 	if err != nil {
 		return findResult{}, err
 	}
-	out := findResult{Verdict: res.Verdict.String(), Text: verdictLine(res), States: res.States, Seconds: res.Elapsed.Seconds()}
+	out := findResult{Verdict: res.Verdict.String(), Text: report.ExploreVerdict(res), States: res.States, Seconds: res.Elapsed.Seconds()}
 	if v := res.Violation; v != nil {
 		st, err := explore.NewStepper(o)
 		if err != nil {
