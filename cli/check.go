@@ -79,8 +79,7 @@ func parseCheck(stderr io.Writer, args []string) (*checkSetup, error) {
 	if rf.faults != "" {
 		return nil, usagef("--faults: check draws its own schedules; use simulate run to replay one")
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	set := visited(fs)
 	switch {
 	case set["messages"]:
 		return nil, usagef("--messages: check draws the number of messages per case; use --max-messages")

@@ -3,7 +3,6 @@ package cli
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -65,8 +64,7 @@ func conformCmd(stdout, stderr io.Writer, args []string) error {
 	if err := parseFlags(fs, stderr, args); err != nil {
 		return err
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	set := visited(fs)
 	switch *format {
 	case "text", "markdown", "json", "html":
 	default:

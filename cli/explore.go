@@ -10,6 +10,7 @@ import (
 
 	"github.com/qoslab/qoslab/explore"
 	"github.com/qoslab/qoslab/model"
+	"github.com/qoslab/qoslab/report"
 	"github.com/qoslab/qoslab/sim"
 )
 
@@ -298,7 +299,7 @@ func writeExplore(w io.Writer, res *explore.Result, format string) error {
 	}
 	fmt.Fprintf(w, "qoslab explore: variant %s%s, %s mode, MQTT %s, %s search\n", o.Variant, top, o.Mode, o.Version, o.Search)
 	fmt.Fprintf(w, "bounds:      %s\n", bounds(o))
-	fmt.Fprintf(w, "verdict:     %s\n", verdictLine(res))
+	fmt.Fprintf(w, "verdict:     %s\n", report.ExploreVerdict(res))
 	if o.Search == explore.Walk {
 		fmt.Fprintf(w, "states:      %d visited along the walks (not distinct), longest walk %d moves\n", res.States, res.MaxDepth)
 	} else {
@@ -321,26 +322,12 @@ func writeExplore(w io.Writer, res *explore.Result, format string) error {
 		return err
 	}
 	fmt.Fprintln(w)
-	status := "reproduces the violation in the simulator"
-	if !v.Reproduced {
-		status = "does NOT reproduce it in the simulator"
-	}
 	fmt.Fprintf(w, "replay:      %s\n", v.Replay.Command())
-	fmt.Fprintf(w, "             (%s)\n", status)
+	fmt.Fprintf(w, "             (%s)\n", report.ReplayStatus(v))
 	if v.ReplayNote != "" {
 		fmt.Fprintf(w, "             note: %s\n", v.ReplayNote)
 	}
 	return nil
-}
-
-func verdictLine(res *explore.Result) string {
-	switch res.Verdict {
-	case explore.Proven:
-		return "PROVEN within the bounds: no duplicate and no loss in any reachable state; from every state all messages can finish without further faults"
-	case explore.Violated:
-		return "VIOLATED: " + res.Violation.String() + " (a shortest counterexample)"
-	}
-	return "INCOMPLETE: " + res.Stopped
 }
 
 type exploreOutput struct {

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 	"time"
 
@@ -38,17 +37,7 @@ func writeRunHTML(w io.Writer, cfg sim.Config, judge *properties.Property) error
 			return err
 		}
 		d.Verdict = &report.Verdict{Text: judge.Name + " held"}
-		if len(vs) > 0 {
-			d.Verdict = &report.Verdict{Text: "VIOLATED: " + vs[0].String(), Bad: true}
-			var lines []string
-			for _, v := range vs {
-				lines = append(lines, v.String())
-				d.Marks = append(d.Marks, v.Events...)
-			}
-			slices.Sort(d.Marks)
-			d.Marks = slices.Compact(d.Marks)
-			d.Sections = append([]report.Section{{Title: "violations", Lines: lines, Code: true, Bad: true}}, d.Sections...)
-		}
+		d.AddViolations(vs)
 	}
 	if err := report.Write(w, d); err != nil {
 		return err
@@ -88,7 +77,11 @@ func writeCheckHTML(w io.Writer, rep properties.Report) error {
 		d.Metric = append(d.Metric, report.Metric{Name: "search", Value: fmt.Sprintf("%d schedules tried, counterexample after %v, shrunk in %d step(s), %v in all (%d worker(s))",
 			rep.Tried, rep.FirstFound.Round(time.Microsecond), x.Shrinks, rep.Elapsed.Round(time.Millisecond), rep.Search.Workers)})
 	} else {
-		d.Metric = []report.Metric{{Name: "schedules", Value: fmt.Sprintf("%d tried in %v (seed %d, %d worker(s))", rep.Tried, rep.Elapsed.Round(time.Millisecond), rep.Search.Seed, rep.Search.Workers)}}
+		tried := fmt.Sprint(rep.Tried)
+		if rep.Interrupted {
+			tried += fmt.Sprintf(" of %d", rep.Search.Tests)
+		}
+		d.Metric = []report.Metric{{Name: "schedules", Value: fmt.Sprintf("%s tried in %v (seed %d, %d worker(s))", tried, rep.Elapsed.Round(time.Millisecond), rep.Search.Seed, rep.Search.Workers)}}
 	}
 	return report.Write(w, d)
 }
@@ -99,7 +92,6 @@ func writeExploreHTML(w io.Writer, res *explore.Result) error {
 		return err
 	}
 	d.Settings = append([]string{"bounds: " + bounds(res.Options)}, d.Settings...)
-	d.Verdict.Text = verdictLine(res)
 	states := fmt.Sprintf("%d distinct, %d transitions, max depth %d", res.States, res.Transitions, res.MaxDepth)
 	if res.Options.Search == explore.Walk {
 		states = fmt.Sprintf("%d visited along the walks (not distinct), longest walk %d moves", res.States, res.MaxDepth)

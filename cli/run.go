@@ -9,6 +9,7 @@ import (
 
 	"github.com/qoslab/qoslab/model"
 	"github.com/qoslab/qoslab/properties"
+	"github.com/qoslab/qoslab/report"
 	"github.com/qoslab/qoslab/sim"
 )
 
@@ -136,17 +137,8 @@ func writeRun(w io.Writer, res *sim.Result, format string, opt sim.DiagramOption
 	c := res.Config
 	fmt.Fprintf(w, "qoslab run: variant %s, %s topology, %s mode, MQTT %s, %d message(s), seed %d\n",
 		c.Variant, c.Topology, c.Endpoint.Mode, c.Endpoint.Version, c.Workload.Messages, c.Seed)
-	switch l := c.Topology.Layout(); {
-	case c.Topology == sim.Brokered && len(res.Legs) == 2:
-		fmt.Fprintf(w, "legs: publisher -> broker %s, broker -> subscriber %s (the lower QoS of the two)\n", res.Legs[0], res.Legs[1])
-	case l.HasBroker():
-		// Each connection carries publications both ways: up with
-		// --variant, down at the lower QoS of it and --sub-variant.
-		legs := make([]string, len(l.Links))
-		for i, lk := range l.Links {
-			legs[i] = l.Nodes[lk.Client].Name + " <-> " + l.Nodes[lk.Server].Name + " " + res.Legs[i]
-		}
-		fmt.Fprintf(w, "legs: %s (up/down where they differ)\n", strings.Join(legs, ", "))
+	if l := report.LegsLine(res); l != "" {
+		fmt.Fprintln(w, l)
 	}
 	if c.Endpoint.CleanStart || c.Endpoint.IDPolicy == model.AnyFree || c.Endpoint.Choices != 0 {
 		fmt.Fprintf(w, "session: clean start %v, id policy %s, open choices %s\n", c.Endpoint.CleanStart, c.Endpoint.IDPolicy, c.Endpoint.Choices)

@@ -9,8 +9,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
-	"os/signal"
 	"sort"
 	"strconv"
 	"strings"
@@ -43,22 +41,20 @@ func serveCmd(stdout, stderr io.Writer, args []string) error {
 	fs := newFlagSet("serve", serveSummary)
 	addr := fs.String("addr", "127.0.0.1:8080", "loopback address to listen on (port 0: any free port)")
 	maxStates := fs.Int("max-states", 2_000_000, "bound of a find's search, in states")
-	maxMem := fs.Uint64("max-mem", 1024, "bound of a find's search: the heap in MiB")
+	maxMem := memSize(1 << 30)
+	fs.Var(&maxMem, "max-mem", "bound of a find's search: the memory it holds, a `size` such as 512MiB or 8GiB (a bare number is MiB)")
 	if err := parseFlags(fs, stderr, args); err != nil {
 		return err
 	}
 	if err := loopback(*addr); err != nil {
 		return err
 	}
-	switch {
-	case *maxStates < 1 || *maxStates > 1<<31:
+	if *maxStates < 1 || *maxStates > 1<<31 {
 		return usagef("--max-states %d: allowed 1..%d", *maxStates, 1<<31)
-	case *maxMem < 1 || *maxMem > 1<<30:
-		return usagef("--max-mem %d: allowed 1..%d MiB", *maxMem, 1<<30)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := interrupt()
 	defer stop()
-	return serve(ctx, stdout, *addr, newExplorerServer(*maxStates, *maxMem<<20))
+	return serve(ctx, stdout, *addr, newExplorerServer(*maxStates, uint64(maxMem)))
 }
 
 // serve answers on addr until ctx ends, and says where on stdout.
@@ -224,7 +220,7 @@ func explorerPage() report.Explorer {
 	e := report.Explorer{Title: "qoslab explorer"}
 	selects := map[string][]string{"variant": model.Names(), "mode": {"stream", "datagram"}, "mqtt": {"5.0", "3.1.1"},
 		"id-policy": {"lowest-free", "sequential", "any"}, "topology": {"direct", "duplex", "broker", "pair", "self"},
-		"choices": {"none", "all", "pubcomp-reason", "repeat-pubrec", "resend-order", "method", "keep-session"}}
+		"choices": append([]string{"none", "all"}, model.ChoiceNames()...)}
 	for _, name := range serveParams {
 		f := fs.Lookup(name)
 		kind := "number"
@@ -328,7 +324,7 @@ func (s *explorerServer) search(o explore.Options) (findResult, error) {
 	if err != nil {
 		return findResult{}, err
 	}
-	out := findResult{Verdict: res.Verdict.String(), Text: verdictLine(res), States: res.States, Seconds: res.Elapsed.Seconds()}
+	out := findResult{Verdict: res.Verdict.String(), Text: report.ExploreVerdict(res), States: res.States, Seconds: res.Elapsed.Seconds()}
 	if v := res.Violation; v != nil {
 		st, err := explore.NewStepper(o)
 		if err != nil {

@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -45,6 +46,10 @@ const (
 )
 
 var choiceNames = [...]string{"", "id", "pubcomp-reason", "repeat-pubrec", "resend-order", "method", "keep-session"}
+
+// ChoiceNames are the kinds ParseChoices reads, in order; the packet id
+// is not among them (IDPolicy opens it).
+func ChoiceNames() []string { return slices.Clone(choiceNames[2:]) }
 
 func (k ChoiceKind) String() string {
 	if int(k) < len(choiceNames) && k > 0 {
@@ -98,7 +103,7 @@ func ParseChoices(s string) (ChoiceSet, error) {
 		}
 		if k == 0 {
 			return 0, fmt.Errorf("choice %q: allowed values are all, none or a list of %s (the packet id is opened by --id-policy any)",
-				name, strings.Join(choiceNames[2:], ", "))
+				name, strings.Join(ChoiceNames(), ", "))
 		}
 		set = set.With(k)
 	}

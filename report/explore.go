@@ -21,8 +21,12 @@ func FromCheck(rep properties.Report) (*Doc, error) {
 	title := fmt.Sprintf("qoslab check: property %s (%s) for variant %s, %s topology, %s mode, MQTT %s", s.Property.Name,
 		s.Property.Kind, c.Variant, c.Topology, c.Endpoint.Mode, c.Endpoint.Version)
 	if rep.Held {
-		return &Doc{Kind: "check", Title: title, TimeLabel: "t", Settings: []string{s.Property.Doc},
-			Verdict: &Verdict{Text: fmt.Sprintf("held: no counterexample in %d schedules (seed %d)", rep.Tried, s.Seed)}}, nil
+		v := &Verdict{Text: fmt.Sprintf("held: no counterexample in %d schedules (seed %d)", rep.Tried, s.Seed)}
+		if rep.Interrupted {
+			// Stopped early, the search vouches for nothing beyond what it tried.
+			v.Text = "INTERRUPTED: no counterexample in the schedules tried; nothing is shown beyond them"
+		}
+		return &Doc{Kind: "check", Title: title, TimeLabel: "t", Settings: []string{s.Property.Doc}, Verdict: v}, nil
 	}
 	x := rep.Counterexample
 	res, st, err := sim.RunStates(x.Config)
@@ -35,27 +39,36 @@ func FromCheck(rep properties.Report) (*Doc, error) {
 	d := FromRun(res, st)
 	d.Kind, d.Title = "check", title
 	d.Settings = append([]string{s.Property.Doc}, d.Settings...)
-	d.Verdict = &Verdict{Text: "VIOLATED: " + x.Violations[0].String(), Bad: true}
-	var lines []string
-	for _, v := range x.Violations {
-		lines = append(lines, v.String())
-		d.Marks = append(d.Marks, v.Events...)
-	}
-	slices.Sort(d.Marks)
-	d.Marks = slices.Compact(d.Marks)
 	schedule := x.Case.Faults.String()
 	if schedule == "" {
 		schedule = "(no faults: the workload alone breaks the property)"
 	}
 	d.Sections = append([]Section{
-		{Title: "violations", Lines: lines, Code: true, Bad: true},
 		{Title: "shrunk schedule", Lines: []string{schedule}, Code: true},
 		{Title: "shrunk case (" + strconv.Itoa(x.Shrinks) + " shrink steps)", Lines: []string{x.Case.String()}, Code: true},
 		{Title: "as first found", Lines: []string{x.Original.String()}, Code: true},
 		{Title: "search", Lines: []string{fmt.Sprintf("%d schedules tried, seed %d", rep.Tried, s.Seed)}},
 	}, sectionsExcept(d.Sections, "fault schedule")...)
+	d.AddViolations(x.Violations)
 	d.Replay = x.Command()
 	return d, nil
+}
+
+// AddViolations makes vs, a run's violations, the report's verdict (the
+// first) and its first section, and marks the rows that show them.
+func (d *Doc) AddViolations(vs []properties.Violation) {
+	if len(vs) == 0 {
+		return
+	}
+	d.Verdict = &Verdict{Text: "VIOLATED: " + vs[0].String(), Bad: true}
+	var lines []string
+	for _, v := range vs {
+		lines = append(lines, v.String())
+		d.Marks = append(d.Marks, v.Events...)
+	}
+	slices.Sort(d.Marks)
+	d.Marks = slices.Compact(d.Marks)
+	d.Sections = append([]Section{{Title: "violations", Lines: lines, Code: true, Bad: true}}, d.Sections...)
 }
 
 func sectionsExcept(ss []Section, title string) []Section {
@@ -70,7 +83,7 @@ func FromExplore(res *explore.Result) (*Doc, error) {
 	title := fmt.Sprintf("qoslab explore: variant %s, %s topology, %s mode, MQTT %s", o.Variant, o.Topology, o.Mode, o.Version)
 	v := res.Violation
 	if v == nil {
-		return &Doc{Kind: "explore", Title: title, TimeLabel: "step", Verdict: &Verdict{Text: res.Verdict.String()}}, nil
+		return &Doc{Kind: "explore", Title: title, TimeLabel: "step", Verdict: &Verdict{Text: ExploreVerdict(res)}}, nil
 	}
 	st, err := explore.NewStepper(o)
 	if err != nil {
@@ -86,22 +99,39 @@ func FromExplore(res *explore.Result) (*Doc, error) {
 	}
 	d := FromPath(p, st.Nodes())
 	d.Kind, d.Title = "explore", title
-	d.Verdict = &Verdict{Text: "VIOLATED: " + v.String() + " (a shortest counterexample)", Bad: true}
+	d.Verdict = &Verdict{Text: ExploreVerdict(res), Bad: true}
 	d.Marks = []int{len(d.Rows) - 1}
 	d.Start = 0 // a report is read from its first step; the violation is a click away
 	if len(v.Pending) > 0 {
 		d.Sections = append(d.Sections, Section{Title: "pending in the last state", Lines: v.Pending, Code: true, Bad: true})
 	}
 	d.Replay = v.Replay.Command()
-	status := "reproduces the violation in the simulator"
-	if !v.Reproduced {
-		status = "does NOT reproduce it in the simulator"
-	}
-	d.ReplayNote = status
+	d.ReplayNote = ReplayStatus(v)
 	if v.ReplayNote != "" {
 		d.ReplayNote += "; note: " + v.ReplayNote
 	}
 	return d, nil
+}
+
+// ExploreVerdict is an exploration's outcome in one line, as simulate
+// explore and serve say it and the report shows it.
+func ExploreVerdict(res *explore.Result) string {
+	switch res.Verdict {
+	case explore.Proven:
+		return "PROVEN within the bounds: no duplicate and no loss in any reachable state; from every state all messages can finish without further faults"
+	case explore.Violated:
+		return "VIOLATED: " + res.Violation.String() + " (a shortest counterexample)"
+	}
+	return "INCOMPLETE: " + res.Stopped
+}
+
+// ReplayStatus says whether the simulator, given a violation's replay
+// command, reproduced it.
+func ReplayStatus(v *explore.Violation) string {
+	if v.Reproduced {
+		return "reproduces the violation in the simulator"
+	}
+	return "does NOT reproduce it in the simulator"
 }
 
 // FromPath draws a walk through an exploration's state space: one row per

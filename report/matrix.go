@@ -93,10 +93,15 @@ func FromMatrix(m *conformance.Matrix) *Matrix {
 
 // WriteMatrix renders a conformance page as one self-contained HTML file.
 func WriteMatrix(w io.Writer, m *Matrix) error {
-	packed := *m
-	packed.Runs = make([]*Doc, len(m.Runs))
+	p := pageMatrix{Matrix: m, Runs: make([]*pageDoc, len(m.Runs))}
 	for i, d := range m.Runs {
-		packed.Runs[i] = d.pack()
+		p.Runs[i] = pack(d)
 	}
-	return page(w, "report.html", m.Title, &packed, asset("viewer.js"), asset("conform.js"))
+	return page(w, "report.html", m.Title, &p, asset("viewer.js"), asset("conform.js"))
+}
+
+// pageMatrix is a Matrix as a page carries it: its runs packed (pageDoc).
+type pageMatrix struct {
+	*Matrix
+	Runs []*pageDoc `json:"runs"` // hides Matrix.Runs
 }

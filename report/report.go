@@ -67,76 +67,6 @@ type Doc struct {
 	// Divergences are, in a comparison, where the real implementation did
 	// what the model does not allow, or (permitted) another option of it.
 	Divergences []Divergence `json:"divergences,omitempty"`
-	// Lines are the distinct lines of the states, in a written page.
-	Lines []string `json:"lines,omitempty"`
-}
-
-// pack returns d as a page carries it: each distinct line of the states
-// once, in Lines, and the states naming them by index. A state repeats its
-// endpoint's whole pending list, which changes by a line or two a step: a
-// 1,000-message conformance page took 21.7 MB with the lines written out,
-// 18.8 MB of it states. The viewer expands them (viewer.js, setDoc); so
-// does unpack.
-func (d *Doc) pack() *Doc {
-	if len(d.States) == 0 || d.Lines != nil {
-		return d
-	}
-	p := *d
-	p.States = make([]State, len(d.States))
-	idx := map[string]int{}
-	line := func(l string) int {
-		i, ok := idx[l]
-		if !ok {
-			i = len(p.Lines)
-			idx[l] = i
-			p.Lines = append(p.Lines, l)
-		}
-		return i
-	}
-	lines := func(ls []string) []int {
-		if len(ls) == 0 {
-			return nil
-		}
-		is := make([]int, len(ls))
-		for i, l := range ls {
-			is[i] = line(l)
-		}
-		return is
-	}
-	for i, s := range d.States {
-		q := State{Ep: s.Ep, At: s.At, Held: s.Held, PendingLines: lines(s.Pending), TimerLines: lines(s.Timers)}
-		if s.Conn != "" {
-			q.ConnLine = line(s.Conn) + 1
-		}
-		p.States[i] = q
-	}
-	return &p
-}
-
-// unpack undoes pack in place.
-func (d *Doc) unpack() {
-	if d.Lines == nil {
-		return
-	}
-	lines := func(is []int) []string {
-		if len(is) == 0 {
-			return nil
-		}
-		ls := make([]string, len(is))
-		for i, j := range is {
-			ls[i] = d.Lines[j]
-		}
-		return ls
-	}
-	for i := range d.States {
-		s := &d.States[i]
-		s.Pending, s.Timers = lines(s.PendingLines), lines(s.TimerLines)
-		if s.ConnLine > 0 {
-			s.Conn = d.Lines[s.ConnLine-1]
-		}
-		s.ConnLine, s.PendingLines, s.TimerLines = 0, nil, nil
-	}
-	d.Lines = nil
 }
 
 // Side is one group of nodes in a comparison.
@@ -214,11 +144,6 @@ type State struct {
 	Held    int      `json:"h"`
 	Pending []string `json:"p,omitempty"`
 	Timers  []string `json:"t,omitempty"`
-	// In a written page the lines are indexes into Doc.Lines instead
-	// (ConnLine is the index plus one): see pack.
-	ConnLine     int   `json:"ci,omitempty"`
-	PendingLines []int `json:"pi,omitempty"`
-	TimerLines   []int `json:"ti,omitempty"`
 }
 
 // Panel is a list shown beside the diagram that changes with the steps

@@ -39,11 +39,36 @@ func embedded(t *testing.T, page string) *Doc {
 	if m == nil {
 		t.Fatal("no data in the page")
 	}
-	var d Doc
-	if err := json.Unmarshal([]byte(m[1]), &d); err != nil {
+	var p pageDoc
+	if err := json.Unmarshal([]byte(m[1]), &p); err != nil {
 		t.Fatal(err)
 	}
-	d.unpack()
+	return unpack(&p)
+}
+
+// unpack undoes pack: the Doc whose states name their lines.
+func unpack(p *pageDoc) *Doc {
+	d := *p.Doc
+	if p.States == nil {
+		return &d
+	}
+	lines := func(is []int) []string {
+		if len(is) == 0 {
+			return nil
+		}
+		ls := make([]string, len(is))
+		for i, j := range is {
+			ls[i] = p.Lines[j]
+		}
+		return ls
+	}
+	d.States = make([]State, len(p.States))
+	for i, s := range p.States {
+		d.States[i] = State{Ep: s.Ep, At: s.At, Held: s.Held, Pending: lines(s.PendingLines), Timers: lines(s.TimerLines)}
+		if s.ConnLine > 0 {
+			d.States[i].Conn = p.Lines[s.ConnLine-1]
+		}
+	}
 	return &d
 }
 

@@ -18,8 +18,8 @@ func FromRun(res *sim.Result, st *sim.States) *Doc {
 	d := &Doc{Kind: "run", TimeLabel: "t", Rows: []Row{}, Arrows: []Arrow{},
 		Title:    fmt.Sprintf("qoslab run: %s, %s topology, %s mode, MQTT %s", c.Variant, c.Topology, c.Endpoint.Mode, c.Endpoint.Version),
 		Settings: []string{fmt.Sprintf("%d message(s), seed %d", c.Workload.Messages, c.Seed)}}
-	if len(res.Legs) == 2 {
-		d.Settings = append(d.Settings, fmt.Sprintf("legs: publisher -> broker %s, broker -> subscriber %s", res.Legs[0], res.Legs[1]))
+	if l := LegsLine(res); l != "" {
+		d.Settings = append(d.Settings, l)
 	}
 	if len(c.Faults) > 0 {
 		d.Settings = append(d.Settings, "faults: "+c.Faults.String())
@@ -33,6 +33,26 @@ func FromRun(res *sim.Result, st *sim.States) *Doc {
 		d.Sections = append(d.Sections, Section{Title: "pending at the end", Lines: res.Pending, Code: true})
 	}
 	return d
+}
+
+// LegsLine is the line that says at which QoS each connection of a
+// brokered topology carries publications ("" without a broker): the text
+// of simulate run and the report print the same.
+func LegsLine(res *sim.Result) string {
+	c := res.Config
+	switch l := c.Topology.Layout(); {
+	case c.Topology == sim.Brokered && len(res.Legs) == 2:
+		return fmt.Sprintf("legs: publisher -> broker %s, broker -> subscriber %s (the lower QoS of the two)", res.Legs[0], res.Legs[1])
+	case l.HasBroker():
+		// Each connection carries publications both ways: up with
+		// --variant, down at the lower QoS of it and --sub-variant.
+		legs := make([]string, len(l.Links))
+		for i, lk := range l.Links {
+			legs[i] = l.Nodes[lk.Client].Name + " <-> " + l.Nodes[lk.Server].Name + " " + res.Legs[i]
+		}
+		return "legs: " + strings.Join(legs, ", ") + " (up/down where they differ)"
+	}
+	return ""
 }
 
 func runVerdict(res *sim.Result) *Verdict {
@@ -69,14 +89,7 @@ func nodesOf(t sim.Trace, st *sim.States) []string {
 		add(e.Node)
 		add(e.Peer)
 	}
-	rank := func(n string) int {
-		if i := slices.Index(participantOrder, n); i >= 0 {
-			return i
-		}
-		return len(participantOrder) + slices.Index(names, n)
-	}
-	slices.SortStableFunc(names, func(a, b string) int { return rank(a) - rank(b) })
-	return names
+	return orderNodes(names)
 }
 
 // addTrace makes one row per trace event and one arrow per copy of a

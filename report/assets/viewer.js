@@ -128,13 +128,15 @@ function qvViewer(root, opts) {
 
   function setDoc(doc, step) {
     for (const k of ["rows", "arrows", "endpoints", "states", "nodes"]) doc[k] = doc[k] || [];
-    // A written page names each distinct state line once (Doc.pack).
+    // A written page names each distinct state line once (pageDoc in
+    // html.go). Expanded once: a conformance page reopens its runs.
     if (doc.lines) {
       for (const s of doc.states) {
         if (s.pi) s.p = s.pi.map((i) => doc.lines[i]);
         if (s.ti) s.t = s.ti.map((i) => doc.lines[i]);
         if (s.ci) s.c = doc.lines[s.ci - 1];
       }
+      doc.lines = null;
     }
     v.doc = doc;
     // An exploration's few steps get room for the labels of the packets
