@@ -254,11 +254,14 @@ func TestLongPageNamesEachLineOnce(t *testing.T) {
 		t.Errorf("the page takes %d bytes", b.Len())
 	}
 	d := p.Runs[0]
+	want, _ := json.Marshal(d.States)
 	packed := pack(d)
 	if len(packed.Lines) == 0 {
 		t.Fatalf("%d lines for %d states, the first %+v", len(packed.Lines), len(d.States), packed.States[0])
 	}
-	want, _ := json.Marshal(d.States)
+	if got, _ := json.Marshal(d.States); !bytes.Equal(got, want) {
+		t.Error("packing changed the Doc's own states")
+	}
 	if got, _ := json.Marshal(unpack(packed).States); !bytes.Equal(got, want) {
 		t.Error("the states do not read back as they were")
 	}
