@@ -110,7 +110,9 @@ func (r *qos2Receiver) onPublish(c *Ctx, p *Packet, out []Output) []Output {
 	if r.methodA != (other == 1) {
 		// Method A: take ownership by storing the message; onward delivery
 		// waits for PUBREL [MQTT-4.3.3-8].
-		r.held, r.heldArr = appendOrdered(r.held, r.heldArr, heldID{ID: p.ID, Stored: true, Msg: p.Msg})
+		var h *heldID
+		r.held, r.heldArr, h = appendSlot(r.held, r.heldArr)
+		h.ID, h.Stored, h.Msg = p.ID, true, p.Msg
 		r.low |= idBit(p.ID)
 		out = Persist(out, "message stored until PUBREL")
 		return Send(out, ack)
@@ -118,7 +120,9 @@ func (r *qos2Receiver) onPublish(c *Ctx, p *Packet, out []Output) []Output {
 	// Method B: store the packet id, then deliver onward, then PUBREC
 	// [MQTT-4.3.3-8]. The id must be durable before PUBREC leaves, or a
 	// crash would make the retransmitted PUBLISH look new.
-	r.held, r.heldArr = appendOrdered(r.held, r.heldArr, heldID{ID: p.ID, Msg: Message{Ref: p.Msg.Ref}})
+	var h *heldID
+	r.held, r.heldArr, h = appendSlot(r.held, r.heldArr)
+	h.ID, h.Msg.Ref = p.ID, p.Msg.Ref
 	r.low |= idBit(p.ID)
 	out = Persist(out, "packet id held until PUBREL")
 	out = Deliver(out, p.Msg)

@@ -64,16 +64,26 @@ func removeOrdered[T any](s []T, i int) []T {
 // fills more than half of it, when a twice larger array keeps the moves
 // to one element per append.
 func appendOrdered[T any](s, arr []T, x T) ([]T, []T) {
+	s, arr, p := appendSlot(s, arr)
+	*p = x
+	return s, arr
+}
+
+// appendSlot is appendOrdered of a zero element, which it returns for the
+// caller to fill in place: a struct literal appended whole is read back in
+// wide loads from the narrow stores that built it (see Packet.CopyFrom).
+func appendSlot[T any](s, arr []T) ([]T, []T, *T) {
 	if len(s) > 0 && len(s) == cap(s) && cap(arr) >= 2*len(s) && sameEnd(s, arr) {
 		n := copy(arr[:cap(arr)], s)
 		clear(arr[n:cap(arr)])
 		s = arr[:n]
 	}
-	s = append(s, x)
+	var zero T
+	s = append(s, zero)
 	if cap(arr) == 0 || !sameEnd(s, arr) {
 		arr = s[:0] // a new array, or arr was another list's (a copy's)
 	}
-	return s, arr
+	return s, arr, &s[len(s)-1]
 }
 
 // sameEnd reports whether a and b end at the same element of one array:

@@ -172,7 +172,9 @@ func (s *Sender) pump(c *Ctx, out []Output) []Output {
 		if out, id, ok = s.allocID(c, out); !ok {
 			break
 		}
-		f := Flight{ID: id, State: WaitPubrec, Msg: s.queue.pop()}
+		var f *Flight
+		s.flights, s.flightArr, f = appendSlot(s.flights, s.flightArr)
+		f.ID, f.State, f.Msg = id, WaitPubrec, s.queue.pop()
 		if s.rules.Ack == PUBACK {
 			f.State = WaitPuback
 		}
@@ -180,10 +182,9 @@ func (s *Sender) pump(c *Ctx, out []Output) []Output {
 			s.nextMsgID++
 			f.MsgID = s.nextMsgID
 		}
-		s.flights, s.flightArr = appendOrdered(s.flights, s.flightArr, f)
 		s.low |= idBit(id)
 		out = Persist(out, "outgoing message recorded under its packet id")
-		out = s.transmit(c, &s.flights[len(s.flights)-1], false, out)
+		out = s.transmit(c, f, false, out)
 	}
 	return out
 }

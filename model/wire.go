@@ -26,13 +26,15 @@ func varintLen(n int) int {
 
 // Size is the number of bytes p occupies on the wire under version v:
 // fixed header, remaining length, variable header and payload.
-func (p Packet) Size(v Version) int {
+func (p Packet) Size(v Version) int { return p.WireSize(v) }
+
+// WireSize is Size without the copy of p: the simulator sizes every packet
+// it sends, right after the step that wrote it (see CopyFrom).
+func (p *Packet) WireSize(v Version) int {
 	rl := p.remainingLength(v)
 	return 1 + varintLen(rl) + rl
 }
 
-// remainingLength takes the packet by pointer: the simulator sizes every
-// packet it sends, and Size need copy it once only.
 func (p *Packet) remainingLength(v Version) int {
 	switch p.Type {
 	case CONNECT:

@@ -124,7 +124,7 @@ func (r *Result) reset(cfg Config, n int, keep bool, spare *[]MessageStats) *Res
 
 func (r *Result) countSend(p *model.Packet, v model.Version) {
 	r.Packets[p.Type]++
-	r.Bytes[p.Type] += p.Size(v)
+	r.Bytes[p.Type] += p.WireSize(v)
 }
 
 // Published is how many of the workload's messages were handed to their

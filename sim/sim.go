@@ -693,7 +693,8 @@ func (s *Sim) schedule(l *link, side int, id int64, p *model.Packet, extra int64
 	}
 	k, in := s.ins.alloc()
 	// Field by field: a literal would be built on the stack and copied.
-	in.Kind, in.Conn, in.Packet, in.Timer, in.Choice = model.InPacket, l.conns[1-side], *p, 0, 0
+	in.Kind, in.Conn, in.Timer, in.Choice = model.InPacket, l.conns[1-side], 0, 0
+	in.Packet.CopyFrom(p) // p was written by the step just now: see CopyFrom
 	in.Msg = model.Message{}
 	s.q.push(event{at: at, kind: evArrive, target: int32(l.ends[1-side]), gen: l.epoch, extra: id, arg: uint32(k)})
 }
