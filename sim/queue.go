@@ -90,17 +90,18 @@ type eventQueue struct {
 	base int64 // the calendar holds ticks [base, base+calWindow)
 	// cal[t][head[t]:n[t]] are the events of the window's tick congruent
 	// to t, in push order (cal[t] is its whole array); busy has the bit of
-	// each tick that has some.
+	// each tick that has some. The FIFO of base, being drained, keeps its
+	// popped events and its bit until the pop after its last.
 	cal   [calWindow][]event
 	head  [calWindow]int32
 	n     [calWindow]int32
 	busy  [calWindow / 64]uint64
 	inCal int
-	// drained is the tick index whose last event pop returned: its FIFO
-	// is emptied at the next pop, once the caller is done with the event.
-	drained int
-	popped  event     // the last event popped from the heap
-	far     eventHeap // events outside the window
+	// past is set while the heap's first event is earlier than base (one
+	// was pushed for a tick already passed): it goes before the calendar.
+	past   bool
+	popped event     // the last event popped from the heap
+	far    eventHeap // events outside the window
 }
 
 // calSlots is the room each tick's FIFO starts with, carved from one
@@ -110,7 +111,7 @@ const calSlots = 1
 
 // reset empties q for a new run, keeping its arrays.
 func (q *eventQueue) reset() {
-	q.base, q.inCal, q.drained = 0, 0, -1
+	q.base, q.inCal, q.past = 0, 0, false
 	if q.cal[0] == nil {
 		all := make([]event, calWindow*calSlots)
 		for t := range q.cal {
@@ -148,6 +149,7 @@ func (q *eventQueue) push(e event) {
 func (q *eventQueue) pushSlow(e event) {
 	if uint64(e.at-q.base) >= calWindow {
 		q.far.push(e)
+		q.past = q.past || e.at < q.base
 		return
 	}
 	q.calPush(&e)
@@ -171,36 +173,49 @@ func (q *eventQueue) calPush(e *event) {
 // the next pop: the event stays in its FIFO's array until then, and a push
 // meanwhile (even to the same tick, even one that moves the FIFO to a new
 // array) leaves it as it is.
+//
+// Most pops take the next event of the tick being drained, and only the pop
+// after its last one goes on to the next tick. That is the one test whose
+// outcome varies (a tick has a few events), so pop has no other: a branch
+// mispredicted costs more than the rest of the pop.
 func (q *eventQueue) pop() *event {
-	if t := q.drained; t >= 0 {
-		if q.head[t] == q.n[t] { // nothing was pushed to it since
-			q.head[t], q.n[t] = 0, 0
-		}
-		q.drained = -1
+	t := q.base & calMask
+	if h := q.head[t]; h < q.n[t] && !q.past {
+		q.head[t] = h + 1
+		q.inCal--
+		return &q.cal[t][h]
+	}
+	return q.popSlow()
+}
+
+// popSlow is pop at the end of the current tick, or with an event of a
+// past tick in the heap.
+//
+//go:noinline
+func (q *eventQueue) popSlow() *event {
+	t := int(q.base & calMask)
+	if h := q.head[t]; h > 0 && h == q.n[t] {
+		// Drained, and the caller is done with its last event: the FIFO
+		// starts over from its array's start.
+		q.head[t], q.n[t] = 0, 0
+		q.busy[t>>6] &^= 1 << (t & 63)
 	}
 	// An event in the heap is either later than the whole window or, if it
 	// was pushed for a tick already passed, earlier than all of it.
-	if q.inCal == 0 || (len(q.far.items) > 0 && q.far.items[0].ev.at < q.base) {
+	if q.inCal == 0 || q.past {
 		q.popped = q.far.pop()
+		q.past = len(q.far.items) > 0 && q.far.items[0].ev.at < q.base
 		q.advance(q.popped.at)
 		return &q.popped
 	}
-	// The tick of the last event popped has the next one as often as not.
-	t := int(q.base & calMask)
 	if q.head[t] == q.n[t] {
 		t = q.firstBusy()
 	}
 	h := q.head[t]
 	e := &q.cal[t][h]
 	q.head[t] = h + 1
-	if h+1 == q.n[t] {
-		q.busy[t>>6] &^= 1 << (t & 63)
-		q.drained = t
-	}
 	q.inCal--
-	if e.at > q.base {
-		q.advance(e.at)
-	}
+	q.advance(e.at)
 	return e
 }
 

@@ -326,7 +326,8 @@ func (s *Sim) dispatch(e *event) {
 		if s.cfg.Trace {
 			s.trace(TraceEvent{Kind: TTimer, Node: s.nodes[e.target].name, Note: e.timer().String()})
 		}
-		s.in = model.Input{Kind: model.InTimer, Timer: e.timer()}
+		s.in = model.Input{} // then filled: see publish
+		s.in.Kind, s.in.Timer = model.InTimer, e.timer()
 		s.step(int(e.target), &s.nodes[e.target], &s.in)
 	case evPublish:
 		s.publish(int(e.gen))
@@ -370,10 +371,15 @@ func (s *Sim) expTicks(mean int64) int64 {
 // schedules the next one: the publishers take turns, each publishing every
 // interval.
 func (s *Sim) publish(k int) {
-	p := len(s.wl.pubs)
+	// Whose turn: most workloads have one publisher, and a division is
+	// dearer than the rest of this.
+	turn, p := 0, len(s.wl.pubs)
+	if p > 1 {
+		turn = k % p
+	}
 	if k+1 < s.cfg.Workload.Messages {
 		at := s.now
-		if (k+1)%p == 0 {
+		if turn == p-1 {
 			at += s.cfg.Workload.IntervalTicks
 		}
 		s.q.push(event{at: at, kind: evPublish, gen: uint32(k + 1)})
@@ -389,12 +395,15 @@ func (s *Sim) publish(k int) {
 		s.led.add(uint32(k+1), s.now)
 	}
 	m := s.wl.message(k)
-	ni := s.wl.pubs[k%p]
+	ni := s.wl.pubs[turn]
 	if !s.nodes[ni].up {
 		s.nodes[ni].backlog = append(s.nodes[ni].backlog, *m)
 		return
 	}
-	s.in = model.Input{Kind: model.InPublish, Msg: *m}
+	// Zeroed in place, then filled: a literal with fields would be built on
+	// the stack and copied whole (see model.Packet.CopyFrom).
+	s.in = model.Input{}
+	s.in.Kind, s.in.Msg = model.InPublish, *m
 	s.step(ni, &s.nodes[ni], &s.in)
 }
 
