@@ -106,6 +106,23 @@ func Send(out []Output, p Packet) []Output {
 	return out
 }
 
+// sendSlot appends an OutSend and returns its packet, zero, for the
+// caller to fill: Send without building the packet on the stack first (see
+// Packet.CopyFrom), for the packets of every flow.
+func sendSlot(out []Output) ([]Output, *Packet) {
+	out, o := grow(out)
+	o.Kind = OutSend
+	return out, &o.Packet
+}
+
+// sendAck is Send of acknowledgement typ (PUBACK, PUBREC, PUBREL, PUBCOMP)
+// for id with reason, filled in place (see sendSlot).
+func sendAck(out []Output, typ PacketType, id uint16, reason uint8) []Output {
+	out, p := sendSlot(out)
+	p.Type, p.ID, p.Reason = typ, id, reason
+	return out
+}
+
 // Deliver hands m to the application: exactly-once is judged here.
 func Deliver(out []Output, m Message) []Output {
 	out, o := grow(out)

@@ -23,7 +23,7 @@ func (qos1Receiver) Step(c *Ctx, in *Input, out []Output) []Output {
 		// PUBLISH after a PUBACK is a new message whatever its DUP flag
 		// [MQTT-4.3.2-5], so a retransmission is delivered again.
 		out = Deliver(out, in.Packet.Msg)
-		return Send(out, Packet{Type: PUBACK, ID: in.Packet.ID})
+		return sendAck(out, PUBACK, in.Packet.ID, 0)
 	}
 	return out
 }

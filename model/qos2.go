@@ -88,11 +88,10 @@ func (r *qos2Receiver) find(id uint16) int {
 }
 
 func (r *qos2Receiver) onPublish(c *Ctx, p *Packet, out []Output) []Output {
-	ack := Packet{Type: PUBREC, ID: p.ID}
 	if r.find(p.ID) >= 0 {
 		// Until PUBREL, a PUBLISH with a held id is a retransmission: answer
 		// it with PUBREC again and deliver nothing [MQTT-4.3.3-10].
-		return Send(out, ack)
+		return sendAck(out, PUBREC, p.ID, 0)
 	}
 	if r.cfg.Version == V5 && len(r.held) >= r.cfg.ReceiveMax {
 		// More new flows than our Receive Maximum allows: refuse this one
@@ -102,7 +101,7 @@ func (r *qos2Receiver) onPublish(c *Ctx, p *Packet, out []Output) []Output {
 		// [MQTT-4.3.3-9]. (The spec's own remedy for a peer that exceeds
 		// Receive Maximum is DISCONNECT 0x93; refusing keeps the state
 		// bounded without ending the connection.)
-		return Send(out, Packet{Type: PUBREC, ID: p.ID, Reason: ReasonQuotaExceeded})
+		return sendAck(out, PUBREC, p.ID, ReasonQuotaExceeded)
 	}
 	// Which method takes this message is the receiver's choice
 	// [MQTT-4.3.3-8] (ChooseMethod); by default the variant's own.
@@ -115,7 +114,7 @@ func (r *qos2Receiver) onPublish(c *Ctx, p *Packet, out []Output) []Output {
 		h.ID, h.Stored, h.Msg = p.ID, true, p.Msg
 		r.low |= idBit(p.ID)
 		out = Persist(out, "message stored until PUBREL")
-		return Send(out, ack)
+		return sendAck(out, PUBREC, p.ID, 0)
 	}
 	// Method B: store the packet id, then deliver onward, then PUBREC
 	// [MQTT-4.3.3-8]. The id must be durable before PUBREC leaves, or a
@@ -126,24 +125,24 @@ func (r *qos2Receiver) onPublish(c *Ctx, p *Packet, out []Output) []Output {
 	r.low |= idBit(p.ID)
 	out = Persist(out, "packet id held until PUBREL")
 	out = Deliver(out, p.Msg)
-	return Send(out, ack)
+	return sendAck(out, PUBREC, p.ID, 0)
 }
 
 func (r *qos2Receiver) onPubrel(c *Ctx, p *Packet, out []Output) []Output {
-	ack := Packet{Type: PUBCOMP, ID: p.ID}
 	i := r.find(p.ID)
 	if i < 0 {
 		// PUBREL is answered with PUBCOMP even for an id we do not hold
 		// (a retransmitted PUBREL after our PUBCOMP was lost) [MQTT-4.3.3-11].
 		// MQTT 5.0 says so with reason 0x92, or with 0x00: both are allowed
 		// (ChoosePubcompReason).
+		var reason uint8
 		if r.cfg.Version == V5 {
 			var success int
 			if out, success = c.Choose(out, ChoosePubcompReason, 2); success == 0 {
-				ack.Reason = ReasonPacketIDNotFound
+				reason = ReasonPacketIDNotFound
 			}
 		}
-		return Send(out, ack)
+		return sendAck(out, PUBCOMP, p.ID, reason)
 	}
 	h := r.held[i]
 	r.held = removeOrdered(r.held, i)
@@ -153,7 +152,7 @@ func (r *qos2Receiver) onPubrel(c *Ctx, p *Packet, out []Output) []Output {
 	}
 	// After PUBCOMP the id names a new publication again [MQTT-4.3.3-12].
 	out = Persist(out, "packet id released")
-	return Send(out, ack)
+	return sendAck(out, PUBCOMP, p.ID, 0)
 }
 
 // resume may repeat PUBREC for each id still held, in the order the

@@ -276,11 +276,13 @@ func (s *Sender) find(id uint16) int {
 func (s *Sender) transmit(c *Ctx, f *Flight, again bool, out []Output) []Output {
 	f.Tries++
 	if f.State == WaitPubcomp {
-		out = Send(out, Packet{Type: PUBREL, ID: f.ID})
+		out = sendAck(out, PUBREL, f.ID, 0)
 	} else {
 		// A new PUBLISH has DUP 0 [MQTT-4.3.2-2] [MQTT-4.3.3-2]; a re-delivery
 		// has DUP 1 [MQTT-3.3.1-1].
-		out = Send(out, Packet{Type: PUBLISH, ID: f.ID, QoS: s.rules.QoS, Dup: again, MsgID: f.MsgID, Msg: f.Msg})
+		var p *Packet
+		out, p = sendSlot(out)
+		p.Type, p.ID, p.QoS, p.Dup, p.MsgID, p.Msg = PUBLISH, f.ID, s.rules.QoS, again, f.MsgID, f.Msg
 	}
 	if s.cfg.Mode == Datagram {
 		out = SetTimer(out, MakeTimer(TimerRetry, f.ID), s.cfg.RetryTicks)
@@ -305,7 +307,7 @@ func (s *Sender) onAck(c *Ctx, p *Packet, out []Output) []Output {
 		}
 		if s.rules.ReleaseUnacked {
 			// Fire and forget: the id is free again as the PUBREL leaves.
-			out = Send(out, Packet{Type: PUBREL, ID: f.ID})
+			out = sendAck(out, PUBREL, f.ID, 0)
 			return s.finish(c, i, OutComplete, "", out)
 		}
 		if !s.rules.Release {
@@ -319,7 +321,7 @@ func (s *Sender) onAck(c *Ctx, p *Packet, out []Output) []Output {
 	case p.Type == PUBREC && f.State == WaitPubcomp:
 		// A repeated PUBREC means our PUBREL may not have arrived: answer it
 		// with PUBREL again, as every PUBREC is answered [MQTT-4.3.3-4].
-		return Send(out, Packet{Type: PUBREL, ID: f.ID})
+		return sendAck(out, PUBREL, f.ID, 0)
 	case p.Type == PUBCOMP && f.State == WaitPubcomp:
 		return s.finish(c, i, OutComplete, "", out)
 	}
