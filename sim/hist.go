@@ -198,7 +198,11 @@ func (t *tickCounts) grow(v int) {
 		t.dense = t.small[:0]
 	}
 	if v < cap(t.dense) {
-		t.dense = t.dense[:v+1]
+		// Twice as far as asked: latencies climb as a backlog builds, and
+		// a new largest value every message would come here every time.
+		// moveTo reads at most twice the values it has to. Never beyond
+		// denseTicks: a value counts in the array or in the map, not both.
+		t.dense = t.dense[:min(2*(v+1), cap(t.dense), denseTicks)]
 		return
 	}
 	d := make([]uint64, v+1, max(2*cap(t.dense), v+1, 64))

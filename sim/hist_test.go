@@ -14,7 +14,7 @@ func TestTickCountsMatchAMap(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	var tc tickCounts
 	var h Hist
-	for round := range 6 {
+	for round := range 7 {
 		want := map[int64]uint64{}
 		for range 1 + r.IntN(5000) {
 			var v int64
@@ -25,6 +25,8 @@ func TestTickCountsMatchAMap(t *testing.T) {
 				v = denseTicks + r.Int64N(1000) // the map
 			case round%2 == 1 && k == 1:
 				v = -1 - r.Int64N(3)
+			case round == 5:
+				v = denseTicks - 3000 + r.Int64N(6000) // both sides of the bound
 			default:
 				v = r.Int64N(int64(100 << round))
 			}
