@@ -305,9 +305,17 @@ func (s *Sim) Run() *Result {
 		}
 		s.now = e.at
 		s.res.Events++
-		if e.kind == evArrive { // most events: no call through dispatch
+		// The events of the steady state without the jump through
+		// dispatch's table: a run alternates among these three in no
+		// pattern, and tests predict better than one indirect jump.
+		switch e.kind {
+		case evArrive:
 			s.arrive(e)
-		} else {
+		case evTimer:
+			s.timer(e)
+		case evPublish:
+			s.publish(int(e.gen))
+		default:
 			s.dispatch(e)
 		}
 	}
@@ -315,22 +323,24 @@ func (s *Sim) Run() *Result {
 	return s.res
 }
 
-// dispatch handles every event but arrivals, which Run handles itself.
+// timer handles a timer's event.
+func (s *Sim) timer(e *event) {
+	if !s.timerDue(e) {
+		s.res.Events-- // a cancelled or moved timer: bookkeeping, not an event of the run
+		return
+	}
+	if s.cfg.Trace {
+		s.trace(TraceEvent{Kind: TTimer, Node: s.nodes[e.target].name, Note: e.timer().String()})
+	}
+	s.in = model.Input{} // then filled: see publish
+	s.in.Kind, s.in.Timer = model.InTimer, e.timer()
+	s.step(int(e.target), &s.nodes[e.target], &s.in)
+}
+
+// dispatch handles the events Run does not handle itself: faults,
+// connections and restarts.
 func (s *Sim) dispatch(e *event) {
 	switch e.kind {
-	case evTimer:
-		if !s.timerDue(e) {
-			s.res.Events-- // a cancelled or moved timer: bookkeeping, not an event of the run
-			return
-		}
-		if s.cfg.Trace {
-			s.trace(TraceEvent{Kind: TTimer, Node: s.nodes[e.target].name, Note: e.timer().String()})
-		}
-		s.in = model.Input{} // then filled: see publish
-		s.in.Kind, s.in.Timer = model.InTimer, e.timer()
-		s.step(int(e.target), &s.nodes[e.target], &s.in)
-	case evPublish:
-		s.publish(int(e.gen))
 	case evBreak:
 		s.markFired(e)
 		s.breakLink(int(e.target), e.extra, "")
