@@ -11,7 +11,7 @@ type Copier interface {
 }
 
 // listArray returns an empty list at the start of the array of list s
-// (arr as appendOrdered returned it), so that a copy keeps the whole array.
+// (arr as appendSlot returned it), so that a copy keeps the whole array.
 func listArray[T any](s, arr []T) []T {
 	if sameEnd(s, arr) && cap(arr) > cap(s) {
 		return arr[:0]

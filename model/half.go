@@ -100,9 +100,8 @@ func (c *Ctx) Open(k ChoiceKind) bool {
 
 // Send asks for p to be put on the wire to the peer.
 func Send(out []Output, p Packet) []Output {
-	out, o := grow(out)
-	o.Kind = OutSend
-	o.Packet.CopyFrom(&p) // not o.Packet = p: see CopyFrom
+	out, q := sendSlot(out)
+	q.CopyFrom(&p) // not *q = p: see CopyFrom
 	return out
 }
 

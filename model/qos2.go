@@ -44,7 +44,7 @@ type qos2Receiver struct {
 	cfg     Config
 	methodA bool
 	held    []heldID // in arrival order
-	heldArr []heldID // the array of held (see appendOrdered)
+	heldArr []heldID // the array of held (see appendSlot)
 	// low has bit id-1 set for each held id up to 64: a PUBLISH of an id
 	// not held, the usual case, is known new without a scan.
 	low uint64

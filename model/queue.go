@@ -44,7 +44,7 @@ func (q *msgQueue) clone() msgQueue {
 // removeOrdered removes element i of s, keeping the order of the rest.
 // Lists of flows and held ids lose their elements mostly in the order they
 // came, so it moves the shorter side: the first element goes by starting
-// the list one later (appendOrdered takes that room back).
+// the list one later (appendSlot takes that room back).
 func removeOrdered[T any](s []T, i int) []T {
 	var zero T
 	if i < len(s)/2 {
@@ -57,21 +57,14 @@ func removeOrdered[T any](s []T, i int) []T {
 	return s[:len(s)-1]
 }
 
-// appendOrdered appends x to s and returns the list and the array it is in
-// from that array's start (arr: as last returned, or nil). When s reached
-// the end of arr with room left before it, it moves back to arr's start
-// first, so that a list that loses its front keeps one array; unless it
-// fills more than half of it, when a twice larger array keeps the moves
-// to one element per append.
-func appendOrdered[T any](s, arr []T, x T) ([]T, []T) {
-	s, arr, p := appendSlot(s, arr)
-	*p = x
-	return s, arr
-}
-
-// appendSlot is appendOrdered of a zero element, which it returns for the
-// caller to fill in place: a struct literal appended whole is read back in
-// wide loads from the narrow stores that built it (see Packet.CopyFrom).
+// appendSlot appends a zero element to s, returns the list and the array
+// it is in from that array's start (arr: as last returned, or nil), and the
+// new element for the caller to fill in place: a struct literal appended
+// whole is read back in wide loads from the narrow stores that built it
+// (see Packet.CopyFrom). When s reached the end of arr with room left
+// before it, it moves back to arr's start first, so that a list that loses
+// its front keeps one array; unless it fills more than half of it, when a
+// twice larger array keeps the moves to one element per append.
 func appendSlot[T any](s, arr []T) ([]T, []T, *T) {
 	if len(s) > 0 && len(s) == cap(s) && cap(arr) >= 2*len(s) && sameEnd(s, arr) {
 		n := copy(arr[:cap(arr)], s)

@@ -53,7 +53,7 @@ type Sender struct {
 	rules SenderRules
 
 	flights   []Flight // in the order the flows started, the order of retransmission [MQTT-4.6.0-1]
-	flightArr []Flight // the array of flights (see appendOrdered)
+	flightArr []Flight // the array of flights (see appendSlot)
 	// low has bit id-1 set for each flight's id up to 64, so that the
 	// lowest free id is found without a scan of the flights.
 	low       uint64
